@@ -1,0 +1,3 @@
+from ba_tui.cli import main
+
+main()

@@ -1,0 +1,64 @@
+"""The root typer app and the small helpers every command module shares.
+
+Command modules import nothing heavy at module level: `ba-chat --help` must stay instant,
+so stores, SDKs and Textual are imported inside command bodies.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+
+import typer
+
+from ba_tui import __version__
+
+app = typer.Typer(
+    name="ba-chat",
+    help="Chat with Claude, GPT, Gemini, DeepSeek and local models from the terminal.",
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+    no_args_is_help=False,
+)
+
+state = {"verbose": False}
+
+_CONTROL = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def terminal_safe(text: str) -> str:
+    """Remove escape sequences and control characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", text)
+
+
+def warn(message: str) -> None:
+    """A one-line note on stderr (dim on a terminal)."""
+    from ba_tui.keys import redact
+
+    line = redact(message)
+    if sys.stderr.isatty():
+        line = f"\x1b[2m{terminal_safe(line)}\x1b[0m"
+    print(line, file=sys.stderr, flush=True)
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"ba-chat {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
+    version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version."
+    ),
+) -> None:
+    """Chat with Claude, GPT, Gemini, DeepSeek and local models from the terminal."""
+    state["verbose"] = state["verbose"] or verbose
+    if ctx.invoked_subcommand is None:
+        print(ctx.get_help())

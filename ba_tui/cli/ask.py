@@ -1,0 +1,315 @@
+"""`ba-chat ask` (one streamed answer) and `ba-chat models` (the catalogue and live lists)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ba_tui.cli.app import app, state, terminal_safe, warn
+
+if TYPE_CHECKING:
+    from ba_tui.conversation import Turn
+    from ba_tui.events import Event
+
+
+def _read_stdin() -> str:
+    """Piped input, or "" for a terminal, /dev/null, or no stdin at all (cron, CI)."""
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return ""
+    try:
+        if stream.isatty():
+            return ""
+        return stream.read()
+    except (OSError, ValueError):
+        return ""
+
+
+class _Printer:
+    """Streams answer text to stdout and reasoning and notices to stderr."""
+
+    def __init__(self, *, show_reasoning: bool, quiet: bool) -> None:
+        self.show_reasoning = show_reasoning and not quiet
+        self.quiet = quiet
+        self.out_tty = sys.stdout.isatty()
+        self.err_tty = sys.stderr.isatty()
+        self.in_reasoning = False
+        self.wrote_text = False
+        self.last = ""
+        self.pipe_closed = False
+
+    def _out(self, text: str) -> None:
+        if self.pipe_closed:
+            return
+        try:
+            # On a terminal escape sequences from a model are neutralised; piped, the
+            # answer passes through byte for byte.
+            sys.stdout.write(terminal_safe(text) if self.out_tty else text)
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self.pipe_closed = True
+
+    def __call__(self, event: Event) -> None:
+        from ba_tui.events import FallingBack, ReasoningDelta, Retrying, TextDelta
+
+        if isinstance(event, Retrying):
+            what = event.error.kind.replace("_", " ")
+            label = f"{what} by {event.error.provider}" if what == "rate limited" else None
+            label = label or f"{event.error.provider} {what}"
+            warn(f"{label}, retrying in {event.delay:.0f} s ({event.attempt}/{event.of})")
+        elif isinstance(event, FallingBack):
+            warn(f"{event.error.line()}; falling back to {event.provider} · {event.model}")
+        if self.quiet:
+            return
+        if isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
+            text = terminal_safe(event.text) if self.err_tty else event.text
+            sys.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.err_tty else text)
+            sys.stderr.flush()
+            self.in_reasoning = True
+        elif isinstance(event, TextDelta) and event.text:
+            if self.in_reasoning:
+                sys.stderr.write("\n\n")
+                sys.stderr.flush()
+                self.in_reasoning = False
+            self._out(event.text)
+            self.wrote_text = True
+            self.last = event.text
+
+    def end(self) -> None:
+        if self.in_reasoning:
+            sys.stderr.write("\n")
+        if self.wrote_text and self.out_tty and not self.last.endswith("\n"):
+            self._out("\n")
+
+
+def _title(prompt: str) -> str:
+    line = next((part.strip() for part in prompt.splitlines() if part.strip()), "untitled")
+    return line if len(line) <= 60 else line[:59].rstrip() + "…"
+
+
+def _json(turn: Turn) -> str:
+    import json
+
+    return json.dumps(
+        {
+            "provider": turn.provider,
+            "model": turn.model,
+            "text": turn.text,
+            "reasoning": turn.reasoning or None,
+            "usage": turn.usage.as_dict() if turn.usage else None,
+            "cost": turn.cost,
+            "finish_reason": turn.finish_reason,
+            "status": turn.status,
+            "error": turn.error.line() if turn.error else None,
+            "ttft_ms": round(turn.ttft_ms, 1) if turn.ttft_ms is not None else None,
+            "duration_ms": round(turn.duration_ms, 1) if turn.duration_ms is not None else None,
+            "thread_id": turn.thread_id,
+            "message_id": turn.message_id,
+        },
+        ensure_ascii=False,
+    )
+
+
+@app.command()
+def ask(
+    prompt: list[str] | None = typer.Argument(None, help="The prompt (stdin is added to it)."),
+    provider: str | None = typer.Option(None, "-p", "--provider", help="Provider to ask."),
+    model: str | None = typer.Option(None, "-m", "--model", help="Model id or alias."),
+    system: str | None = typer.Option(None, "-s", "--system", help="System prompt."),
+    max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Reply length cap."),
+    temperature: float | None = typer.Option(None, "--temperature", min=0.0, max=2.0),
+    thinking: int | None = typer.Option(
+        None, "--thinking", min=1024, help="Extended-thinking budget in tokens (Anthropic, Gemini)."
+    ),
+    json_out: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
+    no_reasoning: bool = typer.Option(False, "--no-reasoning", help="Hide reasoning on stderr."),
+    no_save: bool = typer.Option(False, "--no-save", help="Do not save the exchange."),
+    cont: bool = typer.Option(False, "-c", "--continue", help="Continue the latest thread."),
+    thread: str | None = typer.Option(None, "--thread", help="Continue the thread with this id."),
+    retries: int | None = typer.Option(None, "--retries", min=0, max=10, help="Default 2."),
+    fallback: list[str] | None = typer.Option(
+        None, "--fallback", metavar="P:M", help="Try this provider:model if the first fails."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
+) -> None:
+    """Ask one question and stream the answer to stdout."""
+    import asyncio
+
+    from ba_tui.config import load_config
+    from ba_tui.conversation import TurnOptions, run_turn
+    from ba_tui.errors import UsageError
+    from ba_tui.providers import resolve
+
+    state["verbose"] = state["verbose"] or verbose
+    if state["verbose"]:
+        from ba_tui.logs import enable_stderr
+
+        enable_stderr()
+    text = " ".join(prompt or []).strip()
+    piped = _read_stdin()
+    if piped.strip():
+        text = f"{piped.rstrip()}\n\n{text}" if text else piped.rstrip()
+    if not text:
+        raise UsageError("no prompt given", 'pass one, e.g. ba-chat ask "hello", or pipe text in')
+    if no_save and (cont or thread):
+        raise UsageError("--no-save cannot continue a thread", "drop --no-save or -c/--thread")
+
+    config = load_config()
+    store = None if no_save else _open_store()
+    existing = _thread_to_continue(store, cont, thread) if store else None
+    target = resolve(
+        provider or (existing.provider if existing else None),
+        model or (existing.model if existing and not provider else None),
+        config,
+    )
+    fallbacks = _fallbacks(fallback or config.data.get("fallback") or [], config)
+    history: list[Any] = []
+    thread_id = parent_id = None
+    if store is not None:
+        from ba_tui.conversation import to_chat_messages
+
+        if existing is not None:
+            stored = store.history(existing.id)
+            history = to_chat_messages(stored)
+            parent_id = stored[-1].id if stored else None
+            system = system if system is not None else existing.system
+            if (target.provider, target.model) != (existing.provider, existing.model):
+                store.update_thread(existing.id, provider=target.provider, model=target.model)
+            thread_id = existing.id
+        else:
+            thread_id = store.create_thread(
+                title=_title(text), provider=target.provider, model=target.model, system=system
+            ).id
+
+    options = TurnOptions(
+        max_tokens=max_tokens,
+        temperature=temperature,
+        thinking_budget=thinking,
+        retries=retries if retries is not None else int(config.number("retries", 2)),
+        stall_timeout=config.number("stall_timeout", 60.0),
+    )
+    printer = _Printer(show_reasoning=not no_reasoning, quiet=json_out)
+    try:
+        turn = asyncio.run(
+            run_turn(
+                target,
+                text,
+                history=history,
+                system=system,
+                options=options,
+                on_event=printer,
+                store=store,
+                thread_id=thread_id,
+                parent_id=parent_id,
+                fallbacks=fallbacks,
+            )
+        )
+    except KeyboardInterrupt:
+        printer.end()
+        warn("ba-chat: interrupted; the partial reply is kept" if store else "ba-chat: interrupted")
+        raise typer.Exit(130) from None
+    finally:
+        if store is not None:
+            store.close()
+    printer.end()
+    if json_out:
+        print(_json(turn), flush=True)
+    if turn.error is not None:
+        raise turn.error
+
+
+def _fallbacks(specs: list[str], config: Any) -> list[Any]:
+    """Targets from `provider:model` strings; one whose key is missing is skipped, noted."""
+    from ba_tui.errors import MissingKey, UsageError
+    from ba_tui.providers import resolve
+
+    targets = []
+    for spec in specs if isinstance(specs, list) else [specs]:
+        provider, _, model = str(spec).partition(":")
+        if not provider:
+            raise UsageError(f"bad fallback {spec!r}", "write it as provider:model")
+        try:
+            targets.append(resolve(provider, model or None, config))
+        except MissingKey as exc:
+            warn(f"fallback {spec} skipped: {exc.line()}")
+    return targets
+
+
+def _open_store() -> Any:
+    from ba_tui.store import Store
+
+    return Store.open()
+
+
+def _thread_to_continue(store: Any, cont: bool, thread: str | None) -> Any:
+    from ba_tui.errors import UsageError
+
+    if thread:
+        return store.get_thread(thread)
+    if cont:
+        latest = store.latest_thread()
+        if latest is None:
+            raise UsageError("there is no thread to continue yet", "drop -c to start one")
+        return latest
+    return None
+
+
+@app.command()
+def models(
+    provider: str | None = typer.Option(None, "-p", "--provider", help="Only this provider."),
+    refresh: bool = typer.Option(False, "--refresh", help="Ask the provider for its live list."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """List the model catalogue, and with --refresh the provider's live model list."""
+    import asyncio
+    import json
+
+    from ba_tui.config import load_config
+    from ba_tui.models import catalog
+    from ba_tui.providers import adapter, all_specs, get_spec, resolve
+
+    config = load_config()
+    specs = [get_spec(provider, config)] if provider else all_specs(config)
+    rows: list[dict[str, Any]] = []
+    for spec in specs:
+        configured = [str(m) for m in config.provider(spec.name).get("models") or []]
+        for entry in catalog(spec.name):
+            rows.append(
+                {
+                    "provider": spec.name,
+                    "model": entry.id,
+                    "aliases": list(entry.aliases),
+                    "note": entry.note,
+                    "source": "catalog",
+                }
+            )
+        for name in configured:
+            rows.append(
+                {
+                    "provider": spec.name,
+                    "model": name,
+                    "aliases": [],
+                    "note": "",
+                    "source": "config",
+                }
+            )
+        if refresh:
+            target = resolve(spec.name, spec.default_model or "-", config)
+            live = asyncio.run(adapter(spec).list_models(target))
+            known = {row["model"] for row in rows if row["provider"] == spec.name}
+            rows += [
+                {"provider": spec.name, "model": name, "aliases": [], "note": "", "source": "live"}
+                for name in live
+                if name not in known
+            ]
+    if json_out:
+        print(json.dumps(rows, indent=2))
+        return
+    width = max((len(row["model"]) for row in rows), default=10)
+    for row in rows:
+        aliases = f"({', '.join(row['aliases'])})" if row["aliases"] else ""
+        extra = " ".join(part for part in (aliases, row["note"]) if part)
+        line = f"{row['provider']:<10} {row['model']:<{width}}  {extra}".rstrip()
+        print(terminal_safe(line))

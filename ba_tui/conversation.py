@@ -1,0 +1,346 @@
+"""The turn runner: one path from a prompt to a finished, saved reply, for the CLI and TUI.
+
+`run_turn` saves the user's message before anything is sent, opens the reply row before
+the first byte, checkpoints the text while it streams, retries what can be retried before
+the first token, and closes the row with what arrived, however the stream ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import aclosing
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from ba_tui import errors, pricing
+from ba_tui.events import (
+    Event,
+    FallingBack,
+    Finished,
+    ReasoningDelta,
+    Retrying,
+    StreamError,
+    TextDelta,
+    Usage,
+)
+from ba_tui.logs import log_event
+from ba_tui.providers import ChatMessage, ChatRequest, Target, adapter
+
+if TYPE_CHECKING:
+    from ba_tui.store import Message, Store
+
+CHECKPOINT_SECONDS = 0.25
+MAX_RETRY_AFTER = 60.0
+
+
+@dataclass
+class TurnOptions:
+    max_tokens: int | None = None
+    temperature: float | None = None
+    thinking_budget: int | None = None
+    retries: int = 2
+    stall_timeout: float = 60.0
+    connect_timeout: float = 10.0
+
+
+@dataclass
+class Turn:
+    """What one turn produced, whether it finished or not."""
+
+    provider: str
+    model: str
+    text: str = ""
+    reasoning: str = ""
+    reasoning_signature: str | None = None
+    usage: Usage | None = None
+    cost: float | None = None  # USD; None = unknown
+    base_url: str | None = None
+    finish_reason: str | None = None
+    status: str = "streaming"  # complete, partial, error, cancelled
+    error: errors.ProviderError | None = None
+    ttft_ms: float | None = None
+    duration_ms: float | None = None
+    attempts: int = 0
+    thread_id: str | None = None
+    message_id: str | None = None
+    _text: list[str] = field(default_factory=list, repr=False)
+    _reasoning: list[str] = field(default_factory=list, repr=False)
+
+    def _join(self) -> None:
+        self.text = "".join(self._text)
+        self.reasoning = "".join(self._reasoning)
+
+
+def to_chat_messages(messages: Sequence[Message]) -> list[ChatMessage]:
+    """Stored messages as a model sees them: empty and failed replies are left out."""
+    out = []
+    for message in messages:
+        if message.role not in ("user", "assistant") or not message.content:
+            continue
+        out.append(
+            ChatMessage(
+                message.role,
+                message.content,
+                message.reasoning or None,
+                message.reasoning_signature,
+            )
+        )
+    return out
+
+
+def backoff(attempt: int, retry_after: float | None) -> float:
+    """Seconds to wait before try `attempt + 1`: the provider's word, else exponential."""
+    if retry_after is not None and retry_after > 0:
+        return retry_after
+    return min(0.5 * 2**attempt, 8.0) * random.uniform(0.75, 1.0)
+
+
+class _Checkpointer:
+    """Writes the growing reply to the store at most every CHECKPOINT_SECONDS."""
+
+    def __init__(self, store: Store | None, message_id: str | None, turn: Turn) -> None:
+        self.store, self.message_id, self.turn = store, message_id, turn
+        self.handle: asyncio.TimerHandle | None = None
+
+    def touch(self) -> None:
+        if self.store is not None and self.handle is None:
+            loop = asyncio.get_running_loop()
+            self.handle = loop.call_later(CHECKPOINT_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        self.handle = None
+        if self.store is not None and self.message_id is not None:
+            self.turn._join()
+            self.store.checkpoint(self.message_id, self.turn.text, self.turn.reasoning or None)
+
+    def cancel(self) -> None:
+        if self.handle is not None:
+            self.handle.cancel()
+            self.handle = None
+
+
+async def run_turn(
+    target: Target,
+    prompt: str | None,
+    *,
+    history: Sequence[ChatMessage] = (),
+    system: str | None = None,
+    options: TurnOptions | None = None,
+    on_event: Callable[[Event], Any] | None = None,
+    store: Store | None = None,
+    thread_id: str | None = None,
+    parent_id: str | None = None,
+    fallbacks: Sequence[Target] = (),
+) -> Turn:
+    """Run one turn and return its outcome; never raises for provider failures.
+
+    With a store, `prompt` is saved as a user message under `parent_id` in `thread_id`
+    (or, when `prompt` is None, the reply regenerates the answer to `parent_id`).
+    If `target` fails before its first token (after its retries), each of `fallbacks` is
+    tried in turn; the turn records which provider and model actually answered.
+    Cancellation (Ctrl+C, Escape) saves the partial reply as `cancelled` and re-raises.
+    """
+    options = options or TurnOptions()
+    turn = Turn(provider=target.provider, model=target.model, thread_id=thread_id)
+    emit = on_event or (lambda event: None)
+    messages = list(history)
+    if prompt is not None:
+        messages.append(ChatMessage("user", prompt))
+    request = ChatRequest(
+        model=target.model,
+        messages=tuple(messages),
+        system=system,
+        max_tokens=options.max_tokens,
+        temperature=options.temperature,
+        thinking_budget=options.thinking_budget,
+        stall_timeout=options.stall_timeout,
+        connect_timeout=options.connect_timeout,
+    )
+    if store is not None and thread_id is not None:
+        if prompt is not None:
+            parent_id = store.add_message(
+                thread_id, role="user", content=prompt, parent_id=parent_id
+            ).id
+        reply = store.start_reply(
+            thread_id, parent_id=parent_id or "", provider=target.provider, model=target.model
+        )
+        turn.message_id = reply.id
+    checkpoints = _Checkpointer(store, turn.message_id, turn)
+    # Import the SDK before the clock starts: timings describe the provider, not Python.
+    adapter(target.spec)
+    start = time.perf_counter()
+    try:
+        await _try_targets(
+            [target, *fallbacks], request, options, turn, emit, store, checkpoints, start
+        )
+    except asyncio.CancelledError:
+        turn.status = "cancelled"
+        _close(turn, store, checkpoints, start)
+        raise
+    except Exception as exc:
+        # A bug, not a provider failure: still leave the row closed with what arrived.
+        turn.status = "partial" if turn.ttft_ms is not None else "error"
+        turn.error = errors.ProviderError(f"internal error: {exc}", provider=turn.provider)
+        _close(turn, store, checkpoints, start)
+        raise
+    _close(turn, store, checkpoints, start)
+    if turn.error is not None:
+        emit(StreamError(turn.error))
+    return turn
+
+
+async def _try_targets(
+    targets: list[Target],
+    request: ChatRequest,
+    options: TurnOptions,
+    turn: Turn,
+    emit: Callable[[Event], Any],
+    store: Store | None,
+    checkpoints: _Checkpointer,
+    start: float,
+) -> None:
+    from ba_tui import health
+
+    for index, target in enumerate(targets):
+        turn.provider, turn.model, turn.base_url = target.provider, target.model, target.base_url
+        breaker = health.load(store, target.provider) if store is not None else None
+        if breaker is not None and breaker.is_open():
+            turn.status = "error"
+            turn.error = errors.CircuitOpen(
+                f"{target.provider} failed {breaker.failures} times in a row; "
+                f"skipping it for {breaker.seconds_left():.0f} s",
+                "choose another provider with -p, or add a fallback",
+                provider=target.provider,
+            )
+        else:
+            stream = adapter(target.spec).stream
+            attempt_request = replace(request, model=target.model)
+            await _stream_with_retries(
+                stream, target, attempt_request, options, turn, emit, checkpoints, start
+            )
+            if store is not None and (turn.error is None or turn.error.retryable):
+                health.record(store, target.provider, ok=turn.error is None)
+        if turn.error is None or turn.ttft_ms is not None or index == len(targets) - 1:
+            return
+        following = targets[index + 1]
+        emit(FallingBack(turn.error, following.provider, following.model))
+        turn.error = None
+
+
+async def _stream_with_retries(
+    stream: Callable[[Target, ChatRequest], AsyncIterator[Event]],
+    target: Target,
+    request: ChatRequest,
+    options: TurnOptions,
+    turn: Turn,
+    emit: Callable[[Event], Any],
+    checkpoints: _Checkpointer,
+    start: float,
+) -> None:
+    """Stream from one target, retrying failures that happen before the first token."""
+    attempt = 0
+    while True:
+        attempt += 1
+        turn.attempts += 1
+        error: errors.ProviderError | None = None
+        async with aclosing(stream(target, request)) as events:
+            async for event in events:
+                if isinstance(event, StreamError):
+                    error = event.error
+                    break
+                if isinstance(event, TextDelta | ReasoningDelta):
+                    if turn.ttft_ms is None and (event.text or isinstance(event, TextDelta)):
+                        turn.ttft_ms = (time.perf_counter() - start) * 1000
+                        # Load prices while the rest streams; never before the first token.
+                        pricing.warm_up()
+                    if isinstance(event, TextDelta):
+                        turn._text.append(event.text)
+                    else:
+                        turn._reasoning.append(event.text)
+                        if event.signature:
+                            turn.reasoning_signature = event.signature
+                    checkpoints.touch()
+                elif isinstance(event, Usage):
+                    turn.usage = event
+                elif isinstance(event, Finished):
+                    turn.finish_reason = event.reason
+                emit(event)
+        if error is None:
+            turn.status = "complete"
+            return
+        log_event(
+            "attempt_failed",
+            provider=target.provider,
+            model=target.model,
+            attempt=attempt,
+            error=error.kind,
+            status=error.status,
+            message=error.line(),
+        )
+        started = turn.ttft_ms is not None
+        delay = backoff(attempt - 1, error.retry_after)
+        can_retry = attempt <= options.retries and error.retryable and not started
+        if can_retry and delay <= MAX_RETRY_AFTER:
+            emit(Retrying(error, delay, attempt, options.retries))
+            await asyncio.sleep(delay)
+            continue
+        if started:
+            # Text already reached the user: keep it, never retry it silently.
+            error = errors.StreamCut(
+                f"the reply from {target.provider} was cut off: {error.message}",
+                "the partial reply is kept",
+                provider=target.provider,
+                status=error.status,
+            )
+            turn.status = "partial"
+        else:
+            turn.status = "error"
+        turn.error = error
+        return
+
+
+def _close(turn: Turn, store: Store | None, checkpoints: _Checkpointer, start: float) -> None:
+    checkpoints.cancel()
+    turn._join()
+    turn.duration_ms = (time.perf_counter() - start) * 1000
+    turn.cost = pricing.cost(turn.provider, turn.model, turn.usage, base_url=turn.base_url)
+    usage = turn.usage or Usage()
+    log_event(
+        "turn",
+        request_id=turn.message_id,
+        thread_id=turn.thread_id,
+        provider=turn.provider,
+        model=turn.model,
+        status=turn.status,
+        attempts=turn.attempts,
+        ttft_ms=round(turn.ttft_ms, 1) if turn.ttft_ms is not None else None,
+        duration_ms=round(turn.duration_ms, 1),
+        **usage.as_dict(),
+        finish_reason=turn.finish_reason,
+        cost=turn.cost,
+        error=turn.error.line() if turn.error else None,
+    )
+    if store is None or turn.message_id is None:
+        return
+    store.finish_reply(
+        turn.message_id,
+        status=turn.status,
+        content=turn.text,
+        reasoning=turn.reasoning or None,
+        reasoning_signature=turn.reasoning_signature,
+        provider=turn.provider,
+        model=turn.model,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        reasoning_tokens=usage.reasoning_tokens,
+        cache_read_tokens=usage.cache_read_tokens,
+        cache_write_tokens=usage.cache_write_tokens,
+        cost=turn.cost,
+        ttft_ms=turn.ttft_ms,
+        duration_ms=turn.duration_ms,
+        finish_reason=turn.finish_reason,
+        error=turn.error.line() if turn.error else None,
+    )

@@ -1,0 +1,231 @@
+"""Errors people see: one line saying what happened and what to do, plus an exit code.
+
+Every failure that can reach a user is one of these. The CLI prints `error.line()` and
+exits with `error.exit_code`; the TUI shows the same line in the conversation.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BaChatError(Exception):
+    """Base of every expected failure; never shown with a traceback."""
+
+    exit_code = 1
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def line(self) -> str:
+        """The single line shown to the user, with any key masked."""
+        from ba_tui.keys import redact
+
+        text = self.message if not self.hint else f"{self.message}; {self.hint}"
+        return redact(" ".join(text.split()))
+
+
+class UsageError(BaChatError):
+    """The command line or config asks for something that does not exist."""
+
+    exit_code = 2
+
+
+class ConfigError(UsageError):
+    """config.toml cannot be read; the file is left untouched."""
+
+
+class ProviderError(BaChatError):
+    """A provider could not give a reply. `retryable` errors may be tried again."""
+
+    exit_code = 4
+    retryable = False
+    kind = "provider"
+
+    def __init__(
+        self,
+        message: str,
+        hint: str | None = None,
+        *,
+        provider: str = "",
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(message, hint)
+        self.provider = provider
+        self.status = status
+        self.retry_after = retry_after
+
+
+class MissingKey(ProviderError):
+    exit_code = 3
+    kind = "missing_key"
+
+
+class AuthFailed(ProviderError):
+    exit_code = 3
+    kind = "auth"
+
+
+class ModelNotFound(ProviderError):
+    kind = "model_not_found"
+
+
+class BadRequest(ProviderError):
+    kind = "bad_request"
+
+
+class RateLimited(ProviderError):
+    retryable = True
+    kind = "rate_limited"
+
+
+class Overloaded(ProviderError):
+    retryable = True
+    kind = "overloaded"
+
+
+class ProviderDown(ProviderError):
+    """Unreachable, connection refused or dropped, or a 5xx before the reply started."""
+
+    retryable = True
+    kind = "unreachable"
+
+
+class Stalled(ProviderError):
+    """No byte arrived for the stall timeout."""
+
+    retryable = True
+    kind = "stalled"
+
+
+class CircuitOpen(ProviderError):
+    """The provider failed several turns in a row and is resting for a cool-down."""
+
+    kind = "circuit_open"
+
+
+class StreamCut(ProviderError):
+    """The reply started and then broke; what arrived is kept."""
+
+    exit_code = 5
+    kind = "cut"
+
+
+def ended_early(provider: str) -> ProviderError:
+    """The connection closed cleanly but the reply never said it was finished."""
+    return ProviderDown(
+        f"{provider} closed the stream before the reply was finished",
+        "try again",
+        provider=provider,
+    )
+
+
+class Cancelled(BaChatError):
+    exit_code = 130
+
+
+_RETRYABLE_STATUS = {408, 409, 429}
+
+
+def for_status(
+    provider: str,
+    status: int,
+    message: str,
+    *,
+    model: str = "",
+    retry_after: float | None = None,
+    kind: str | None = None,
+) -> ProviderError:
+    """Map an HTTP status (and the provider's error type, when known) to our error."""
+    message = " ".join((message or "").split())[:300]
+    detail = f"{provider} said: {message}" if message else f"{provider} answered HTTP {status}"
+    kw = {"provider": provider, "status": status, "retry_after": retry_after}
+    if kind in ("authentication_error", "permission_error", "auth") or status in (401, 403):
+        return AuthFailed(
+            f"{provider} rejected the API key ({detail})",
+            f"check it, or set a new one with `ba-chat keys set {provider}`",
+            **kw,
+        )
+    if kind in ("not_found_error", "model_not_found") or status == 404:
+        return ModelNotFound(
+            f"{provider} does not know the model {model!r} ({detail})"
+            if model
+            else f"{provider}: not found ({detail})",
+            f"list the models with `ba-chat models -p {provider} --refresh`",
+            **kw,
+        )
+    if kind in ("rate_limit_error", "rate_limited") or status == 429:
+        return RateLimited(
+            f"rate limited by {provider} ({detail})", "wait a moment and try again", **kw
+        )
+    if kind in ("overloaded_error", "overloaded") or status in (529, 503):
+        return Overloaded(
+            f"{provider} is overloaded ({detail})",
+            "try again shortly or use another provider",
+            **kw,
+        )
+    if status >= 500 or status in _RETRYABLE_STATUS or kind == "api_error":
+        return ProviderDown(
+            f"{provider} failed with a server error ({detail})", "try again shortly", **kw
+        )
+    return BadRequest(f"{provider} refused the request ({detail})", None, **kw)
+
+
+def error_detail(body: object) -> dict[str, Any]:
+    """The `{"type", "message", "code"}` part of a provider's JSON error body."""
+    if not isinstance(body, dict):
+        return {}
+    inner = body.get("error")
+    return inner if isinstance(inner, dict) else body
+
+
+def retry_after(headers: Any) -> float | None:
+    """Seconds a provider asked us to wait, from `retry-after-ms` or `retry-after`."""
+    try:
+        if value := headers.get("retry-after-ms"):
+            return float(value) / 1000
+        if value := headers.get("retry-after"):
+            return float(value)
+    except (TypeError, ValueError):
+        return None
+    return None
+
+
+_TRANSPORT_MODULES = ("httpx", "httpx2", "httpcore", "h11", "anyio", "ssl")
+
+
+def transport(provider: str, base_url: str, exc: BaseException) -> ProviderError | None:
+    """Our error for a network failure, or None when `exc` is not one.
+
+    SDKs wrap most transport failures, but a connection dropped mid-stream escapes
+    anthropic and google-genai as a raw httpx2 exception, so those are recognised too.
+    """
+    name = type(exc).__name__
+    module = type(exc).__module__.split(".")[0]
+    if (
+        isinstance(exc, OSError | TimeoutError)
+        or module in _TRANSPORT_MODULES
+        or name in ("APIConnectionError", "APITimeoutError")
+    ):
+        return unreachable(provider, base_url, exc)
+    return None
+
+
+def unreachable(provider: str, base_url: str, exc: BaseException) -> ProviderError:
+    """A transport failure: refused, DNS, timeout, dropped connection."""
+    name = type(exc).__name__
+    if "Timeout" in name and ("Read" in name or name == "APITimeoutError"):
+        return Stalled(
+            f"{provider} stopped sending (timed out waiting for data)",
+            "try again, or raise `stall_timeout` in config",
+            provider=provider,
+        )
+    reason = str(exc).strip() or name
+    return ProviderDown(
+        f"could not reach {provider} at {base_url} ({reason})",
+        "check your network, or the provider's base_url",
+        provider=provider,
+    )

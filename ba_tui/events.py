@@ -1,0 +1,73 @@
+"""The one normalized stream every provider adapter yields.
+
+Token counts follow one convention across providers, whatever the wire says:
+`input_tokens` is the whole prompt, cached tokens included (cache reads and writes are
+broken out beside it); `output_tokens` is everything generated, reasoning included.
+`None` means the provider did not say; it is never a stand-in for 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from ba_tui.errors import ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class TextDelta:
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """Visible thinking. `signature` carries the provider's proof needed to replay it."""
+
+    text: str = ""
+    signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    reasoning_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+
+    def as_dict(self) -> dict[str, int | None]:
+        return asdict(self)
+
+
+# Finish reasons, normalized: "stop", "length", "content_filter", "tool_calls", "other".
+@dataclass(frozen=True, slots=True)
+class Finished:
+    reason: str
+    raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    error: ProviderError
+
+
+@dataclass(frozen=True, slots=True)
+class Retrying:
+    """Emitted by the turn runner (not adapters) while it waits to try again."""
+
+    error: ProviderError
+    delay: float
+    attempt: int
+    of: int
+
+
+@dataclass(frozen=True, slots=True)
+class FallingBack:
+    """Emitted by the turn runner when a provider failed before its first token and the
+    next target in the fallback chain is about to be tried."""
+
+    error: ProviderError
+    provider: str
+    model: str
+
+
+Event = TextDelta | ReasoningDelta | Usage | Finished | StreamError | Retrying | FallingBack

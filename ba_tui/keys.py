@@ -1,0 +1,247 @@
+"""API keys: environment first, then the OS keyring, then a configured `key_command`.
+
+Keys are handed to adapters and nowhere else. Every key this process has seen is
+remembered so `redact` can mask it in any line that is about to be shown or logged.
+A key is only ever written to the OS keyring: with no usable keyring there is no
+fallback file, plaintext or otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from typing import TYPE_CHECKING, Any
+
+from ba_tui.errors import BaChatError
+
+if TYPE_CHECKING:
+    from ba_tui.config import Config
+    from ba_tui.providers import ProviderSpec
+
+KEYRING_SERVICE = "ba-chat"
+
+_seen: set[str] = set()
+# Shapes of real provider keys: OpenAI/DeepSeek/OpenRouter `sk-…`, Anthropic `sk-ant-…`,
+# Google `AIza…`, Groq `gsk_…`, xAI `xai-…`, Hugging Face `hf_…`; and the half-masked echo
+# in OpenAI's 401 ("sk-proj-****…abcd"), which still shows the key's first and last letters.
+_SHAPES = re.compile(
+    r"\b(?:sk-[A-Za-z0-9_\-]*(?:[*•]{3,}|…)[A-Za-z0-9]*"
+    r"|sk-ant-[A-Za-z0-9_\-]{6,}|sk-[A-Za-z0-9_\-]{6,}|AIza[0-9A-Za-z_\-]{10,}"
+    r"|gsk_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,})"
+)
+# Shorter values are dummies such as "ollama" or "none"; masking them would mangle lines
+# that name the provider, and they protect nothing.
+_MIN_REMEMBERED = 8
+
+
+class NoKeyring(BaChatError):
+    """No usable OS keyring: nothing can be stored, and nothing is written elsewhere."""
+
+    exit_code = 3
+
+
+def remember(key: str) -> str:
+    """Note `key` so `redact` masks it from now on; returns it unchanged."""
+    if key and len(key) >= _MIN_REMEMBERED:
+        _seen.add(key)
+    return key
+
+
+def redact(text: str) -> str:
+    """Mask every key this process has seen, and anything shaped like a key, in `text`."""
+    for key in sorted(_seen, key=len, reverse=True):
+        text = text.replace(key, "[redacted]")
+    return _SHAPES.sub("[redacted]", text)
+
+
+def looks_like_key(value: str) -> bool:
+    """Whether `value` is or contains a key this process knows or a key-shaped string."""
+    return bool(value) and redact(value) != value
+
+
+# --- the OS keyring -----------------------------------------------------------------------
+
+
+def _backend() -> Any:
+    import keyring
+
+    return keyring.get_keyring()
+
+
+def backend_name(backend: Any | None = None) -> str:
+    """`module.Class` of the keyring backend in use, e.g. `keyring.backends.fail.Keyring`."""
+    backend = backend if backend is not None else _backend()
+    kind = type(backend)
+    return f"{kind.__module__}.{kind.__name__}"
+
+
+def _chosen_explicitly() -> bool:
+    if os.environ.get("PYTHON_KEYRING_BACKEND"):
+        return True
+    try:
+        import keyring.core
+
+        return keyring.core.load_config() is not None
+    except Exception:
+        return False
+
+
+def keyring_problem(backend: Any | None = None) -> str | None:
+    """Why keys cannot be stored with `backend` (default: the one in use), or None if they can.
+
+    The fail backend (no Secret Service, no D-Bus: containers, headless servers) and the
+    null backend cannot keep a key. keyrings.alt's file backends would keep it in a plain
+    file, so they are accepted only when chosen on purpose (PYTHON_KEYRING_BACKEND or
+    keyringrc.cfg), never as a silent fallback.
+    """
+    try:
+        backend = backend if backend is not None else _backend()
+    except Exception as exc:  # a broken PYTHON_KEYRING_BACKEND, a plugin that fails to load
+        return f"the keyring backend could not be loaded ({type(exc).__name__}: {exc})"
+    name = backend_name(backend)
+    if name.startswith("keyring.backends.fail."):
+        return "no OS keyring is available here"
+    if name.startswith("keyring.backends.null."):
+        return "the keyring is disabled: its null backend keeps nothing"
+    chain = getattr(backend, "backends", None)
+    first = backend_name(chain[0]) if chain else name
+    if first.startswith("keyrings.alt.") and not _chosen_explicitly():
+        return "the only keyring here is keyrings.alt, which keeps keys in a plain file"
+    return None
+
+
+def no_keyring(spec: ProviderSpec, problem: str) -> NoKeyring:
+    """The one line `keys set` ends with when the key cannot be kept in a keyring."""
+    return NoKeyring(
+        f"cannot store the key: {problem}",
+        f"set {spec.key_env[0]} in your environment instead, or add "
+        f"key_command under [providers.{spec.name}] in config.toml, e.g. "
+        f'key_command = "pass show {spec.name}"',
+    )
+
+
+def store_key(spec: ProviderSpec, key: str) -> str:
+    """Keep `key` in the OS keyring; returns the backend's name. NoKeyring when it cannot."""
+    import keyring
+
+    remember(key)
+    if problem := keyring_problem():
+        raise no_keyring(spec, problem)
+    try:
+        keyring.set_password(KEYRING_SERVICE, spec.name, key)
+        kept = keyring.get_password(KEYRING_SERVICE, spec.name) == key
+    except Exception as exc:  # locked, dismissed prompt, D-Bus errors from a plugin
+        raise no_keyring(spec, f"the keyring refused it ({type(exc).__name__}: {exc})") from None
+    if not kept:
+        raise no_keyring(spec, f"the keyring ({backend_name()}) did not keep it")
+    return backend_name()
+
+
+def delete_key(spec: ProviderSpec) -> bool:
+    """Remove the provider's key from the keyring; False when there was none."""
+    import keyring
+    from keyring.errors import KeyringError, PasswordDeleteError
+
+    if keyring_problem():
+        return False
+    try:
+        if keyring.get_password(KEYRING_SERVICE, spec.name) is None:
+            return False
+        keyring.delete_password(KEYRING_SERVICE, spec.name)
+    except PasswordDeleteError:
+        return False
+    except (KeyringError, OSError) as exc:
+        raise NoKeyring(
+            f"cannot delete the {spec.name} key: the keyring refused ({type(exc).__name__}: {exc})"
+        ) from None
+    return True
+
+
+def _from_keyring(provider: str) -> str | None:
+    try:
+        import keyring
+
+        return keyring.get_password(KEYRING_SERVICE, provider) or None
+    except Exception:
+        # No backend (headless box), a locked collection, a broken plugin: treat as unset.
+        return None
+
+
+# --- key_command --------------------------------------------------------------------------
+
+
+def run_key_command(command: str) -> tuple[str | None, str]:
+    """Run a `key_command`; (its trimmed stdout, "") or (None, why it gave no key)."""
+    try:
+        done = subprocess.run(
+            command,
+            shell=True,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return None, "it did not finish within 30 s"
+    except (OSError, subprocess.SubprocessError) as exc:
+        return None, f"it could not run ({exc})"
+    if done.returncode != 0:
+        said = next((line.strip() for line in done.stderr.splitlines() if line.strip()), "")
+        return None, f"it exited with {done.returncode}" + (f": {said}" if said else "")
+    if not (value := done.stdout.strip()):
+        return None, "it printed nothing"
+    return value, ""
+
+
+# --- look-up ------------------------------------------------------------------------------
+
+
+def _inline(spec: ProviderSpec, config: Config) -> str | None:
+    """An `api_key` written in config.toml; honoured for custom endpoints only."""
+    from ba_tui.providers import BUILTIN
+
+    if spec.name in BUILTIN:
+        return None
+    value = config.provider(spec.name).get("api_key")
+    return str(value).strip() or None if value else None
+
+
+def lookup_key(spec: ProviderSpec, config: Config) -> tuple[str | None, str]:
+    """Return (key, where it came from); where is e.g. 'env OPENAI_API_KEY' or 'not set'."""
+    key, source, _ = explain_key(spec, config)
+    return key, source
+
+
+def explain_key(spec: ProviderSpec, config: Config) -> tuple[str | None, str, str]:
+    """`lookup_key`, plus why a configured `key_command` gave no key ("" otherwise)."""
+    for var in spec.key_env:
+        if value := os.environ.get(var, "").strip():
+            return remember(value), f"env {var}", ""
+    if inline := _inline(spec, config):
+        return remember(inline), "config", ""
+    if value := _from_keyring(spec.name):
+        return remember(value), "keyring", ""
+    if command := config.provider(spec.name).get("key_command"):
+        value, why = run_key_command(str(command))
+        if value:
+            return remember(value), "key_command", ""
+        return None, "not set", why
+    return None, "not set", ""
+
+
+def key_source(spec: ProviderSpec, config: Config) -> str:
+    """Where the key would come from, as `lookup_key` says, without running `key_command`
+    (it may ask for a passphrase): 'env VAR', 'config', 'keyring', 'key_command',
+    'not needed' (a local server without a key) or 'not set'."""
+    for var in spec.key_env:
+        if os.environ.get(var, "").strip():
+            return f"env {var}"
+    if _inline(spec, config):
+        return "config"
+    if _from_keyring(spec.name):
+        return "keyring"
+    if config.provider(spec.name).get("key_command"):
+        return "key_command"
+    return "not set" if spec.key_required else "not needed"

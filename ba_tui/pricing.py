@@ -1,0 +1,95 @@
+"""What a reply cost, in USD, from genai-prices' bundled price snapshot (no network).
+
+genai-prices takes ~0.35 s to import and load on this class of machine, so `warm_up()`
+starts that work on a background thread while the reply streams, and `cost()` only waits
+for it if it is not finished yet. A model the library does not know costs `None`
+("unknown"), never 0; local inference (Ollama, the built-in model) is free: 0.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+from typing import Any
+
+from ba_tui.events import Usage
+
+FREE_PROVIDERS = {"ollama", "local"}
+_PROVIDER_IDS = {
+    "anthropic": "anthropic",
+    "openai": "openai",
+    "gemini": "google",
+    "deepseek": "deepseek",
+}
+
+_ready = threading.Event()
+_started = False
+_lock = threading.Lock()
+_module: Any = None
+
+
+def _load() -> None:
+    global _module
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            import genai_prices
+
+            # The first lookup parses the price tables; do it here, off the hot path.
+            genai_prices.calc_price(
+                genai_prices.Usage(input_tokens=1, output_tokens=1),
+                "gpt-4o-mini",
+                provider_id="openai",
+            )
+        _module = genai_prices
+    except Exception:
+        _module = None
+    finally:
+        _ready.set()
+
+
+def warm_up() -> None:
+    """Start loading the price tables in the background (idempotent)."""
+    global _started
+    with _lock:
+        if _started:
+            return
+        _started = True
+    threading.Thread(target=_load, name="ba-chat-prices", daemon=True).start()
+
+
+def cost(
+    provider: str, model: str, usage: Usage | None, *, base_url: str | None = None
+) -> float | None:
+    """USD for one reply, or None when the price is unknown."""
+    if provider in FREE_PROVIDERS:
+        return 0.0
+    if usage is None or usage.input_tokens is None or usage.output_tokens is None:
+        return None
+    warm_up()
+    _ready.wait()
+    if _module is None:
+        return None
+    where: dict[str, str] = {}
+    if provider in _PROVIDER_IDS:
+        where["provider_id"] = _PROVIDER_IDS[provider]
+    elif base_url:
+        where["provider_api_url"] = base_url
+    else:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            price = _module.calc_price(
+                _module.Usage(
+                    input_tokens=usage.input_tokens,
+                    output_tokens=usage.output_tokens,
+                    cache_read_tokens=usage.cache_read_tokens or 0,
+                    cache_write_tokens=usage.cache_write_tokens or 0,
+                ),
+                model,
+                **where,
+            )
+    except (LookupError, ValueError, TypeError):
+        return None
+    return float(price.total_price)

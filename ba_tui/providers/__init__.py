@@ -1,0 +1,219 @@
+"""The provider registry: what each provider is called, where its key and endpoint live.
+
+Importing this module imports no SDK. `adapter(spec)` imports the one adapter (and so the
+one SDK) a turn needs, the first time it is needed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from types import ModuleType
+from typing import TYPE_CHECKING
+
+from ba_tui.errors import MissingKey, UsageError
+
+if TYPE_CHECKING:
+    from ba_tui.config import Config
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    name: str
+    label: str
+    kind: str  # adapter module: "anthropic", "openai" or "gemini"
+    key_env: tuple[str, ...]
+    base_url_env: str | None
+    default_base_url: str
+    default_model: str
+    key_required: bool = True
+    # OpenAI's own API wants max_completion_tokens; compatible servers know max_tokens.
+    max_tokens_param: str = "max_tokens"
+
+
+BUILTIN: dict[str, ProviderSpec] = {
+    spec.name: spec
+    for spec in (
+        ProviderSpec(
+            "anthropic",
+            "Anthropic",
+            "anthropic",
+            ("ANTHROPIC_API_KEY",),
+            "ANTHROPIC_BASE_URL",
+            "https://api.anthropic.com",
+            "claude-sonnet-5-5",
+        ),
+        ProviderSpec(
+            "openai",
+            "OpenAI",
+            "openai",
+            ("OPENAI_API_KEY",),
+            "OPENAI_BASE_URL",
+            "https://api.openai.com/v1",
+            "gpt-5.4-mini-2026-03-17",
+            max_tokens_param="max_completion_tokens",
+        ),
+        ProviderSpec(
+            "gemini",
+            "Google Gemini",
+            "gemini",
+            ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+            "GEMINI_BASE_URL",
+            "https://generativelanguage.googleapis.com",
+            "gemini-3.5-flash",
+        ),
+        ProviderSpec(
+            "deepseek",
+            "DeepSeek",
+            "openai",
+            ("DEEPSEEK_API_KEY",),
+            "DEEPSEEK_BASE_URL",
+            "https://api.deepseek.com/v1",
+            "deepseek-chat",
+        ),
+        ProviderSpec(
+            "ollama",
+            "Ollama (local)",
+            "openai",
+            ("OLLAMA_API_KEY",),
+            "OLLAMA_BASE_URL",
+            "http://localhost:11434/v1",
+            "llama3.2",
+            key_required=False,
+        ),
+    )
+}
+
+
+def _custom(name: str, settings: dict) -> ProviderSpec | None:
+    if settings.get("kind") != "openai-compatible":
+        return None
+    if not settings.get("base_url"):
+        raise UsageError(
+            f"provider {name!r} in config.toml has no base_url",
+            f"add base_url under [providers.{name}]",
+        )
+    env = str(settings.get("key_env") or f"{name.upper().replace('-', '_')}_API_KEY")
+    return ProviderSpec(
+        name=name,
+        label=str(settings.get("label") or name),
+        kind="openai",
+        key_env=(env,),
+        base_url_env=None,
+        default_base_url=str(settings["base_url"]),
+        default_model=str(settings.get("default_model") or (settings.get("models") or [""])[0]),
+        key_required=bool(settings.get("key_required", False)),
+    )
+
+
+def all_specs(config: Config) -> list[ProviderSpec]:
+    """Built-ins first, then the custom endpoints declared in config, in file order."""
+    specs = list(BUILTIN.values())
+    for name, settings in config.providers.items():
+        if name not in BUILTIN and isinstance(settings, dict) and (spec := _custom(name, settings)):
+            specs.append(spec)
+    return specs
+
+
+def get_spec(name: str, config: Config) -> ProviderSpec:
+    for spec in all_specs(config):
+        if spec.name == name:
+            return spec
+    valid = ", ".join(spec.name for spec in all_specs(config))
+    raise UsageError(f"unknown provider {name!r}", f"choose one of: {valid}")
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One earlier turn as sent to a model. Reasoning travels only with its signature."""
+
+    role: str  # "user" or "assistant"
+    content: str
+    reasoning: str | None = None
+    reasoning_signature: str | None = None
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    model: str
+    messages: tuple[ChatMessage, ...]
+    system: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    # Extended-thinking budget in tokens; None leaves the model's default behaviour.
+    thinking_budget: int | None = None
+    # Seconds without a byte before a stream counts as stalled.
+    stall_timeout: float = 60.0
+    connect_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything an adapter needs to reach one model of one provider."""
+
+    spec: ProviderSpec
+    model: str
+    base_url: str
+    key: str | None
+    key_source: str
+
+    @property
+    def provider(self) -> str:
+        return self.spec.name
+
+    def __repr__(self) -> str:  # never show the key, even in a debugger or a log
+        return f"Target({self.provider}, {self.model}, {self.base_url})"
+
+
+def base_url_for(spec: ProviderSpec, config: Config) -> str:
+    if spec.base_url_env and (value := os.environ.get(spec.base_url_env, "").strip()):
+        return value
+    return str(config.provider(spec.name).get("base_url") or spec.default_base_url)
+
+
+def default_provider(config: Config) -> ProviderSpec:
+    """config's default_provider, else the first provider that has a key."""
+    from ba_tui.keys import lookup_key
+
+    if config.default_provider:
+        return get_spec(config.default_provider, config)
+    for spec in all_specs(config):
+        if spec.key_required and lookup_key(spec, config)[0]:
+            return spec
+    raise MissingKey(
+        "no provider has an API key yet",
+        "set one, e.g. export ANTHROPIC_API_KEY=… or `ba-chat keys set openai`, "
+        "or use a local server with `-p ollama`",
+    )
+
+
+def resolve(provider: str | None, model: str | None, config: Config) -> Target:
+    """Pick the provider, model, endpoint and key for a turn; fail early with a clear line."""
+    from ba_tui.keys import lookup_key
+    from ba_tui.models import resolve_model
+
+    spec = get_spec(provider, config) if provider else default_provider(config)
+    if not model:
+        if config.default_model and spec.name == (config.default_provider or spec.name):
+            model = config.default_model
+        else:
+            model = str(config.provider(spec.name).get("default_model") or spec.default_model)
+    if not model:
+        raise UsageError(
+            f"no model chosen for {spec.name}",
+            f"pass -m MODEL or set default_model under [providers.{spec.name}]",
+        )
+    key, source = lookup_key(spec, config)
+    if key is None and spec.key_required:
+        raise MissingKey(
+            f"no API key for {spec.name}",
+            f"set {spec.key_env[0]} or run `ba-chat keys set {spec.name}`",
+            provider=spec.name,
+        )
+    return Target(spec, resolve_model(spec.name, model), base_url_for(spec, config), key, source)
+
+
+def adapter(spec: ProviderSpec) -> ModuleType:
+    """The adapter module for a spec; importing it imports that provider's SDK."""
+    return importlib.import_module(f"ba_tui.providers.{spec.kind}")

@@ -1,0 +1,137 @@
+"""Anthropic Messages API through the official SDK: request, event and error mapping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import anthropic
+
+from ba_tui import errors
+from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
+from ba_tui.providers import ChatRequest, Target
+
+DEFAULT_MAX_TOKENS = 8192
+_FINISH = {
+    "end_turn": "stop",
+    "stop_sequence": "stop",
+    "max_tokens": "length",
+    "tool_use": "tool_calls",
+    "refusal": "content_filter",
+}
+
+
+def _client(target: Target, request: ChatRequest | None = None) -> anthropic.AsyncAnthropic:
+    stall = request.stall_timeout if request else 30.0
+    connect = request.connect_timeout if request else 10.0
+    # Retries are the turn runner's job, so every provider retries the same way.
+    return anthropic.AsyncAnthropic(
+        api_key=target.key,
+        base_url=target.base_url,
+        max_retries=0,
+        timeout=anthropic.Timeout(stall, connect=connect),
+    )
+
+
+def _messages(request: ChatRequest) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for message in request.messages:
+        if (
+            message.role == "assistant"
+            and request.thinking_budget
+            and message.reasoning
+            and message.reasoning_signature
+        ):
+            content: Any = [
+                {
+                    "type": "thinking",
+                    "thinking": message.reasoning,
+                    "signature": message.reasoning_signature,
+                },
+                {"type": "text", "text": message.content},
+            ]
+        else:
+            content = message.content
+        out.append({"role": message.role, "content": content})
+    return out
+
+
+def _params(request: ChatRequest) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "model": request.model,
+        "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
+        "messages": _messages(request),
+    }
+    if request.system:
+        params["system"] = request.system
+    if request.temperature is not None:
+        params["temperature"] = request.temperature
+    if request.thinking_budget:
+        params["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
+        params["max_tokens"] = max(params["max_tokens"], request.thinking_budget + 1024)
+    return params
+
+
+def _usage(usage: Any) -> Usage:
+    cache_read = usage.cache_read_input_tokens
+    cache_write = usage.cache_creation_input_tokens
+    total_in = (usage.input_tokens or 0) + (cache_read or 0) + (cache_write or 0)
+    return Usage(
+        input_tokens=total_in,
+        output_tokens=usage.output_tokens,
+        reasoning_tokens=None,  # Anthropic bills thinking as output and does not split it out
+        cache_read_tokens=cache_read,
+        cache_write_tokens=cache_write,
+    )
+
+
+def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
+    if isinstance(exc, anthropic.APIStatusError):
+        detail = errors.error_detail(exc.body)
+        return errors.for_status(
+            target.provider,
+            exc.status_code,
+            str(detail.get("message") or exc.message),
+            model=target.model,
+            retry_after=errors.retry_after(exc.response.headers),
+            kind=detail.get("type"),
+        )
+    return errors.transport(target.provider, target.base_url, exc)
+
+
+async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
+    """Yield the normalized events of one reply; errors arrive as StreamError."""
+    client = _client(target, request)
+    try:
+        async with client.messages.stream(**_params(request)) as events:
+            async for event in events:
+                if event.type == "text":
+                    yield TextDelta(event.text)
+                elif event.type == "thinking":
+                    yield ReasoningDelta(event.thinking)
+                elif event.type == "signature":
+                    yield ReasoningDelta("", signature=event.signature)
+            final = await events.get_final_message()
+        yield _usage(final.usage)
+        if final.stop_reason is None:
+            yield StreamError(errors.ended_early(target.provider))
+        else:
+            yield Finished(_FINISH.get(final.stop_reason, "other"), final.stop_reason)
+    except Exception as exc:
+        if (error := _error(target, exc)) is None:
+            raise
+        yield StreamError(error)
+    finally:
+        await client.close()
+
+
+async def list_models(target: Target) -> list[str]:
+    client = _client(target)
+    try:
+        return [model.id async for model in client.models.list()]
+    except Exception as exc:
+        if (error := _error(target, exc)) is None:
+            raise
+        raise error from None
+    finally:
+        await client.close()

@@ -1,0 +1,180 @@
+"""Google Gemini through the official google-genai SDK: request, event and error mapping."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from google import genai
+from google.genai import errors as genai_errors
+from google.genai import types
+
+from ba_tui import errors
+from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
+from ba_tui.providers import ChatRequest, Target
+
+API_VERSION = "v1beta"
+_FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
+
+
+def _client(target: Target, request: ChatRequest | None = None) -> genai.Client:
+    stall = request.stall_timeout if request else 30.0
+    # HttpOptions.timeout (ms) becomes httpx's per-read timeout, i.e. a stall limit.
+    # No retry_options: the turn runner retries every provider the same way.
+    return genai.Client(
+        api_key=target.key,
+        http_options=types.HttpOptions(
+            base_url=target.base_url, api_version=API_VERSION, timeout=int(stall * 1000)
+        ),
+    )
+
+
+def _config(request: ChatRequest, thoughts: bool) -> types.GenerateContentConfig:
+    thinking = None
+    if thoughts:
+        thinking = types.ThinkingConfig(
+            include_thoughts=True, thinking_budget=request.thinking_budget
+        )
+    return types.GenerateContentConfig(
+        system_instruction=request.system or None,
+        max_output_tokens=request.max_tokens,
+        temperature=request.temperature,
+        thinking_config=thinking,
+    )
+
+
+def _contents(request: ChatRequest) -> list[types.Content]:
+    return [
+        types.Content(
+            role="model" if m.role == "assistant" else "user", parts=[types.Part(text=m.content)]
+        )
+        for m in request.messages
+    ]
+
+
+def _usage(meta: Any) -> Usage:
+    candidates = meta.candidates_token_count
+    thoughts = meta.thoughts_token_count
+    output = (
+        None if candidates is None and thoughts is None else (candidates or 0) + (thoughts or 0)
+    )
+    return Usage(
+        input_tokens=meta.prompt_token_count,
+        output_tokens=output,
+        reasoning_tokens=thoughts,
+        cache_read_tokens=meta.cached_content_token_count,
+        cache_write_tokens=None,
+    )
+
+
+def _finish(reason: Any) -> tuple[str, str | None]:
+    raw = getattr(reason, "value", None) or (str(reason) if reason else None)
+    if raw == "STOP":
+        return "stop", raw
+    if raw == "MAX_TOKENS":
+        return "length", raw
+    if raw in _FILTERED:
+        return "content_filter", raw
+    return "other", raw
+
+
+def _retry_delay(details: Any) -> float | None:
+    """The RetryInfo delay ("26s") Gemini puts in a RESOURCE_EXHAUSTED body."""
+    items = errors.error_detail(details).get("details") or []
+    for item in items if isinstance(items, list) else []:
+        delay = item.get("retryDelay") if isinstance(item, dict) else None
+        if isinstance(delay, str) and delay.endswith("s"):
+            try:
+                return float(delay[:-1])
+            except ValueError:
+                return None
+    return None
+
+
+def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
+    if isinstance(exc, genai_errors.APIError):
+        detail = errors.error_detail(exc.details)
+        reasons = {
+            item.get("reason")
+            for item in detail.get("details") or []
+            if isinstance(item, dict) and item.get("reason")
+        }
+        kind = None
+        if "API_KEY_INVALID" in reasons or exc.status in ("UNAUTHENTICATED", "PERMISSION_DENIED"):
+            kind = "auth"
+        elif exc.status == "UNAVAILABLE":
+            kind = "overloaded"
+        return errors.for_status(
+            target.provider,
+            int(exc.code or 500),
+            str(exc.message or ""),
+            model=target.model,
+            retry_after=_retry_delay(exc.details),
+            kind=kind,
+        )
+    return errors.transport(target.provider, target.base_url, exc)
+
+
+def _thinking_refused(exc: Exception) -> bool:
+    return (
+        isinstance(exc, genai_errors.ClientError)
+        and exc.code == 400
+        and "thinking" in str(exc.message or "").lower()
+    )
+
+
+async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
+    """Yield the normalized events of one reply; errors arrive as StreamError."""
+    client = _client(target, request)
+    usage: Any = None
+    finish: Any = None
+    try:
+        try:
+            chunks = await client.aio.models.generate_content_stream(
+                model=request.model, contents=_contents(request), config=_config(request, True)
+            )
+        except genai_errors.ClientError as exc:
+            # Models without thinking reject thinking_config; ask again without it.
+            if not _thinking_refused(exc):
+                raise
+            chunks = await client.aio.models.generate_content_stream(
+                model=request.model, contents=_contents(request), config=_config(request, False)
+            )
+        async for chunk in chunks:
+            if chunk.usage_metadata is not None:
+                usage = chunk.usage_metadata  # cumulative: the last one is the total
+            for candidate in chunk.candidates or ():
+                if candidate.finish_reason:
+                    finish = candidate.finish_reason
+                for part in (candidate.content.parts if candidate.content else None) or ():
+                    if not part.text:
+                        continue
+                    yield ReasoningDelta(part.text) if part.thought else TextDelta(part.text)
+        if usage is not None:
+            yield _usage(usage)
+        if finish is None:
+            yield StreamError(errors.ended_early(target.provider))
+        else:
+            yield Finished(*_finish(finish))
+    except Exception as exc:
+        if (error := _error(target, exc)) is None:
+            raise
+        yield StreamError(error)
+    finally:
+        await client.aio.aclose()
+
+
+async def list_models(target: Target) -> list[str]:
+    client = _client(target)
+    try:
+        names = []
+        async for model in await client.aio.models.list():
+            if "generateContent" in (model.supported_actions or ["generateContent"]):
+                names.append((model.name or "").removeprefix("models/"))
+        return names
+    except Exception as exc:
+        if (error := _error(target, exc)) is None:
+            raise
+        raise error from None
+    finally:
+        await client.aio.aclose()

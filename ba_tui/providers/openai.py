@@ -1,0 +1,165 @@
+"""OpenAI chat completions through the official SDK, for OpenAI, DeepSeek, Ollama and any
+OpenAI-compatible server (vLLM, llama.cpp, LM Studio, OpenRouter, Groq).
+
+Compatible servers differ in small ways: usage may ride on the finish chunk or never come,
+reasoning arrives as `reasoning_content` (DeepSeek, llama.cpp) or `reasoning` (Ollama), and
+some refuse `stream_options`. All of those end up as the same events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import openai
+
+from ba_tui import errors
+from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
+from ba_tui.providers import ChatRequest, Target
+
+_FINISH = {
+    "stop": "stop",
+    "length": "length",
+    "content_filter": "content_filter",
+    "tool_calls": "tool_calls",
+    "function_call": "tool_calls",
+}
+# Endpoints that refused `stream_options` once are not asked again in this process.
+_no_stream_options: set[str] = set()
+
+
+def _client(target: Target, request: ChatRequest | None = None) -> openai.AsyncOpenAI:
+    stall = request.stall_timeout if request else 30.0
+    connect = request.connect_timeout if request else 10.0
+    return openai.AsyncOpenAI(
+        # Local servers need no key, but the SDK refuses to start without one.
+        api_key=target.key or "not-needed",
+        base_url=target.base_url,
+        max_retries=0,
+        timeout=openai.Timeout(stall, connect=connect),
+    )
+
+
+def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
+    messages: list[dict[str, Any]] = []
+    if request.system:
+        messages.append({"role": "system", "content": request.system})
+    messages += [{"role": m.role, "content": m.content} for m in request.messages]
+    params: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
+    if target.base_url not in _no_stream_options:
+        params["stream_options"] = {"include_usage": True}
+    if request.max_tokens:
+        params[target.spec.max_tokens_param] = request.max_tokens
+    if request.temperature is not None:
+        params["temperature"] = request.temperature
+    return params
+
+
+def _usage(usage: Any) -> Usage:
+    prompt = getattr(usage, "prompt_tokens_details", None)
+    completion = getattr(usage, "completion_tokens_details", None)
+    cached = getattr(prompt, "cached_tokens", None)
+    if cached is None:
+        # DeepSeek reports its context cache as prompt_cache_hit_tokens.
+        cached = (usage.model_extra or {}).get("prompt_cache_hit_tokens")
+    return Usage(
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        reasoning_tokens=getattr(completion, "reasoning_tokens", None),
+        cache_read_tokens=cached,
+        cache_write_tokens=None,
+    )
+
+
+def _reasoning(delta: Any) -> str | None:
+    extra = delta.model_extra or {}
+    return extra.get("reasoning_content") or extra.get("reasoning") or None
+
+
+def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
+    if isinstance(exc, openai.APIStatusError):
+        detail = errors.error_detail(exc.body)
+        return errors.for_status(
+            target.provider,
+            exc.status_code,
+            str(detail.get("message") or exc.message),
+            model=target.model,
+            retry_after=errors.retry_after(exc.response.headers),
+            kind=str(detail.get("code") or "") or None,
+        )
+    if isinstance(exc, openai.APIError) and not isinstance(exc, openai.APIConnectionError):
+        # An error object inside the stream: the reply broke after it started.
+        detail = errors.error_detail(exc.body)
+        code = str(detail.get("code", ""))
+        text = str(detail.get("message") or exc.message)
+        return errors.for_status(
+            target.provider,
+            int(code) if code.isdigit() else 500,
+            text,
+            model=target.model,
+            kind="overloaded" if "overload" in f"{detail.get('type')} {text}".lower() else None,
+        )
+    return errors.transport(target.provider, target.base_url, exc)
+
+
+def _refused_stream_options(exc: Exception) -> bool:
+    return (
+        isinstance(exc, openai.APIStatusError)
+        and exc.status_code in (400, 422)
+        and ("stream_options" in str(exc.body) or "include_usage" in str(exc.body))
+    )
+
+
+async def _open(client: openai.AsyncOpenAI, target: Target, request: ChatRequest) -> Any:
+    try:
+        return await client.chat.completions.create(**_params(target, request))
+    except openai.APIStatusError as exc:
+        if not _refused_stream_options(exc):
+            raise
+        _no_stream_options.add(target.base_url)
+        return await client.chat.completions.create(**_params(target, request))
+
+
+async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
+    """Yield the normalized events of one reply; errors arrive as StreamError."""
+    client = _client(target, request)
+    usage: Usage | None = None
+    finish: str | None = None
+    try:
+        chunks = await _open(client, target, request)
+        async for chunk in chunks:
+            if chunk.usage is not None:
+                usage = _usage(chunk.usage)
+            for choice in chunk.choices:
+                delta = choice.delta
+                if delta is not None:
+                    if reasoning := _reasoning(delta):
+                        yield ReasoningDelta(reasoning)
+                    if delta.content:
+                        yield TextDelta(delta.content)
+                if choice.finish_reason:
+                    finish = choice.finish_reason
+        if usage is not None:
+            yield usage
+        if finish is None:
+            yield StreamError(errors.ended_early(target.provider))
+        else:
+            yield Finished(_FINISH.get(finish, "other"), finish)
+    except Exception as exc:
+        if (error := _error(target, exc)) is None:
+            raise
+        yield StreamError(error)
+    finally:
+        await client.close()
+
+
+async def list_models(target: Target) -> list[str]:
+    client = _client(target)
+    try:
+        return sorted([model.id async for model in client.models.list()])
+    except Exception as exc:
+        if (error := _error(target, exc)) is None:
+            raise
+        raise error from None
+    finally:
+        await client.close()

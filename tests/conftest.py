@@ -1,0 +1,84 @@
+"""Shared fixtures: a fake provider server on 127.0.0.1 and a clean ba-chat home."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.servers import FakeServer
+
+FIXTURES = Path(__file__).parent / "servers" / "fixtures"
+
+# Distinct fake keys: tests check the server received them and that they never leak.
+KEYS = {
+    "ANTHROPIC_API_KEY": "canary-anthropic-4f9d2c",
+    "OPENAI_API_KEY": "canary-openai-7b1e8a",
+    "GEMINI_API_KEY": "canary-gemini-3c6f0d",
+    "DEEPSEEK_API_KEY": "canary-deepseek-9a2b7e",
+}
+_SCRUB = (
+    "ANTHROPIC_",
+    "OPENAI_",
+    "GEMINI_",
+    "GOOGLE_",
+    "DEEPSEEK_",
+    "OLLAMA_",
+    "BA_CHAT_",
+    "PYTHON_KEYRING_BACKEND",
+)
+
+
+@pytest.fixture
+def server() -> Iterator[FakeServer]:
+    with FakeServer() as fake:
+        yield fake
+
+
+def make_env(url: str, home: Path, **extra: str) -> dict[str, str]:
+    """An environment with no real keys or endpoints: only the fake server and a temp home."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(_SCRUB)}
+    env.update(KEYS)
+    env.update(
+        BA_CHAT_HOME=str(home),
+        # Never touch the machine's real keyring in tests.
+        PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
+        ANTHROPIC_BASE_URL=url,
+        OPENAI_BASE_URL=f"{url}/v1",
+        GEMINI_BASE_URL=url,
+        DEEPSEEK_BASE_URL=f"{url}/v1",
+        OLLAMA_BASE_URL=f"{url}/v1",
+        PYTHONWARNINGS="ignore::DeprecationWarning",
+    )
+    env.update(extra)
+    return env
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> Path:
+    path = tmp_path / "home"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def env(server: FakeServer, home: Path) -> dict[str, str]:
+    return make_env(server.url, home)
+
+
+def run_cli(
+    *args: str, env: dict[str, str], input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `ba-chat` entry point as a user would, in a subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "ba_tui", *args],
+        env=env,
+        input=input if input is not None else "",
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )

@@ -1,0 +1,24 @@
+"""A local fake of the Anthropic, OpenAI-compatible and Gemini APIs, replaying real wire bytes.
+
+    with FakeServer() as server:
+        server.queue(fixture("anthropic_stream_text.sse"))
+        client = AsyncAnthropic(base_url=server.url, api_key="x")
+        ...
+        assert server.requests[-1].json["model"] == ...
+
+See server.py for the default routes and replies.py for the reply builders.
+"""
+
+from tests.servers.replies import FIXTURES, Reply, drop, fixture, status, text_stream
+from tests.servers.server import FakeServer, Recorded
+
+__all__ = [
+    "FIXTURES",
+    "FakeServer",
+    "Recorded",
+    "Reply",
+    "drop",
+    "fixture",
+    "status",
+    "text_stream",
+]

@@ -134,6 +134,7 @@ async def run_turn(
     thread_id: str | None = None,
     parent_id: str | None = None,
     fallbacks: Sequence[Target] = (),
+    turn: Turn | None = None,
 ) -> Turn:
     """Run one turn and return its outcome; never raises for provider failures.
 
@@ -141,10 +142,12 @@ async def run_turn(
     (or, when `prompt` is None, the reply regenerates the answer to `parent_id`).
     If `target` fails before its first token (after its retries), each of `fallbacks` is
     tried in turn; the turn records which provider and model actually answered.
-    Cancellation (Ctrl+C, Escape) saves the partial reply as `cancelled` and re-raises.
+    Cancellation (Ctrl+C, Escape) saves the partial reply as `cancelled` and re-raises;
+    a caller that needs the partial turn then passes its own `turn` to be filled in.
     """
     options = options or TurnOptions()
-    turn = Turn(provider=target.provider, model=target.model, thread_id=thread_id)
+    turn = turn or Turn(provider=target.provider, model=target.model)
+    turn.thread_id = thread_id
     emit = on_event or (lambda event: None)
     messages = list(history)
     if prompt is not None:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 # pydantic is not listed: typer imports it for any subcommand, and every SDK needs it anyway.
-HEAVY = ("anthropic", "openai", "google", "textual", "sqlite_utils", "keyring")
+HEAVY = ("anthropic", "openai", "google", "textual", "sqlite_utils", "keyring", "tomlkit")
 
 _PROBE = """
 import json, sys
@@ -23,7 +23,23 @@ print(json.dumps(sorted(sys.modules)))
 """
 
 
-@pytest.mark.parametrize("args", [["--help"], ["ask", "--help"], ["models", "--help"]])
+HELP = [
+    ["--help"],
+    ["ask", "--help"],
+    ["models", "--help"],
+    ["keys", "--help"],
+    ["keys", "set", "--help"],
+    ["config", "--help"],
+    ["config", "set", "--help"],
+    ["doctor", "--help"],
+    ["personas", "--help"],
+    ["threads", "--help"],
+    ["export", "--help"],
+    ["search", "--help"],
+]
+
+
+@pytest.mark.parametrize("args", HELP)
 def test_help_imports_nothing_heavy(args):
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(args)], capture_output=True, text=True, check=True

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import sys
 
-from ba_tui.cli import ask as _ask  # noqa: F401  (registers commands)
+# Importing a command module registers its commands; each is cheap to import.
+from ba_tui.cli import ask as _ask  # noqa: F401
+from ba_tui.cli import doctor as _doctor  # noqa: F401
+from ba_tui.cli import keys as _keys  # noqa: F401
+from ba_tui.cli import personas as _personas  # noqa: F401
+from ba_tui.cli import threads as _threads  # noqa: F401
 from ba_tui.cli.app import app, state
 from ba_tui.errors import BaChatError
 

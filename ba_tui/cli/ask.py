@@ -84,7 +84,7 @@ class _Printer:
             self._out("\n")
 
 
-def _title(prompt: str) -> str:
+def title_for(prompt: str) -> str:
     line = next((part.strip() for part in prompt.splitlines() if part.strip()), "untitled")
     return line if len(line) <= 60 else line[:59].rstrip() + "…"
 
@@ -129,6 +129,13 @@ def ask(
     cont: bool = typer.Option(False, "-c", "--continue", help="Continue the latest thread."),
     thread: str | None = typer.Option(None, "--thread", help="Continue the thread with this id."),
     retries: int | None = typer.Option(None, "--retries", min=0, max=10, help="Default 2."),
+    persona: str | None = typer.Option(
+        None, "--persona", help="Persona for a new thread (see `ba-chat personas`)."
+    ),
+    compare: list[str] | None = typer.Option(
+        None, "--compare", metavar="P:M", help="Ask several models at once (repeat it)."
+    ),
+    fastest: bool = typer.Option(False, "--fastest", help="With --compare: first answer wins."),
     fallback: list[str] | None = typer.Option(
         None, "--fallback", metavar="P:M", help="Try this provider:model if the first fails."
     ),
@@ -157,6 +164,33 @@ def ask(
         raise UsageError("--no-save cannot continue a thread", "drop --no-save or -c/--thread")
 
     config = load_config()
+    chosen = None
+    if persona:
+        from ba_tui.personas import get_persona
+
+        chosen = get_persona(persona, config)
+        provider, model, system = chosen.choose(provider, model, system)
+    options = TurnOptions(
+        max_tokens=max_tokens,
+        temperature=temperature,
+        thinking_budget=thinking,
+        retries=retries if retries is not None else int(config.number("retries", 2)),
+        stall_timeout=config.number("stall_timeout", 60.0),
+    )
+    if compare:
+        from ba_tui.cli.compare import ask_compare
+
+        code = ask_compare(
+            compare,
+            text,
+            config,
+            options,
+            system=system,
+            json_out=json_out,
+            no_save=no_save,
+            fastest=fastest,
+        )
+        raise typer.Exit(code)
     store = None if no_save else _open_store()
     existing = _thread_to_continue(store, cont, thread) if store else None
     target = resolve(
@@ -180,16 +214,13 @@ def ask(
             thread_id = existing.id
         else:
             thread_id = store.create_thread(
-                title=_title(text), provider=target.provider, model=target.model, system=system
+                title=title_for(text),
+                provider=target.provider,
+                model=target.model,
+                system=system,
+                persona=chosen.name if chosen else None,
             ).id
 
-    options = TurnOptions(
-        max_tokens=max_tokens,
-        temperature=temperature,
-        thinking_budget=thinking,
-        retries=retries if retries is not None else int(config.number("retries", 2)),
-        stall_timeout=config.number("stall_timeout", 60.0),
-    )
     printer = _Printer(show_reasoning=not no_reasoning, quiet=json_out)
     try:
         turn = asyncio.run(

@@ -1,0 +1,173 @@
+"""`ba-chat ask --compare P:M --compare P:M ...`: side by side on a terminal, blocks when piped."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from typing import TYPE_CHECKING, Any
+
+from ba_tui.cli.app import terminal_safe, warn
+
+if TYPE_CHECKING:
+    from ba_tui.config import Config
+    from ba_tui.conversation import Turn, TurnOptions
+
+
+def money(cost: float | None) -> str:
+    """Dollars for people: "unknown" is not "$0", and tiny amounts are not "$0.0000"."""
+    if cost is None:
+        return "cost unknown"
+    if cost == 0:
+        return "free"
+    return f"${cost:.4f}" if cost >= 0.0001 else "<$0.0001"
+
+
+def footer(turn: Turn) -> str:
+    """provider · model · ttft · duration · tokens · cost, as under every reply."""
+    parts = [turn.provider, turn.model]
+    if turn.ttft_ms is not None:
+        parts.append(f"ttft {turn.ttft_ms:.0f} ms")
+    if turn.duration_ms is not None:
+        parts.append(f"{turn.duration_ms / 1000:.1f} s")
+    if turn.usage is not None:
+        parts.append(f"{turn.usage.input_tokens or 0}→{turn.usage.output_tokens or 0} tok")
+    parts.append(money(turn.cost))
+    if turn.status != "complete":
+        parts.append(turn.status)
+    return " · ".join(parts)
+
+
+def _as_json(turn: Turn) -> dict[str, Any]:
+    return {
+        "provider": turn.provider,
+        "model": turn.model,
+        "text": turn.text,
+        "usage": turn.usage.as_dict() if turn.usage else None,
+        "cost": turn.cost,
+        "ttft_ms": round(turn.ttft_ms, 1) if turn.ttft_ms is not None else None,
+        "duration_ms": round(turn.duration_ms, 1) if turn.duration_ms is not None else None,
+        "status": turn.status,
+        "error": turn.error.line() if turn.error else None,
+    }
+
+
+class _Columns:
+    """A live side-by-side view: the tail of each answer while streaming, all of it at the end."""
+
+    def __init__(self, labels: list[str]) -> None:
+        from rich.console import Console
+
+        self.console = Console(highlight=False)
+        self.labels = labels
+        self.texts = [""] * len(labels)
+        self.notes = [""] * len(labels)
+
+    def table(self, tail: int | None) -> Any:
+        from rich.table import Table
+        from rich.text import Text
+
+        table = Table(expand=True, show_lines=False)
+        for label in self.labels:
+            table.add_column(Text(label), ratio=1, overflow="fold")
+        cells = []
+        for text, note in zip(self.texts, self.notes, strict=True):
+            body = terminal_safe(text)
+            if tail is not None:
+                body = "\n".join(body.splitlines()[-tail:])
+            cell = Text(body)
+            if note:
+                cell.append(f"\n\n{terminal_safe(note)}", style="dim")
+            cells.append(cell)
+        table.add_row(*cells)
+        return table
+
+
+def ask_compare(
+    specs: list[str],
+    text: str,
+    config: Config,
+    options: TurnOptions,
+    *,
+    system: str | None,
+    json_out: bool,
+    no_save: bool,
+    fastest: bool,
+) -> int:
+    """Run the comparison and print it; returns the exit code."""
+    from ba_tui.cli.ask import title_for
+    from ba_tui.compare import run_compare
+    from ba_tui.errors import UsageError
+    from ba_tui.events import TextDelta
+    from ba_tui.providers import resolve
+
+    if len(specs) < 2:
+        raise UsageError("--compare needs at least two models", "repeat it: --compare P:M")
+    targets = []
+    for spec in specs:
+        provider, _, model = spec.partition(":")
+        targets.append(resolve(provider, model or None, config))
+    store = thread_id = None
+    if not no_save:
+        from ba_tui.store import Store
+
+        store = Store.open()
+        first = targets[0]
+        thread_id = store.create_thread(
+            title=title_for(text), provider=first.provider, model=first.model, system=system
+        ).id
+    live_view = sys.stdout.isatty() and not json_out
+    view = _Columns([f"{t.provider} · {t.model}" for t in targets]) if live_view else None
+
+    def on_event(index: int, event: Any) -> None:
+        if view is not None and isinstance(event, TextDelta):
+            view.texts[index] += event.text
+
+    async def run() -> list[Turn]:
+        coro = run_compare(
+            targets,
+            text,
+            system=system,
+            options=options,
+            on_event=on_event,
+            store=store,
+            thread_id=thread_id,
+            fastest=fastest,
+        )
+        if view is None:
+            return await coro
+        from rich.live import Live
+
+        tail = max(3, view.console.size.height - 8)
+        with Live(view.table(tail), console=view.console, transient=True) as live:
+            task = asyncio.ensure_future(coro)
+            while not task.done():
+                await asyncio.sleep(0.08)
+                live.update(view.table(tail))
+            return await task
+
+    try:
+        turns = asyncio.run(run())
+    finally:
+        if store is not None:
+            store.close()
+    if json_out:
+        print(json.dumps([_as_json(turn) for turn in turns], ensure_ascii=False))
+    elif view is not None:
+        for index, turn in enumerate(turns):
+            view.texts[index] = turn.text
+            view.notes[index] = footer(turn) + (f"\n{turn.error.line()}" if turn.error else "")
+        view.console.print(view.table(None))
+    else:
+        for turn in turns:
+            print(f"=== {turn.provider} · {turn.model} ===")
+            print(turn.text.rstrip("\n"))
+            if turn.error:
+                print(f"[error: {turn.error.line()}]")
+            print(f"[{footer(turn)}]\n", flush=True)
+    failed = [turn for turn in turns if turn.error is not None]
+    for turn in failed:
+        warn(f"ba-chat: {turn.provider} · {turn.model}: {turn.error.line()}")
+    if any(turn.status == "complete" for turn in turns):
+        return 0
+    return failed[0].error.exit_code if failed else 1

@@ -1,0 +1,78 @@
+"""Compare mode: one prompt to several models at once, each through the normal turn runner.
+
+The user message is saved once; every model's reply is a sibling under it, so the thread
+can later be continued from whichever answer the user keeps.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from ba_tui.conversation import Turn, TurnOptions, run_turn
+from ba_tui.providers import ChatMessage, Target, adapter
+
+if TYPE_CHECKING:
+    from ba_tui.events import Event
+    from ba_tui.store import Store
+
+
+async def run_compare(
+    targets: Sequence[Target],
+    prompt: str,
+    *,
+    history: Sequence[ChatMessage] = (),
+    system: str | None = None,
+    options: TurnOptions | None = None,
+    on_event: Callable[[int, Event], Any] | None = None,
+    store: Store | None = None,
+    thread_id: str | None = None,
+    parent_id: str | None = None,
+    fastest: bool = False,
+) -> list[Turn]:
+    """Run the prompt against every target concurrently; turns come back in target order.
+
+    One target failing does not stop the others. With `fastest`, the first complete
+    answer wins and the others are cancelled (and saved as `cancelled`).
+    """
+    # Import every SDK first: an import inside one task would stall the others' clocks.
+    for target in targets:
+        adapter(target.spec)
+    user_id = None
+    if store is not None and thread_id is not None:
+        user_id = store.add_message(thread_id, role="user", content=prompt, parent_id=parent_id).id
+    messages = [*history, ChatMessage("user", prompt)]
+    placeholders = [Turn(provider=t.provider, model=t.model, thread_id=thread_id) for t in targets]
+
+    def forward(index: int) -> Callable[[Event], Any]:
+        return lambda event: on_event(index, event) if on_event else None
+
+    tasks = [
+        asyncio.create_task(
+            run_turn(
+                target,
+                None,
+                history=messages,
+                system=system,
+                options=options,
+                on_event=forward(index),
+                store=store,
+                thread_id=thread_id,
+                parent_id=user_id,
+                turn=placeholders[index],
+            )
+        )
+        for index, target in enumerate(targets)
+    ]
+    pending = set(tasks)
+    try:
+        while pending:
+            _, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            if fastest and any(t.status == "complete" for t in placeholders):
+                break
+    finally:
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return placeholders

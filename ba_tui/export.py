@@ -1,0 +1,581 @@
+"""Threads out as Markdown, JSON or JSONL, and back in from ba-chat exports or ChatGPT.
+
+JSON is one versioned document, `{"format": "ba-chat", "version": 1, "exported_at", "threads":
+[{...thread, "messages": [...]}]}`, written one thread per line so a million messages stream
+out without being held in memory. JSONL starts with the same header line, then for each
+thread a `{"type":"thread",...}` line followed by one `{"type":"message",...}` line per
+message. Both carry every stored field except `pid`; importing either back preserves ids, so
+export -> import -> export is identical apart from `exported_at`, and a second import adds
+nothing. Markdown is for people: title, model, and the thread's current branch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from ba_tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from ba_tui.store import Message, Store, Thread
+
+FORMAT = "ba-chat"
+VERSION = 1
+FORMATS = ("md", "json", "jsonl")
+
+# Compact, like the rows SQLite's json_object() writes (see Store.export_json).
+_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+_ROLES = ("user", "assistant", "system")
+_STATUSES = ("complete", "streaming", "partial", "error", "cancelled", "interrupted")
+_INT_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+)
+_ID = re.compile(r"[!-~]{1,64}")
+_FLOAT_FIELDS = ("cost", "ttft_ms", "duration_ms")
+_TEXT_FIELDS = (
+    "reasoning",
+    "reasoning_signature",
+    "provider",
+    "model",
+    "finish_reason",
+    "error",
+)
+
+
+class ExportError(UsageError):
+    """An export or import that cannot be done; the store is left untouched."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    source: str  # "ba-chat JSON", "ba-chat JSONL" or "ChatGPT export"
+    threads: int  # in the file
+    messages: int
+    threads_added: int  # new to the store
+    messages_added: int
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def export(
+    store: Store,
+    thread_ids: Sequence[str] | None,
+    fmt: str,
+    out: IO[str],
+    *,
+    exported_at: str | None = None,
+) -> int:
+    """Write the threads (all when None) to `out` in `fmt`; returns messages written."""
+    from ba_tui.store import iso, now_ms
+
+    ids = store.thread_ids() if thread_ids is None else list(thread_ids)
+    exported_at = exported_at or iso(now_ms())
+    writer: dict[str, Callable[..., int]] = {
+        "json": write_json,
+        "jsonl": write_jsonl,
+        "md": write_markdown,
+    }
+    if fmt not in writer:
+        raise ExportError(f"unknown export format {fmt!r}", "use md, json or jsonl")
+    return writer[fmt](store, ids, out, exported_at)
+
+
+def write_json(store: Store, ids: Sequence[str], out: IO[str], exported_at: str) -> int:
+    head = _encode({"format": FORMAT, "version": VERSION, "exported_at": exported_at})
+    out.write(head[:-1] + ',"threads":[')
+    count = 0
+    for index, (thread, messages) in enumerate(store.export_json(ids)):
+        out.write("\n" if index == 0 else ",\n")
+        out.write(_one_line(thread[:-1] + ',"messages":[' + ",".join(messages) + "]}"))
+        count += len(messages)
+    out.write("\n]}\n")
+    return count
+
+
+def write_jsonl(store: Store, ids: Sequence[str], out: IO[str], exported_at: str) -> int:
+    out.write(_encode({"format": FORMAT, "version": VERSION, "exported_at": exported_at}) + "\n")
+    count = 0
+    for thread, messages in store.export_json(ids):
+        lines = ['{"type":"thread",' + thread[1:]]
+        lines += ['{"type":"message",' + message[1:] for message in messages]
+        out.write(_one_line("\n".join(lines)) + "\n")
+        count += len(messages)
+    return count
+
+
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _one_line(json_text: str) -> str:
+    """Escape the line breaks JSON allows raw inside strings but line-based readers
+    (Python's splitlines among them) split on. The same data, safe to read line by line."""
+    for char, escaped in _LINE_BREAKS.items():
+        if char in json_text:
+            json_text = json_text.replace(char, escaped)
+    return json_text
+
+
+def write_markdown(store: Store, ids: Sequence[str], out: IO[str], exported_at: str) -> int:
+    """Each thread's current branch (what the model saw last), reasoning folded away."""
+    count = 0
+    for index, thread_id in enumerate(ids):
+        thread = store.get_thread(thread_id)
+        path = store.history(thread.id)
+        if index:
+            out.write("\n\n---\n\n")
+        out.write(_markdown_thread(thread, path))
+        count += len(path)
+    return count
+
+
+def _markdown_thread(thread: Thread, path: Sequence[Message]) -> str:
+    title = " ".join(thread.title.split()) or "Untitled"
+    lines = [
+        f"# {title}",
+        "",
+        f"- thread: `{thread.id}`",
+        f"- model: {thread.provider} / {thread.model}",
+        f"- created: {thread.created_at} · updated: {thread.updated_at}",
+    ]
+    if thread.persona:
+        lines.append(f"- persona: {thread.persona}")
+    others = thread.message_count - len(path)
+    if others > 0:
+        lines.append(f"- {others} more message(s) on other branches (see the JSON export)")
+    if thread.system:
+        lines += [
+            "",
+            "<details><summary>System prompt</summary>",
+            "",
+            thread.system,
+            "",
+            "</details>",
+        ]
+    for message in path:
+        lines += ["", f"## {_markdown_heading(message)}", ""]
+        if message.reasoning:
+            lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, ""]
+            lines += ["</details>", ""]
+        lines.append(message.content if message.content else "*(empty)*")
+        if message.status != "complete":
+            note = f"*{message.status}*"
+            if message.error:
+                note += f" — {message.error}"
+            lines += ["", note]
+    return "\n".join(lines) + "\n"
+
+
+def _markdown_heading(message: Message) -> str:
+    parts = [message.role.capitalize()]
+    if message.role == "assistant" and message.model:
+        parts.append(message.model)
+    parts.append(message.created_at[:16].replace("T", " "))
+    if message.input_tokens is not None or message.output_tokens is not None:
+        total = (message.input_tokens or 0) + (message.output_tokens or 0)
+        parts.append(f"{total:,} tokens")
+    if message.cost is not None:
+        parts.append(f"${message.cost:.4f}")
+    return " · ".join(parts)
+
+
+@contextmanager
+def open_output(path: Path) -> Iterator[IO[str]]:
+    """A file at `path` that appears only once it is completely written."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise ExportError(f"cannot write {path}: it is a folder")
+    try:
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed
+            "w", encoding="utf-8", newline="\n", dir=folder, prefix=f".{path.name}.", delete=False
+        )
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    try:
+        with handle:
+            yield handle
+        os.replace(handle.name, path)
+    except BaseException:
+        Path(handle.name).unlink(missing_ok=True)
+        raise
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class ImportBatch:
+    """A checked import file: rows ready for `Store.import_rows`."""
+
+    source: str
+    threads: list[dict[str, Any]]
+    messages: list[dict[str, Any]]
+
+
+def import_file(store: Store, path: Path) -> ImportResult:
+    """Read a ba-chat JSON/JSONL export or a ChatGPT conversations.json into the store."""
+    return import_batch(store, read_file(path))
+
+
+def import_batch(store: Store, batch: ImportBatch) -> ImportResult:
+    """Write a checked file in one transaction: all of it or, on any failure, nothing.
+    Rows whose id is already stored are left as they are."""
+    try:
+        added_threads, added_messages = store.import_rows(batch.threads, batch.messages)
+    except UnicodeEncodeError:
+        raise ExportError(
+            "cannot import: the file holds text that is not valid Unicode",
+            "the store was not changed",
+        ) from None
+    return ImportResult(
+        batch.source, len(batch.threads), len(batch.messages), added_threads, added_messages
+    )
+
+
+def read_file(path: Path) -> ImportBatch:
+    """Every row of an export file, checked; ExportError (one line) if anything is wrong.
+    The whole file is checked before anything is written."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ExportError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise ExportError(f"{path} is a folder, not an export file") from None
+    except OSError as exc:
+        raise ExportError(f"cannot read {path}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ExportError(f"{path} is not UTF-8 text, so not an export file") from None
+    bad = _Bad(path)
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.msg != "Extra data":
+            raise bad(f"not JSON (line {exc.lineno}: {exc.msg})") from None
+        return _read_jsonl(text, bad)
+    except RecursionError:
+        raise bad("nested too deeply") from None
+    if isinstance(document, dict) and document.get("format") == FORMAT:
+        if "threads" not in document:
+            return _read_jsonl(text, bad)  # a JSONL export holding no threads
+        return _read_json(document, bad)
+    if isinstance(document, list):
+        return _read_chatgpt(document, bad)
+    raise bad("not a ba-chat export or a ChatGPT conversations.json")
+
+
+class _Bad:
+    """Builds the one-line error for a malformed file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __call__(self, why: str) -> ExportError:
+        return ExportError(f"cannot import {self.path}: {why}", "the store was not changed")
+
+
+def _check_version(header: dict[str, Any], bad: _Bad) -> None:
+    version = header.get("version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise bad(f"unknown format version {version!r}")
+    if version > VERSION:
+        raise bad(f"it was written by a newer ba-chat (format version {version})")
+
+
+def _read_json(document: dict[str, Any], bad: _Bad) -> ImportBatch:
+    _check_version(document, bad)
+    raw_threads = document.get("threads")
+    if not isinstance(raw_threads, list):
+        raise bad('"threads" is not a list')
+    threads, messages = [], []
+    for number, raw in enumerate(raw_threads, 1):
+        where = f"thread {number}"
+        thread = _thread(raw, bad, where)
+        raw_messages = raw.get("messages", [])
+        if not isinstance(raw_messages, list):
+            raise bad(f'{where}: "messages" is not a list')
+        for index, item in enumerate(raw_messages, 1):
+            message = _message(item, bad, f"{where}, message {index}")
+            if message["thread_id"] is None:
+                message["thread_id"] = thread["id"]
+            elif message["thread_id"] != thread["id"]:
+                raise bad(f"{where}, message {index}: thread_id does not match its thread")
+            messages.append(message)
+        threads.append(thread)
+    return ImportBatch("ba-chat JSON", threads, messages)
+
+
+def _read_jsonl(text: str, bad: _Bad) -> ImportBatch:
+    threads, messages = [], []
+    seen_threads: set[str] = set()
+    header_seen = False
+    # Split on newlines only: splitlines() also breaks at U+2028 and friends inside text.
+    for number, line in enumerate(text.split("\n"), 1):
+        if not line.strip():
+            continue
+        where = f"line {number}"
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise bad(f"{where} is not JSON ({exc.msg})") from None
+        if not isinstance(record, dict):
+            raise bad(f"{where} is not a JSON object")
+        kind = record.get("type")
+        if not header_seen:
+            if record.get("format") != FORMAT:
+                raise bad("not a ba-chat export or a ChatGPT conversations.json")
+            _check_version(record, bad)
+            header_seen = True
+        elif kind == "thread":
+            thread = _thread(record, bad, where)
+            seen_threads.add(thread["id"])
+            threads.append(thread)
+        elif kind == "message":
+            message = _message(record, bad, where)
+            if message["thread_id"] not in seen_threads:
+                raise bad(f"{where}: message comes before its thread's line")
+            messages.append(message)
+        else:
+            raise bad(f'{where}: unknown record type {kind!r} (expected "thread" or "message")')
+    if not header_seen:
+        raise bad("the file is empty")
+    return ImportBatch("ba-chat JSONL", threads, messages)
+
+
+def _thread(raw: Any, bad: _Bad, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise bad(f"{where} is not a JSON object")
+    thread = {
+        "id": _id(raw, "id", bad, where, required=True),
+        "title": _text(raw, "title", bad, where) or "",
+        "provider": _text(raw, "provider", bad, where, required=True),
+        "model": _text(raw, "model", bad, where, required=True),
+        "system": _text(raw, "system", bad, where),
+        "persona": _text(raw, "persona", bad, where),
+        "created_at": _text(raw, "created_at", bad, where, required=True),
+        "updated_at": _text(raw, "updated_at", bad, where) or raw.get("created_at"),
+    }
+    return thread
+
+
+def _message(raw: Any, bad: _Bad, where: str) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise bad(f"{where} is not a JSON object")
+    message: dict[str, Any] = {
+        "id": _id(raw, "id", bad, where, required=True),
+        "thread_id": _id(raw, "thread_id", bad, where),
+        "role": _text(raw, "role", bad, where, required=True),
+        "content": _text(raw, "content", bad, where) or "",
+        "status": _text(raw, "status", bad, where) or "complete",
+        "created_at": _text(raw, "created_at", bad, where, required=True),
+    }
+    if message["role"] not in _ROLES:
+        raise bad(f"{where}: unknown role {message['role']!r}")
+    if message["status"] not in _STATUSES:
+        raise bad(f"{where}: unknown status {message['status']!r}")
+    message["parent_id"] = _id(raw, "parent_id", bad, where)
+    for name in _TEXT_FIELDS:
+        message[name] = _text(raw, name, bad, where)
+    for name in _INT_FIELDS:
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise bad(f"{where}: {name} is not a whole number")
+        message[name] = value
+    for name in _FLOAT_FIELDS:
+        value = raw.get(name)
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise bad(f"{where}: {name} is not a number")
+        message[name] = value
+    return message
+
+
+def _id(raw: dict[str, Any], name: str, bad: _Bad, where: str, *, required: bool = False) -> Any:
+    """Ids are printed and typed by people: printable ASCII without spaces, 64 at most."""
+    value = _text(raw, name, bad, where, required=required)
+    if value is not None and not _ID.fullmatch(value):
+        raise bad(f"{where}: {name} is not a valid id")
+    return value
+
+
+def _text(raw: dict[str, Any], name: str, bad: _Bad, where: str, *, required: bool = False) -> Any:
+    value = raw.get(name)
+    if value is None:
+        if required:
+            raise bad(f"{where} has no {name}")
+        return None
+    if not isinstance(value, str):
+        raise bad(f"{where}: {name} is not text")
+    if required and not value:
+        raise bad(f"{where}: {name} is empty")
+    return value
+
+
+# --- ChatGPT ------------------------------------------------------------------------------
+
+_CHATGPT_FINISH = {"stop": "stop", "max_tokens": "length", "interrupted": "other"}
+
+
+def _read_chatgpt(conversations: list[Any], bad: _Bad) -> ImportBatch:
+    """Conversations from ChatGPT's data export: every branch kept, via parent ids.
+
+    Tool calls, tool output, hidden system context and non-text parts other than images
+    (noted as `[image]`) are left out: what is imported is what the person saw.
+    """
+    from ba_tui.store import iso, stable_id
+
+    threads, messages = [], []
+    for number, conversation in enumerate(conversations, 1):
+        where = f"conversation {number}"
+        if not isinstance(conversation, dict) or not isinstance(conversation.get("mapping"), dict):
+            raise bad(f"{where} has no message mapping (not a ChatGPT conversations.json?)")
+        created = _ms(conversation.get("create_time")) or _earliest(conversation["mapping"])
+        updated = _ms(conversation.get("update_time")) or created
+        key = str(
+            conversation.get("conversation_id")
+            or conversation.get("id")
+            or f"{conversation.get('title')}:{conversation.get('create_time')}"
+        )
+        thread_id = stable_id(created, f"chatgpt:{key}")
+        thread_messages: list[dict[str, Any]] = []
+        kept: dict[str, str | None] = {}  # node id -> nearest kept message id at or above it
+        times: dict[str, int] = {}  # node id -> that message's ms
+        for node_id, node in _chatgpt_nodes(conversation["mapping"]):
+            parent = node.get("parent") or ""
+            parent_kept, parent_ms = kept.get(parent), times.get(parent, created)
+            found = _chatgpt_message(node.get("message"))
+            if found is None:
+                kept[node_id], times[node_id] = parent_kept, parent_ms
+                continue
+            role, text, model, finish, ms = found
+            # An untimed message goes just after its parent, so order (and ids) stay stable.
+            ms = ms or parent_ms + 1
+            times[node_id] = ms
+            message_id = stable_id(ms, f"chatgpt:{key}:{node_id}")
+            kept[node_id] = message_id
+            thread_messages.append(
+                {
+                    "id": message_id,
+                    "thread_id": thread_id,
+                    "parent_id": parent_kept,
+                    "role": role,
+                    "content": text,
+                    "status": "complete",
+                    "provider": "openai" if role == "assistant" else None,
+                    "model": model if role == "assistant" else None,
+                    "finish_reason": finish,
+                    "created_at": iso(ms),
+                }
+            )
+        thread_messages.sort(key=lambda m: m["created_at"])  # stable: ties keep tree order
+        models = [m["model"] for m in thread_messages if m["model"]]
+        model = models[-1] if models else "gpt-4o"
+        title = conversation.get("title")
+        threads.append(
+            {
+                "id": thread_id,
+                "title": " ".join(title.split()) if isinstance(title, str) else "",
+                "provider": "openai",
+                "model": conversation.get("default_model_slug") or model,
+                "system": None,
+                "persona": None,
+                "created_at": iso(created),
+                "updated_at": iso(max(updated, created)),
+            }
+        )
+        messages += thread_messages
+    return ImportBatch("ChatGPT export", threads, messages)
+
+
+def _chatgpt_nodes(mapping: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Nodes parents-first (depth-first from the roots, children in the export's order)."""
+    roots = [
+        node_id
+        for node_id, node in mapping.items()
+        if isinstance(node, dict) and node.get("parent") not in mapping
+    ]
+    stack = list(reversed(roots))
+    seen: set[str] = set()
+    while stack:
+        node_id = stack.pop()
+        node = mapping.get(node_id)
+        if node_id in seen or not isinstance(node, dict):
+            continue
+        seen.add(node_id)
+        yield node_id, node
+        children = node.get("children") or []
+        stack += [child for child in reversed(children) if isinstance(child, str)]
+
+
+def _chatgpt_message(message: Any) -> tuple[str, str, str | None, str | None, int] | None:
+    """(role, text, model, finish reason, created ms) of a node worth importing, else None."""
+    if not isinstance(message, dict):
+        return None
+    author = message.get("author") or {}
+    role = author.get("role") if isinstance(author, dict) else None
+    metadata = message.get("metadata") or {}
+    if role not in _ROLES or not isinstance(metadata, dict):
+        return None
+    if metadata.get("is_visually_hidden_from_conversation") or message.get("recipient") not in (
+        None,
+        "all",
+    ):
+        return None
+    content = message.get("content") or {}
+    if not isinstance(content, dict) or content.get("content_type") not in (
+        "text",
+        "multimodal_text",
+    ):
+        return None
+    pieces = []
+    for part in content.get("parts") or []:
+        if isinstance(part, str):
+            pieces.append(part)
+        elif isinstance(part, dict) and "image" in str(part.get("content_type", "")):
+            pieces.append("[image]")
+    text = "\n".join(piece for piece in pieces if piece)
+    if not text.strip():
+        return None
+    finish = metadata.get("finish_details")
+    finish_type = finish.get("type") if isinstance(finish, dict) else None
+    model = metadata.get("model_slug")
+    return (
+        role,
+        text,
+        model if isinstance(model, str) else None,
+        _CHATGPT_FINISH.get(finish_type) if finish_type else None,
+        _ms(message.get("create_time")),
+    )
+
+
+def _earliest(mapping: dict[str, Any]) -> int:
+    """The first message's time, for conversations that do not carry their own."""
+    times = [
+        _ms(node["message"].get("create_time"))
+        for node in mapping.values()
+        if isinstance(node, dict) and isinstance(node.get("message"), dict)
+    ]
+    return min((ms for ms in times if ms), default=0)
+
+
+def _ms(seconds: Any) -> int:
+    """Unix seconds (ChatGPT's float timestamps) as ms; 0 when missing or nonsense."""
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
+        return 0
+    if not 0 <= seconds < 253402300800:  # year 10000
+        return 0
+    return round(seconds * 1000)

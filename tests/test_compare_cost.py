@@ -1,0 +1,130 @@
+"""Cost on every answer, and compare mode, against the fake providers."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from ba_tui import pricing
+from ba_tui.events import Usage
+from tests.conftest import run_cli
+from tests.servers import FakeServer, fixture
+
+
+def _store(home):
+    from ba_tui.store import Store
+
+    return Store.open(home / "ba-chat.db")
+
+
+def _genai_price(provider_id: str, model: str, **usage: int) -> float:
+    from genai_prices import Usage as PriceUsage
+    from genai_prices import calc_price
+
+    return float(calc_price(PriceUsage(**usage), model, provider_id=provider_id).total_price)
+
+
+def test_stored_cost_matches_genai_prices_with_cached_rate(server, env, home):
+    server.queue(fixture("anthropic_stream_text.sse"))
+    done = run_cli("ask", "-p", "anthropic", "-m", "claude-sonnet-4-5-20250929", "hi", env=env)
+    assert done.returncode == 0, done.stderr
+    store = _store(home)
+    reply = store.messages(store.latest_thread().id)[-1]
+    store.close()
+    # message_start: input 21 uncached + 1843 cache reads; output 38.
+    assert (reply.input_tokens, reply.cache_read_tokens, reply.output_tokens) == (1864, 1843, 38)
+    want = _genai_price(
+        "anthropic",
+        "claude-sonnet-4-5",
+        input_tokens=1864,
+        cache_read_tokens=1843,
+        output_tokens=38,
+    )
+    assert reply.cost == want
+    uncached = _genai_price("anthropic", "claude-sonnet-4-5", input_tokens=1864, output_tokens=38)
+    assert reply.cost < uncached  # the cache reads were priced at the cached rate
+
+
+def test_unknown_model_costs_null_local_is_free():
+    usage = Usage(input_tokens=100, output_tokens=10)
+    assert pricing.cost("openai", "no-such-model-xyz", usage) is None
+    assert pricing.cost("anthropic", "claude-sonnet-4-5", None) is None
+    assert pricing.cost("ollama", "llama3.2", usage) == 0.0
+    assert pricing.cost("gemini", "gemini-2.5-flash", usage) == float(
+        Decimal(str(_genai_price("google", "gemini-2.5-flash", input_tokens=100, output_tokens=10)))
+    )
+
+
+def test_compare_three_providers_one_failing(server, env, home):
+    done = run_cli(
+        "ask",
+        "--json",
+        "--retries",
+        "0",
+        "--compare",
+        "anthropic:claude-sonnet-4-5-20250929",
+        "--compare",
+        "openai:gpt-4o-mini",
+        "--compare",
+        "gemini:overloaded-model",
+        "compare this",
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [(r["provider"], r["status"]) for r in rows] == [
+        ("anthropic", "complete"),
+        ("openai", "complete"),
+        ("gemini", "error"),
+    ]
+    assert rows[0]["cost"] > 0 and rows[0]["ttft_ms"] > 0
+    assert "overloaded" in rows[2]["error"]
+    store = _store(home)
+    messages = store.messages(store.latest_thread().id)
+    store.close()
+    user = [m for m in messages if m.role == "user"]
+    replies = [m for m in messages if m.role == "assistant"]
+    assert len(user) == 1 and len(replies) == 3
+    assert {m.parent_id for m in replies} == {user[0].id}  # siblings under one prompt
+    assert sum("compare this" in json.dumps(r.json) for r in server.requests) == 3
+
+
+def test_compare_piped_prints_titled_blocks_in_order(server, env):
+    done = run_cli(
+        "ask",
+        "--no-save",
+        "--compare",
+        "openai:gpt-4o-mini",
+        "--compare",
+        "anthropic",
+        "q",
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    first = done.stdout.index("=== openai · gpt-4o-mini ===")
+    second = done.stdout.index("=== anthropic · claude-sonnet-5-5 ===")
+    assert first < second
+
+
+def test_compare_fastest_cancels_the_rest(server, env, home):
+    with FakeServer() as slow:
+        slow.delay = 0.2  # every event of its default streams is 0.2 s apart
+        env["ANTHROPIC_BASE_URL"] = slow.url
+        done = run_cli(
+            "ask",
+            "--json",
+            "--fastest",
+            "--compare",
+            "anthropic",
+            "--compare",
+            "openai:gpt-4o-mini",
+            "race",
+            env=env,
+        )
+    assert done.returncode == 0, done.stderr
+    rows = json.loads(done.stdout)
+    assert [r["status"] for r in rows] == ["cancelled", "complete"]
+    store = _store(home)
+    statuses = sorted(m.status for m in store.messages(store.latest_thread().id))
+    store.close()
+    assert statuses == ["cancelled", "complete", "complete"]  # user, and both replies kept

@@ -1,0 +1,118 @@
+"""Faults a provider throws at `ask`, and what the user sees and what is stored."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import KEYS, run_cli
+from tests.servers import fixture, status
+from tests.wire import expected
+
+
+def _store(home):
+    from ba_tui.store import Store
+
+    return Store.open(home / "ba-chat.db")
+
+
+def _last_reply(home):
+    store = _store(home)
+    try:
+        thread = store.latest_thread()
+        return store.messages(thread.id)[-1]
+    finally:
+        store.close()
+
+
+def test_server_error_then_success(server, env, home):
+    server.queue(status(500, {"error": {"message": "boom"}}), fixture("openai_stream_usage.sse"))
+    done = run_cli("ask", "-p", "openai", "hi", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "retrying in" in done.stderr
+    assert _last_reply(home).status == "complete"
+
+
+def test_overloaded_every_try_falls_back_to_second_provider(server, env, home):
+    overloaded = [fixture("anthropic_error_529_overloaded.json") for _ in range(3)]
+    server.queue(*overloaded, fixture("openai_stream_usage.sse"))
+    done = run_cli("ask", "-p", "anthropic", "--fallback", "openai:gpt-4o-mini", "hi", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected("openai_stream_usage.sse").text
+    assert "falling back to openai · gpt-4o-mini" in done.stderr
+    assert [r.path for r in server.requests] == ["/v1/messages"] * 3 + ["/v1/chat/completions"]
+    reply = _last_reply(home)
+    assert (reply.provider, reply.model, reply.status) == ("openai", "gpt-4o-mini", "complete")
+
+
+def test_fallback_chain_from_config(server, env, home):
+    (home / "config.toml").write_text('fallback = ["gemini:gemini-2.5-flash"]\nretries = 0\n')
+    server.queue(fixture("openai_error_429_rate_limit.json"), fixture("gemini_stream_text.sse"))
+    done = run_cli("ask", "-p", "openai", "--json", "hi", env=env)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert (out["provider"], out["model"]) == ("gemini", "gemini-2.5-flash")
+
+
+def test_circuit_breaker_skips_a_failing_provider_across_runs(server, env, home):
+    for _ in range(3):
+        server.queue(fixture("anthropic_error_529_overloaded.json"))
+        done = run_cli("ask", "--retries", "0", "-p", "anthropic", "hi", env=env)
+        assert done.returncode == 4
+    sent = len(server.requests)
+    done = run_cli("ask", "--retries", "0", "-p", "anthropic", "hi", env=env)
+    assert done.returncode == 4
+    assert "failed 3 times in a row; skipping it" in done.stderr
+    assert len(server.requests) == sent  # nothing was sent to the resting provider
+    # With a fallback, the resting provider is skipped straight away.
+    server.queue(fixture("openai_stream_usage.sse"))
+    done = run_cli("ask", "-p", "anthropic", "--fallback", "openai", "hi", env=env)
+    assert done.returncode == 0, done.stderr
+    assert server.requests[-1].path == "/v1/chat/completions"
+
+
+def test_stalled_stream_is_cut_and_the_partial_kept(server, env, home):
+    (home / "config.toml").write_text("stall_timeout = 1\n")
+    server.queue(fixture("openai_stream_usage.sse", stall_after=6, stall_seconds=20))
+    done = run_cli("ask", "-p", "openai", "hi", env=env)
+    assert done.returncode == 5
+    assert "stopped sending" in done.stderr
+    reply = _last_reply(home)
+    assert reply.status == "partial" and reply.content == done.stdout and reply.content
+    assert len(server.requests) == 1
+
+
+def test_mid_stream_error_is_stored_partial_with_the_error(server, env, home):
+    server.queue(fixture("anthropic_stream_error_overloaded.sse"))
+    done = run_cli("ask", "-p", "anthropic", "hi", env=env)
+    assert done.returncode == 5
+    reply = _last_reply(home)
+    assert reply.status == "partial"
+    assert reply.content == expected("anthropic_stream_error_overloaded.sse").text
+    assert "overloaded" in reply.error.lower()
+
+
+def test_one_megabyte_prompt_works(server, env):
+    big = "requirement line\n" * 62_000  # ~1 MB
+    server.queue(fixture("openai_stream_usage.sse"))
+    done = run_cli("ask", "-p", "openai", "summarise", env=env, input=big)
+    assert done.returncode == 0, done.stderr
+    assert len(server.requests[-1].json["messages"][-1]["content"]) > 1_000_000
+
+
+def test_logs_are_json_lines_without_keys(server, env, home):
+    server.queue(
+        status(401, {"error": {"message": f"bad key {KEYS['OPENAI_API_KEY']}"}}),
+        fixture("gemini_stream_text.sse"),
+    )
+    run_cli("ask", "-p", "openai", "hi", env=env)
+    run_cli("ask", "-p", "gemini", "hi", env=env)
+    lines = [json.loads(line) for line in (home / "ba-chat.log").read_text().splitlines()]
+    turns = [line for line in lines if line["event"] == "turn"]
+    assert [(t["provider"], t["status"]) for t in turns] == [
+        ("openai", "error"),
+        ("gemini", "complete"),
+    ]
+    assert turns[1]["input_tokens"] > 0 and turns[1]["ttft_ms"] > 0
+    text = (home / "ba-chat.log").read_text()
+    for key in KEYS.values():
+        assert key not in text

@@ -138,17 +138,19 @@ def for_status(
     model: str = "",
     retry_after: float | None = None,
     kind: str | None = None,
+    key_source: str = "",
 ) -> ProviderError:
     """Map an HTTP status (and the provider's error type, when known) to our error."""
     message = " ".join((message or "").split())[:300]
     detail = f"{provider} said: {message}" if message else f"{provider} answered HTTP {status}"
     kw = {"provider": provider, "status": status, "retry_after": retry_after}
     if kind in ("authentication_error", "permission_error", "auth") or status in (401, 403):
-        return AuthFailed(
-            f"{provider} rejected the API key ({detail})",
-            f"check it, or set a new one with `ba-chat keys set {provider}`",
-            **kw,
-        )
+        if key_source.startswith("env "):
+            # The variable wins over the keyring, so `keys set` alone would not help.
+            hint = f"check {key_source[4:]}, or unset it and run `ba-chat keys set {provider}`"
+        else:
+            hint = f"check it, or set a new one with `ba-chat keys set {provider}`"
+        return AuthFailed(f"{provider} rejected the API key ({detail})", hint, **kw)
     if kind in ("not_found_error", "model_not_found") or status == 404:
         return ModelNotFound(
             f"{provider} does not know the model {model!r} ({detail})"

@@ -93,3 +93,12 @@ def cost(
     except (LookupError, ValueError, TypeError):
         return None
     return float(price.total_price)
+
+
+def format_cost(cost: float | None) -> str:
+    """Dollars for people: "unknown" is not "$0", and tiny amounts are not "$0.0000"."""
+    if cost is None:
+        return "cost unknown"
+    if cost == 0:
+        return "free"
+    return f"${cost:.4f}" if cost >= 0.0001 else "<$0.0001"

@@ -318,3 +318,10 @@ def test_a_key_echoed_by_the_provider_is_redacted(server, env):
     done = run_cli("ask", "--no-save", "-p", "openai", "hi", env=env)
     assert done.returncode == 3
     assert key not in done.stderr and "[redacted]" in done.stderr
+
+
+def test_rejected_env_key_points_at_the_variable(server, env):
+    server.queue(fixture("anthropic_error_401_authentication.json"))
+    done = run_cli("ask", "--no-save", "-p", "anthropic", "hi", env=env)
+    assert done.returncode == 3
+    assert "check ANTHROPIC_API_KEY" in _one_line(done.stderr)

@@ -8,19 +8,11 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from ba_tui.cli.app import terminal_safe, warn
+from ba_tui.pricing import format_cost
 
 if TYPE_CHECKING:
     from ba_tui.config import Config
     from ba_tui.conversation import Turn, TurnOptions
-
-
-def money(cost: float | None) -> str:
-    """Dollars for people: "unknown" is not "$0", and tiny amounts are not "$0.0000"."""
-    if cost is None:
-        return "cost unknown"
-    if cost == 0:
-        return "free"
-    return f"${cost:.4f}" if cost >= 0.0001 else "<$0.0001"
 
 
 def footer(turn: Turn) -> str:
@@ -32,7 +24,7 @@ def footer(turn: Turn) -> str:
         parts.append(f"{turn.duration_ms / 1000:.1f} s")
     if turn.usage is not None:
         parts.append(f"{turn.usage.input_tokens or 0}→{turn.usage.output_tokens or 0} tok")
-    parts.append(money(turn.cost))
+    parts.append(format_cost(turn.cost))
     if turn.status != "complete":
         parts.append(turn.status)
     return " · ".join(parts)

@@ -238,8 +238,10 @@ def _message_header(message: Message, *, branch: bool) -> str:
             f"cache {_tokens(message.cache_read_tokens)} read"
             f" / {_tokens(message.cache_write_tokens)} written"
         )
-    if message.cost is not None:
-        parts.append(f"${message.cost:.4f}")
+    if message.role == "assistant":
+        from ba_tui.pricing import format_cost
+
+        parts.append(format_cost(message.cost))
     if message.ttft_ms is not None:
         parts.append(f"first token {message.ttft_ms:,.0f} ms")
     if message.duration_ms is not None:

@@ -93,6 +93,7 @@ def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
             exc.status_code,
             str(detail.get("message") or exc.message),
             model=target.model,
+            key_source=target.key_source,
             retry_after=errors.retry_after(exc.response.headers),
             kind=detail.get("type"),
         )

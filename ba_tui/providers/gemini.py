@@ -109,6 +109,7 @@ def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
             int(exc.code or 500),
             str(exc.message or ""),
             model=target.model,
+            key_source=target.key_source,
             retry_after=_retry_delay(exc.details),
             kind=kind,
         )

@@ -84,6 +84,7 @@ def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
             exc.status_code,
             str(detail.get("message") or exc.message),
             model=target.model,
+            key_source=target.key_source,
             retry_after=errors.retry_after(exc.response.headers),
             kind=str(detail.get("code") or "") or None,
         )
@@ -97,6 +98,7 @@ def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
             int(code) if code.isdigit() else 500,
             text,
             model=target.model,
+            key_source=target.key_source,
             kind="overloaded" if "overload" in f"{detail.get('type')} {text}".lower() else None,
         )
     return errors.transport(target.provider, target.base_url, exc)

@@ -116,3 +116,99 @@ def test_logs_are_json_lines_without_keys(server, env, home):
     text = (home / "ba-chat.log").read_text()
     for key in KEYS.values():
         assert key not in text
+
+
+def test_sigkill_mid_stream_keeps_checkpointed_text_as_interrupted(server, env, home):
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.servers import text_stream
+
+    answer = "".join(f"token{i} " for i in range(300))
+    server.queue(text_stream("openai", answer, chunk_size=7, delay=0.02))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ba_tui", "ask", "-p", "openai", "go"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    proc.stdout.read(200)  # well into the answer
+    time.sleep(0.6)  # more than two checkpoint intervals
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=10)
+    reply = _last_reply(home)  # opening the store recovers the orphaned row
+    assert reply.status == "interrupted"
+    assert len(reply.content) >= 200 and answer.startswith(reply.content)
+    assert len(reply.content) < len(answer)
+
+
+def test_locked_database_fails_with_a_clear_line_after_waiting(server, env, home):
+    import sqlite3
+    import time
+
+    _store(home).close()  # create it
+    holder = sqlite3.connect(home / "ba-chat.db")
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.monotonic()
+        done = run_cli("ask", "-p", "openai", "hi", env=env)
+        waited = time.monotonic() - started
+    finally:
+        holder.rollback()
+        holder.close()
+    assert done.returncode == 1
+    assert "locked" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert waited >= 4  # it waited for the busy timeout before giving up
+    assert server.requests == []  # nothing was sent that could not be saved
+
+
+def test_corrupt_database_is_reported_and_never_overwritten(server, env, home):
+    junk = b"this is not a database\n" * 100
+    (home / "ba-chat.db").write_bytes(junk)
+    done = run_cli("ask", "-p", "openai", "hi", env=env)
+    assert done.returncode == 1
+    assert "ba-chat.db" in done.stderr and "Traceback" not in done.stderr
+    assert (home / "ba-chat.db").read_bytes() == junk
+    assert server.requests == []
+
+
+def test_hostile_model_output_is_neutralised_only_on_a_terminal(server, env):
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    from tests.servers import text_stream
+
+    hostile = "ok \x1b[31mred\x1b[0m \x1b]52;c;SGVsbG8=\x07 [bold]x[/bold] \x1b[2J end"
+    server.queue(text_stream("openai", hostile))
+    piped = run_cli("ask", "--no-save", "-p", "openai", "x", env=env)
+    assert piped.stdout == hostile  # piped: byte for byte
+    server.queue(text_stream("openai", hostile))
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ba_tui", "ask", "--no-save", "-p", "openai", "x"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=follower,
+        stderr=subprocess.PIPE,
+    )
+    os.close(follower)
+    out = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    proc.wait(timeout=30)
+    os.close(leader)
+    text = out.decode()
+    assert "\x1b" not in text and "\x07" not in text
+    assert "ok red" in text and "[bold]x[/bold]" in text and "end" in text

@@ -6,12 +6,12 @@ so stores, SDKs and Textual are imported inside command bodies.
 
 from __future__ import annotations
 
-import re
 import sys
 
 import typer
 
 from ba_tui import __version__
+from ba_tui.errors import UsageError
 
 app = typer.Typer(
     name="ba-chat",
@@ -24,14 +24,12 @@ app = typer.Typer(
 
 state = {"verbose": False}
 
-_CONTROL = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
-)
-
 
 def terminal_safe(text: str) -> str:
     """Remove escape sequences and control characters (newlines and tabs stay)."""
-    return _CONTROL.sub("", text)
+    from ba_tui.sanitize import inert
+
+    return inert(text)
 
 
 def warn(message: str) -> None:
@@ -61,4 +59,12 @@ def root(
     """Chat with Claude, GPT, Gemini, DeepSeek and local models from the terminal."""
     state["verbose"] = state["verbose"] or verbose
     if ctx.invoked_subcommand is None:
-        print(ctx.get_help())
+        import sys
+
+        if not (sys.stdin.isatty() and sys.stdout.isatty()):
+            raise UsageError(
+                "the full-screen app needs a terminal", 'use `ba-chat ask "..."` in scripts'
+            )
+        from ba_tui.tui.app import run
+
+        raise typer.Exit(run())

@@ -39,6 +39,14 @@ class _Printer:
         self.wrote_text = False
         self.last = ""
         self.pipe_closed = False
+        self.clean_out: Any = None
+        self.clean_err: Any = None
+        if self.out_tty or self.err_tty:
+            from ba_tui.sanitize import InertStream
+
+            # A sequence can be split across deltas, so each stream is cleaned statefully.
+            self.clean_out = InertStream() if self.out_tty else None
+            self.clean_err = InertStream() if self.err_tty else None
 
     def _out(self, text: str) -> None:
         if self.pipe_closed:
@@ -46,7 +54,7 @@ class _Printer:
         try:
             # On a terminal escape sequences from a model are neutralised; piped, the
             # answer passes through byte for byte.
-            sys.stdout.write(terminal_safe(text) if self.out_tty else text)
+            sys.stdout.write(self.clean_out.feed(text) if self.clean_out else text)
             sys.stdout.flush()
         except BrokenPipeError:
             self.pipe_closed = True
@@ -64,7 +72,7 @@ class _Printer:
         if self.quiet:
             return
         if isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
-            text = terminal_safe(event.text) if self.err_tty else event.text
+            text = self.clean_err.feed(event.text) if self.clean_err else event.text
             sys.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.err_tty else text)
             sys.stderr.flush()
             self.in_reasoning = True
@@ -78,6 +86,8 @@ class _Printer:
             self.last = event.text
 
     def end(self) -> None:
+        if self.clean_out is not None:
+            self._out(self.clean_out.close())
         if self.in_reasoning:
             sys.stderr.write("\n")
         if self.wrote_text and self.out_tty and not self.last.endswith("\n"):

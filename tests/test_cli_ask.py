@@ -117,7 +117,9 @@ def test_system_prompt_goes_where_each_provider_wants_it(server, env):
         done = run_cli("ask", "--no-save", "-p", provider, "-s", "Be terse.", "hi", env=env)
         assert done.returncode == 0, done.stderr
     anthropic_body, openai_body, gemini_body = (r.json for r in server.requests)
-    assert anthropic_body["system"] == "Be terse."
+    assert anthropic_body["system"] == [
+        {"type": "text", "text": "Be terse.", "cache_control": {"type": "ephemeral"}}
+    ]
     assert anthropic_body["max_tokens"] > 0
     assert openai_body["messages"][0] == {"role": "system", "content": "Be terse."}
     assert gemini_body["systemInstruction"]["parts"][0]["text"] == "Be terse."

@@ -128,3 +128,27 @@ def test_compare_fastest_cancels_the_rest(server, env, home):
     statuses = sorted(m.status for m in store.messages(store.latest_thread().id))
     store.close()
     assert statuses == ["cancelled", "complete", "complete"]  # user, and both replies kept
+
+
+def test_anthropic_cache_breakpoints_over_a_ten_turn_thread(server, env, home):
+    first = run_cli("ask", "-p", "anthropic", "-s", "You are a BA.", "turn 0", env=env)
+    assert first.returncode == 0, first.stderr
+    for turn in range(1, 10):
+        done = run_cli("ask", "-c", f"turn {turn}", env=env)
+        assert done.returncode == 0, done.stderr
+    body = server.requests[-1].json
+    assert body["system"][0]["cache_control"] == {"type": "ephemeral"}
+    messages = body["messages"]
+    assert len(messages) == 19  # ten prompts, nine earlier answers
+    marked = [i for i, m in enumerate(messages) if isinstance(m["content"], list)]
+    assert marked == [16, 18]  # the last two user turns carry the breakpoints
+    assert all(
+        m["content"][-1]["cache_control"] == {"type": "ephemeral"}
+        for m in (messages[i] for i in marked)
+    )
+    assert messages[18]["content"][0]["text"] == "turn 9"
+    store = _store(home)
+    replies = [m for m in store.messages(store.latest_thread().id) if m.role == "assistant"]
+    store.close()
+    assert len(replies) == 10
+    assert all(r.cache_read_tokens == 1843 and r.cost is not None for r in replies)

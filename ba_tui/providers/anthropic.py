@@ -33,9 +33,17 @@ def _client(target: Target, request: ChatRequest | None = None) -> anthropic.Asy
     )
 
 
+CACHE = {"type": "ephemeral"}
+# Anthropic allows four cache breakpoints: the system prompt and the last two user turns
+# (the newest writes the cache the next turn reads; the one before reads this turn's).
+USER_BREAKPOINTS = 2
+
+
 def _messages(request: ChatRequest) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for message in request.messages:
+    users = [i for i, m in enumerate(request.messages) if m.role == "user"]
+    cached = set(users[-USER_BREAKPOINTS:])
+    for index, message in enumerate(request.messages):
         if (
             message.role == "assistant"
             and request.thinking_budget
@@ -50,6 +58,8 @@ def _messages(request: ChatRequest) -> list[dict[str, Any]]:
                 },
                 {"type": "text", "text": message.content},
             ]
+        elif index in cached:
+            content = [{"type": "text", "text": message.content, "cache_control": CACHE}]
         else:
             content = message.content
         out.append({"role": message.role, "content": content})
@@ -63,7 +73,7 @@ def _params(request: ChatRequest) -> dict[str, Any]:
         "messages": _messages(request),
     }
     if request.system:
-        params["system"] = request.system
+        params["system"] = [{"type": "text", "text": request.system, "cache_control": CACHE}]
     if request.temperature is not None:
         params["temperature"] = request.temperature
     if request.thinking_budget:

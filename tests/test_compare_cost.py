@@ -152,3 +152,33 @@ def test_anthropic_cache_breakpoints_over_a_ten_turn_thread(server, env, home):
     store.close()
     assert len(replies) == 10
     assert all(r.cache_read_tokens == 1843 and r.cost is not None for r in replies)
+
+
+def test_usage_totals_by_provider_and_model(server, env, home):
+    server.queue(fixture("anthropic_stream_text.sse"), fixture("openai_stream_usage.sse"))
+    run_cli("ask", "-p", "anthropic", "-m", "claude-sonnet-4-5-20250929", "a", env=env)
+    run_cli("ask", "-p", "openai", "-m", "gpt-4o-mini", "b", env=env)
+    server.queue(fixture("openai_stream_usage.sse"))
+    run_cli("ask", "-p", "openai", "-m", "no-such-model-xyz", "c", env=env)
+    done = run_cli("usage", "--json", "--since", "7d", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = {row["key"]: row for row in json.loads(done.stdout)}
+    assert rows["anthropic"]["requests"] == 1
+    assert rows["anthropic"]["cache_read_tokens"] == 1843
+    assert rows["openai"]["requests"] == 2 and rows["openai"]["priced"] == 1
+    store = _store(home)
+    costs = [m.cost for t in store.list_threads() for m in store.messages(t.id) if m.cost]
+    store.close()
+    assert abs(sum(r["cost"] for r in rows.values()) - sum(costs)) < 1e-12
+    by_model = run_cli("usage", "--by", "model", env=env)
+    assert "openai · no-such-model-xyz" in by_model.stdout and "unknown" in by_model.stdout
+    bad = run_cli("usage", "--since", "last tuesday", env=env)
+    assert bad.returncode == 2 and "7d" in bad.stderr
+
+
+def test_monthly_budget_warns_once_exceeded(server, env, home):
+    (home / "config.toml").write_text("monthly_budget_usd = 0.0001\n")
+    server.queue(fixture("anthropic_stream_text.sse"))
+    done = run_cli("ask", "-p", "anthropic", "-m", "claude-sonnet-4-5-20250929", "x", env=env)
+    assert done.returncode == 0
+    assert "over your budget of $0.00" in done.stderr

@@ -24,6 +24,7 @@ print(json.dumps(sorted(sys.modules)))
 
 
 HELP = [
+    ["usage", "--help"],
     ["--help"],
     ["ask", "--help"],
     ["models", "--help"],

@@ -252,13 +252,34 @@ def ask(
         warn("ba-chat: interrupted; the partial reply is kept" if store else "ba-chat: interrupted")
         raise typer.Exit(130) from None
     finally:
+        over_budget = _over_budget(store, config) if store is not None else None
         if store is not None:
             store.close()
     printer.end()
+    if over_budget:
+        warn(over_budget)
     if json_out:
         print(_json(turn), flush=True)
     if turn.error is not None:
         raise turn.error
+
+
+def _over_budget(store: Any, config: Any) -> str | None:
+    """A warning when this month's spend has passed `monthly_budget_usd`, else None."""
+    budget = config.data.get("monthly_budget_usd")
+    if not isinstance(budget, int | float) or isinstance(budget, bool) or budget <= 0:
+        return None
+    from ba_tui.cli.usage import month_start
+
+    spent = store.spend_since(month_start())
+    if spent <= budget:
+        return None
+    from ba_tui.pricing import format_cost
+
+    return (
+        f"ba-chat: this month's spend {format_cost(spent)} is over your budget of "
+        f"{format_cost(float(budget))}"
+    )
 
 
 def _fallbacks(specs: list[str], config: Any) -> list[Any]:

@@ -120,6 +120,7 @@ PROVIDER_KEYS: dict[str, Any] = {
     "key_required": "bool",
     "kind": ("openai-compatible",),
     "label": "str",
+    "model_path": "str",
 }
 PERSONA_KEYS: dict[str, Any] = {
     "system": "str",

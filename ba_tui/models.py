@@ -46,6 +46,7 @@ CATALOG: dict[str, tuple[CatalogModel, ...]] = {
         CatalogModel("llama3.2", ("llama",), "pull it first: ollama pull llama3.2"),
         CatalogModel("qwen3", ("qwen",), "thinking model"),
     ),
+    "local": (CatalogModel("SmolLM2-135M-Instruct", ("smollm2",), "built-in, offline, basic"),),
 }
 
 

@@ -421,10 +421,16 @@ with Store.open(Path(sys.argv[1])) as store:
 
 def test_processes_creating_the_database_at_once(db: Path) -> None:
     children = [
-        subprocess.Popen([sys.executable, "-c", OPENER, str(db), str(n)], cwd=ROOT)
+        subprocess.Popen(
+            [sys.executable, "-c", OPENER, str(db), str(n)],
+            cwd=ROOT,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n in range(4)
     ]
-    assert [child.wait(timeout=30) for child in children] == [0, 0, 0, 0]
+    outcomes = [(child.wait(timeout=30), child.stderr.read()) for child in children]
+    assert [code for code, _ in outcomes] == [0, 0, 0, 0], outcomes
     with Store.open(db) as store:
         assert sorted(t.title for t in store.list_threads()) == ["0", "1", "2", "3"]
         assert store.schema_version() == 1

@@ -208,6 +208,10 @@ def ask(
         model or (existing.model if existing and not provider else None),
         config,
     )
+    if target.provider == "local" and not (provider or existing or config.default_provider):
+        from ba_tui.providers.local import NOTICE
+
+        warn(NOTICE)
     fallbacks = _fallbacks(fallback or config.data.get("fallback") or [], config)
     history: list[Any] = []
     thread_id = parent_id = None

@@ -78,6 +78,17 @@ def _key_checks(spec: ProviderSpec, config: Config) -> tuple[list[Check], _Probe
                 f"store it with `ba-chat keys set {spec.name}` and delete the line",
             )
         )
+    if spec.kind == "local":
+        # Starting the model takes a second; its presence is what a user needs to know.
+        from ba_tui.providers import local
+
+        if local.available(config):
+            checks.append(Check(OK, spec.name, "built-in offline model installed"))
+        else:
+            checks.append(
+                Check(SKIP, spec.name, "built-in offline model not installed", local.INSTALL)
+            )
+        return checks, None
     key, source, why = explain_key(spec, config)
     if why:
         checks.append(

@@ -83,10 +83,13 @@ def keys_set(
 ) -> None:
     """Store a provider's API key in the OS keyring (hidden prompt, or stdin when piped)."""
     from ba_tui.config import load_config
+    from ba_tui.errors import UsageError
     from ba_tui.keys import keyring_problem, no_keyring, remember, store_key
     from ba_tui.providers import get_spec
 
     spec = get_spec(provider, load_config())
+    if not spec.key_env and not spec.key_required:
+        raise UsageError(f"{spec.name} needs no key", "it runs on this machine")
     # Say so before asking for a key that could not be kept.
     if problem := keyring_problem():
         raise no_keyring(spec, problem)

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 class ProviderSpec:
     name: str
     label: str
-    kind: str  # adapter module: "anthropic", "openai" or "gemini"
+    kind: str  # adapter module: "anthropic", "openai", "gemini" or "local"
     key_env: tuple[str, ...]
     base_url_env: str | None
     default_base_url: str
@@ -80,6 +80,16 @@ BUILTIN: dict[str, ProviderSpec] = {
             "OLLAMA_BASE_URL",
             "http://localhost:11434/v1",
             "llama3.2",
+            key_required=False,
+        ),
+        ProviderSpec(
+            "local",
+            "Built-in offline model",
+            "local",
+            (),
+            None,
+            "",
+            "SmolLM2-135M-Instruct",
             key_required=False,
         ),
     )
@@ -173,14 +183,18 @@ def base_url_for(spec: ProviderSpec, config: Config) -> str:
 
 
 def default_provider(config: Config) -> ProviderSpec:
-    """config's default_provider, else the first provider that has a key."""
+    """config's default_provider, else the first provider that has a key, else the
+    built-in offline model when it is installed."""
     from ba_tui.keys import lookup_key
+    from ba_tui.providers import local
 
     if config.default_provider:
         return get_spec(config.default_provider, config)
     for spec in all_specs(config):
         if spec.key_required and lookup_key(spec, config)[0]:
             return spec
+    if local.available(config):
+        return BUILTIN["local"]
     raise MissingKey(
         "no provider has an API key yet",
         "set one, e.g. export ANTHROPIC_API_KEY=… or `ba-chat keys set openai`, "

@@ -1,13 +1,13 @@
 """The built-in offline model: llama.cpp's server (xllamacpp) on 127.0.0.1, spoken to through
 the OpenAI-compatible adapter.
 
-The server runs in a child process started on first use and stopped when ba-chat exits.
+The server runs in a child process, started on first use and stopped when ba-chat exits.
 In-process would be simpler, but `xllamacpp.Server()` holds the GIL while it loads the
-model (0.5-2 s of a frozen TUI), a llama.cpp crash or out-of-memory would take ba-chat
-(and the terminal's state) down with it, and its native logging writes to our stderr.
-The child listens on a random port with a random key and the web UI off; it exits when
-its stdin closes, so it cannot outlive ba-chat even after a SIGKILL.
-Cancelling a reply closes its HTTP stream, and llama.cpp stops generating within ~0.5 s.
+model (0.5-2 s of frozen TUI), a llama.cpp crash or out-of-memory would take ba-chat and
+the terminal's state down with it, and native logging would land on our stderr. The
+child listens on a random port with a random key and no web UI, and exits when its stdin
+closes, so it cannot outlive ba-chat, even one killed with SIGKILL.
+Cancelling a reply closes its HTTP stream; llama.cpp then stops generating (in ~20 ms).
 """
 
 from __future__ import annotations
@@ -53,6 +53,9 @@ class LocalModelUnavailable(ProviderError):
 
     kind = "local_unavailable"
 
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message, hint, provider="local")
+
 
 def model_path(config: Config | None = None) -> Path | None:
     """The GGUF file to serve: `[providers.local] model_path`, else the bundled SmolLM2."""
@@ -69,9 +72,7 @@ def model_path(config: Config | None = None) -> Path | None:
 
 
 def available(config: Config | None = None) -> bool:
-    """Whether the offline model can be tried: xllamacpp and the model file are installed.
-
-    Cheap (no import of xllamacpp), for choosing a default provider."""
+    """Whether xllamacpp and the model file are installed; cheap (imports neither)."""
     path = model_path(config)
     return importlib.util.find_spec("xllamacpp") is not None and path is not None and path.is_file()
 
@@ -87,7 +88,6 @@ def _checked_path(config: Config | None = None) -> Path:
         raise LocalModelUnavailable(
             f"no model file at {path} (providers.local.model_path in config.toml)",
             "point it at a GGUF file, or remove it to use the built-in SmolLM2-135M",
-            provider="local",
         )
     missing = [
         name
@@ -99,9 +99,7 @@ def _checked_path(config: Config | None = None) -> Path:
     ]
     if missing or path is None:
         raise LocalModelUnavailable(
-            f"the offline model needs {' and '.join(missing)}, which is not installed",
-            INSTALL,
-            provider="local",
+            f"the offline model is not installed (missing: {', '.join(missing)})", INSTALL
         )
     return path
 
@@ -122,64 +120,48 @@ def _start(model: Path) -> _Server:
     """Start the child server and wait until the model is loaded (blocking)."""
     key = secrets.token_urlsafe(24)
     process = subprocess.Popen(
-        [sys.executable, "-c", "from ba_tui.providers.local import serve; serve()"],
+        # -P: the current directory is not put on sys.path, so a stray json.py cannot load.
+        [sys.executable, "-P", "-c", "from ba_tui.providers.local import serve; serve()"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        # Its own session: the terminal's Ctrl+C goes to ba-chat, which cancels the reply.
-        start_new_session=True,
+        start_new_session=True,  # the terminal's Ctrl+C is ba-chat's to handle, not its
     )
     assert process.stdin is not None and process.stdout is not None
     # The key travels on stdin, not argv, where any user could read it with `ps`.
     process.stdin.write(json.dumps({"model": str(model), "key": key}).encode() + b"\n")
     process.stdin.flush()
-    timed_out = threading.Event()
+    # Import the OpenAI SDK (~0.5 s) while the child loads the model, not after.
+    from ba_tui.providers import openai  # noqa: F401
 
-    def give_up() -> None:
-        timed_out.set()
-        process.kill()
-
-    timer = threading.Timer(START_TIMEOUT, give_up)
+    timer = threading.Timer(START_TIMEOUT, process.kill)
     timer.start()
     try:
-        reply = {}
-        for line in process.stdout:  # ends at EOF if the child dies or is killed
-            if line.startswith(b"{"):
-                reply = json.loads(line)
-                break
+        line = process.stdout.readline()  # b"" if the child dies or is killed
     finally:
         timer.cancel()
         process.stdout.close()
+    reply = json.loads(line) if line.startswith(b"{") else {}
     if url := reply.get("url"):
         return _Server(process, url, key, model)
     _stop_process(process)
-    code = None if timed_out.is_set() else process.returncode
-    raise _start_error(reply.get("error"), reply.get("stage"), model, code)
-
-
-def _start_error(
-    message: str | None, stage: str | None, model: Path, code: int | None
-) -> LocalModelUnavailable:
-    """Why the child did not come up, in one line; `code` None means it timed out."""
-    if stage == "import" and message and "libgomp" in message:
-        return LocalModelUnavailable(
+    stage, message = reply.get("stage"), reply.get("error", "")
+    if stage == "import" and "libgomp" in message:
+        raise LocalModelUnavailable(
             f"xllamacpp cannot load the system's OpenMP library ({message})",
             "install it, e.g. `sudo apt install libgomp1`",
-            provider="local",
         )
     if stage == "import":
-        return LocalModelUnavailable(
-            f"xllamacpp cannot be imported ({message})", INSTALL, provider="local"
-        )
+        raise LocalModelUnavailable(f"xllamacpp cannot be imported ({message})", INSTALL)
     if stage == "load":
-        return LocalModelUnavailable(
+        raise LocalModelUnavailable(
             f"llama.cpp could not load the model {model}",
-            "is it a GGUF file this llama.cpp supports? set providers.local.model_path",
-            provider="local",
+            "is it a GGUF file this llama.cpp supports? see providers.local.model_path",
         )
-    what = f"did not start in {START_TIMEOUT:.0f} s" if code is None else f"exited ({code})"
-    return LocalModelUnavailable(
-        f"the offline model's server {what}", "try again", provider="local"
+    raise LocalModelUnavailable(
+        f"the offline model's server stopped while starting (exit code {process.returncode}, "
+        f"{START_TIMEOUT:.0f} s allowed)",
+        "try again",
     )
 
 
@@ -197,11 +179,10 @@ def _ensure(model: Path) -> _Server:
     """The running server for `model`, started (or restarted) if needed. Thread-safe."""
     global _server
     with _lock:
-        server = _server
-        if server is not None and server.process.poll() is None and server.model == model:
-            return server
-        if server is not None:
-            _stop_process(server.process)
+        if _server is not None:
+            if _server.process.poll() is None and _server.model == model:
+                return _server
+            _stop_process(_server.process)
             _server = None
         _server = _start(model)
         return _server
@@ -220,8 +201,7 @@ atexit.register(stop)
 
 
 async def warm_up(config: Config | None = None) -> None:
-    """Start the server ahead of the first turn (e.g. after the TUI's first frame).
-
+    """Start the server ahead of the first turn (after the TUI's first frame, say).
     Failures are left for the turn to report."""
     with suppress(ProviderError):
         await asyncio.to_thread(_ensure, _checked_path(config))
@@ -239,8 +219,8 @@ async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
     served = replace(target, base_url=f"{server.url}/v1", key=server.key)
     if request.max_tokens is None:
         request = replace(request, max_tokens=DEFAULT_MAX_TOKENS)
-    # Closed explicitly so a cancelled reply drops its connection now, which is what makes
-    # llama.cpp stop generating; left to the garbage collector it would run on.
+    # Closed explicitly so a cancelled reply drops its connection at once, which is what
+    # stops llama.cpp; left to the garbage collector, generation would run on.
     async with aclosing(openai.stream(served, request)) as events:
         async for event in events:
             yield event
@@ -253,7 +233,7 @@ async def list_models(target: Target) -> list[str]:
 
 
 def serve() -> None:
-    """The child process: load the model, print the address as JSON, serve until stdin closes."""
+    """The child process: load the model, print its address as JSON, serve until stdin closes."""
     settings = json.loads(sys.stdin.readline())
 
     def reply(**fields: str) -> None:
@@ -267,13 +247,13 @@ def serve() -> None:
         return
     params = xllamacpp.CommonParams()
     params.model.path = settings["model"]
-    params.hostnames = ["127.0.0.1"]
-    params.port = 0  # any free port
+    params.hostnames, params.port = ["127.0.0.1"], 0  # any free port, this machine only
     params.api_keys = [settings["key"]]
     params.ui = False
-    params.verbosity = 0  # llama.cpp logs nothing, errors included; ours say what failed
+    params.verbosity = 0  # silent, errors included: the parent says what failed
     # Half the logical CPUs: the physical cores on most machines, and room for ba-chat's
-    # own UI. On 2 cores, 2 threads ran 6x slower than 1 whenever anything else was busy.
+    # UI. On 2 cores, 2 threads gave 110 tokens/s on an idle machine but 5-8 as soon as
+    # anything else ran (the TUI rendering, say); 1 thread gave a steady 70-80.
     threads = max(1, (os.cpu_count() or 2) // 2)
     params.cpuparams.n_threads = params.cpuparams_batch.n_threads = threads
     if Path(settings["model"]).name == _MODEL_FILE:
@@ -285,7 +265,9 @@ def serve() -> None:
         reply(stage="load", error=str(exc))
         return
     reply(url=server.listening_address)
-    # Anything native code prints later must not fill a pipe nobody reads.
+    # Whatever native code prints from now on must not fill a pipe nobody reads.
     os.dup2(os.open(os.devnull, os.O_WRONLY), 1)
-    sys.stdin.read()  # until ba-chat closes the pipe or exits
-    os._exit(0)  # nothing to save; skip llama.cpp's teardown
+    sys.stdin.read()  # until ba-chat closes the pipe, or exits
+    # Nothing to save, and xllamacpp's teardown can hang for good (seen when a Server is
+    # destroyed soon after it started), so skip it.
+    os._exit(0)

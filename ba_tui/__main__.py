@@ -1,3 +1,3 @@
-from ba_tui.cli import main
+from ba_tui.entry import main
 
 main()

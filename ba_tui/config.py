@@ -59,6 +59,10 @@ class Config:
         return self.data.get("default_provider") or None
 
     @property
+    def default_persona(self) -> str | None:
+        return self.data.get("default_persona") or None
+
+    @property
     def default_model(self) -> str | None:
         return self.data.get("default_model") or None
 
@@ -106,6 +110,8 @@ def load_config(path: Path | None = None) -> Config:
 TOP_LEVEL: dict[str, Any] = {
     "default_provider": "provider",
     "default_model": "str",
+    "default_persona": "str",
+    "fallback": "list",
     "theme": "str",
     "retries": "int",
     "stall_timeout": "number",

@@ -202,17 +202,21 @@ def default_provider(config: Config) -> ProviderSpec:
     )
 
 
+def default_model(spec: ProviderSpec, config: Config) -> str:
+    """The model a turn on `spec` uses when none is named: config's default_model when
+    this is the default provider, else the provider's own default."""
+    if config.default_model and spec.name == (config.default_provider or spec.name):
+        return config.default_model
+    return str(config.provider(spec.name).get("default_model") or spec.default_model)
+
+
 def resolve(provider: str | None, model: str | None, config: Config) -> Target:
     """Pick the provider, model, endpoint and key for a turn; fail early with a clear line."""
     from ba_tui.keys import lookup_key
     from ba_tui.models import resolve_model
 
     spec = get_spec(provider, config) if provider else default_provider(config)
-    if not model:
-        if config.default_model and spec.name == (config.default_provider or spec.name):
-            model = config.default_model
-        else:
-            model = str(config.provider(spec.name).get("default_model") or spec.default_model)
+    model = model or default_model(spec, config)
     if not model:
         raise UsageError(
             f"no model chosen for {spec.name}",

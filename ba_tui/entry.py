@@ -1,0 +1,17 @@
+"""`ba-chat`: with no arguments on a terminal, open the TUI without loading the CLI.
+
+typer and pydantic cost ~100 ms that the full-screen app does not need before its first
+frame; every other invocation goes through the CLI.
+"""
+
+import sys
+
+
+def main() -> None:
+    if len(sys.argv) == 1 and sys.stdin.isatty() and sys.stdout.isatty():
+        from ba_tui.tui.app import run
+
+        raise SystemExit(run())
+    from ba_tui.cli import main as cli_main
+
+    cli_main()

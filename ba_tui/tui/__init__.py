@@ -1,0 +1,1 @@
+"""The full-screen terminal app. Importing this package imports nothing heavy."""

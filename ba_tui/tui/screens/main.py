@@ -1,0 +1,550 @@
+"""The chat screen: thread list, conversation, prompt box and the model indicator.
+
+It owns the flow of a turn: the prompt box posts `Submitted`, a worker runs
+`conversation.run_turn` (the same turn runner as `ba-chat ask`) with the reply widget's
+`feed` as the event callback, and the store records everything as it happens.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from ba_tui.errors import BaChatError
+from ba_tui.tui.branches import Branches
+from ba_tui.tui.text import inert, one_line
+from ba_tui.tui.widgets.conversation_view import ConversationView
+from ba_tui.tui.widgets.message import AssistantMessage, MessageView, UserMessage
+from ba_tui.tui.widgets.prompt_box import PromptBox
+from ba_tui.tui.widgets.status_line import StatusLine
+from ba_tui.tui.widgets.thread_list import ThreadList
+
+if TYPE_CHECKING:
+    from textual.worker import Worker
+
+    from ba_tui.events import Event
+    from ba_tui.store import Message, Store, Thread
+    from ba_tui.tui.app import ChatApp
+
+
+@dataclass
+class Draft:
+    """The thread being started: nothing is stored until its first prompt is sent."""
+
+    provider: str | None
+    model: str | None
+    persona: str | None = None
+    system: str | None = None
+
+
+@dataclass
+class Reply:
+    """A turn in progress. Events go to whichever widget shows it now (the thread may be
+    left and opened again while it streams)."""
+
+    thread_id: str | None  # None until the first prompt of a new thread is saved
+    widget: AssistantMessage
+    user_view: UserMessage | None = None
+    worker: Worker[None] | None = None
+    user_id: str | None = None
+    reply_id: str | None = None
+    text: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+
+    def sink(self, event: Event) -> None:
+        from ba_tui.events import ReasoningDelta, TextDelta
+
+        if isinstance(event, TextDelta):
+            self.text.append(event.text)
+        elif isinstance(event, ReasoningDelta) and event.text:
+            self.reasoning.append(event.text)
+        self.widget.feed(event)
+
+
+class _RecordingStore:
+    """The store as `run_turn` sees it, noting the ids of the rows it creates."""
+
+    def __init__(self, store: Store, reply: Reply) -> None:
+        self._store = store
+        self._reply = reply
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._store, name)
+
+    def add_message(self, *args: Any, **kwargs: Any) -> Message:
+        message = self._store.add_message(*args, **kwargs)
+        self._reply.user_id = message.id
+        return message
+
+    def start_reply(self, *args: Any, **kwargs: Any) -> Message:
+        message = self._store.start_reply(*args, **kwargs)
+        self._reply.reply_id = message.id
+        return message
+
+
+class MainScreen(Screen):
+    """Threads on the left, the current thread's conversation on the right."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.thread: Thread | None = None
+        self.draft = Draft(None, None)
+        self.branches = Branches([])
+        self.leaf_id: str | None = None
+        self.choices: dict[str | None, str] = {}
+        self.reply: Reply | None = None
+        self.editing: UserMessage | None = None
+
+    @property
+    def chat_app(self) -> ChatApp:
+        return self.app  # type: ignore[return-value]
+
+    @property
+    def store(self) -> Store:
+        return self.chat_app.store
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(id="main"):
+            yield ThreadList(id="threads", clock=self.chat_app.clock)
+            with Vertical(id="chat"):
+                yield StatusLine(id="status")
+                yield ConversationView(id="conversation")
+                yield PromptBox(id="prompt")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.query_one(ThreadList).load(self.store)
+        provider, model = self.chat_app.defaults()
+        persona = self.chat_app.default_persona()
+        self.draft = Draft(
+            provider, model, persona.name if persona else None, persona.system if persona else None
+        )
+        await self._show_thread(None)
+        self.query_one(PromptBox).focus()
+
+    # --- what the screen shows --------------------------------------------------------------
+
+    @property
+    def provider(self) -> str | None:
+        return self.thread.provider if self.thread else self.draft.provider
+
+    @property
+    def model(self) -> str | None:
+        return self.thread.model if self.thread else self.draft.model
+
+    @property
+    def streaming(self) -> bool:
+        return self.reply is not None
+
+    def _update_status(self) -> None:
+        status = self.query_one(StatusLine)
+        status.provider = self.provider or ""
+        status.model = self.model or ""
+        status.persona = (self.thread.persona if self.thread else self.draft.persona) or ""
+        status.title = self.thread.title if self.thread else "new thread"
+        if self.editing is not None:
+            status.state = "editing a prompt: Enter sends it as a new branch, Esc stops editing"
+        elif self.reply is not None:
+            here = self.thread is not None and self.reply.thread_id == self.thread.id
+            status.state = "streaming… Esc cancels" if here else "streaming in another thread…"
+        else:
+            status.state = ""
+        self.app.refresh_bindings()  # Esc (cancel, stop editing) comes and goes
+
+    async def _show_thread(self, thread: Thread | None, leaf_id: str | None = None) -> None:
+        self.thread = thread
+        self.editing = None
+        self.choices = {}
+        view = self.query_one(ConversationView)
+        if thread is None:
+            self.branches = Branches([])
+            self.leaf_id = None
+            await view.show([], self.branches)
+            view.show_empty(self._welcome_text())
+        else:
+            self.branches = Branches(self.store.messages(thread.id))
+            path = self.branches.path(leaf_id)
+            self.leaf_id = path[-1].id if path else None
+            await self._show_path(path)
+        self.query_one(ThreadList).mark(thread.id if thread else None)
+        self._update_status()
+        self.chat_app.warm_up(self.provider)
+
+    async def _show_path(self, path: list[Message]) -> None:
+        for parent, child in pairwise(path):
+            self.choices[parent.id] = child.id
+        view = self.query_one(ConversationView)
+        await view.show(path, self.branches)
+        view.show_empty(Content("This thread has no messages yet."))
+        reply = self.reply
+        if reply is not None and self.thread and reply.thread_id == self.thread.id:
+            await self._reattach(reply)
+
+    async def _reattach(self, reply: Reply) -> None:
+        """The thread with the running reply is shown again: stream into a new widget."""
+        view = self.query_one(ConversationView)
+        for old in view.views:
+            if old.message_id == reply.reply_id:
+                label = f"{self.provider} · {self.model}"
+                widget = AssistantMessage(None, streaming=True, label=label)
+                await view.scroller.mount(widget, after=old)
+                await old.remove()
+                reply.widget = widget
+                for text in reply.reasoning:
+                    widget.feed(_reasoning(text))
+                for text in reply.text:
+                    widget.feed(_text(text))
+                return
+
+    def _welcome_text(self) -> Content:
+        provider = self.provider
+        if provider is None:
+            return Content(
+                "No provider has an API key yet. Open Settings (Ctrl+S) to add one, "
+                "or choose Ollama with Ctrl+O."
+            )
+        return Content.assemble(
+            ("New thread", "bold"),
+            f" with {inert(provider)} · {inert(self.model or '?')}.\n",
+            (
+                "Type below and press Enter. Ctrl+O changes the model; Ctrl+P lists every command.",
+                "$text-muted",
+            ),
+        )
+
+    # --- threads ----------------------------------------------------------------------------
+
+    @on(ThreadList.Chosen)
+    async def _thread_chosen(self, event: ThreadList.Chosen) -> None:
+        if event.thread_id is None:
+            await self.new_thread()
+        else:
+            await self.open_thread(event.thread_id)
+        self.query_one(PromptBox).focus()
+
+    async def open_thread(self, thread_id: str, message_id: str | None = None) -> None:
+        from ba_tui.store import StoreError, ThreadNotFound
+
+        try:
+            thread = self.store.get_thread(thread_id)
+        except (ThreadNotFound, StoreError) as exc:
+            self.notify(exc.line(), severity="error")
+            return
+        leaf = None
+        if message_id is not None:
+            branches = Branches(self.store.messages(thread.id))
+            if message_id in branches.by_id:
+                leaf = branches.leaf_below(message_id, {})
+        await self._show_thread(thread, leaf)
+        if message_id is not None:
+            view = self.query_one(ConversationView)
+            for message_view in view.views:
+                if message_view.message_id == message_id:
+                    view.select(message_view)
+                    view.query_one("#cursor").focus()
+                    break
+
+    async def new_thread(
+        self,
+        provider: str | None = None,
+        model: str | None = None,
+        persona: str | None = None,
+        system: str | None = None,
+    ) -> None:
+        if provider is None:
+            provider, model = self.chat_app.defaults()
+        self.draft = Draft(provider, model, persona, system)
+        await self._show_thread(None)
+        self.query_one(PromptBox).focus()
+
+    def set_model(self, provider: str, model: str) -> None:
+        """The next turn of this thread goes to `provider` / `model`."""
+        if self.thread is not None:
+            self.thread = self.store.update_thread(self.thread.id, provider=provider, model=model)
+            self.query_one(ThreadList).show_thread(self.thread)
+        else:
+            self.draft.provider, self.draft.model = provider, model
+            self.query_one(ConversationView).show_empty(self._welcome_text())
+        self._update_status()
+        self.chat_app.warm_up(provider)
+
+    def rename_thread(self, title: str) -> None:
+        if self.thread is None or not title.strip():
+            return
+        self.thread = self.store.update_thread(self.thread.id, title=title.strip())
+        self.query_one(ThreadList).show_thread(self.thread)
+        self._update_status()
+
+    async def delete_thread(self) -> None:
+        if self.thread is None:
+            return
+        if self.reply is not None and self.reply.thread_id == self.thread.id:
+            self.notify("This thread is streaming a reply; cancel it first (Esc).")
+            return
+        thread_id = self.thread.id
+        self.store.delete_thread(thread_id)
+        self.query_one(ThreadList).forget(thread_id)
+        await self.new_thread()
+        self.notify("Thread deleted")
+
+    # --- sending ----------------------------------------------------------------------------
+
+    @on(PromptBox.Submitted)
+    async def _submitted(self, event: PromptBox.Submitted) -> None:
+        if self.reply is not None:
+            self.notify("A reply is still streaming: wait for it, or press Esc to cancel it.")
+            return
+        if self.provider is None:
+            self.notify("Choose a provider first (Ctrl+O), or add a key in Settings (Ctrl+S).")
+            return
+        text = event.text
+        event.prompt_box.clear()
+        if self.editing is not None:
+            await self._resend(self.editing, text)
+        else:
+            await self._send(text)
+
+    async def _send(self, text: str) -> None:
+        user = UserMessage(None, text=text)
+        await self._start(user, prompt=text, parent_id=self.leaf_id)
+
+    async def regenerate(self, view: AssistantMessage | None = None) -> None:
+        """A new reply to the last prompt, kept beside the old one."""
+        if self.reply is not None:
+            return
+        conversation = self.query_one(ConversationView)
+        views = conversation.views
+        view = view or next((v for v in reversed(views) if isinstance(v, AssistantMessage)), None)
+        if view is None or view.message is None or views[-1] is not view:
+            self.notify("Only the last reply can be regenerated.")
+            return
+        parent = view.message.parent_id
+        if parent is None:
+            return
+        await view.remove()
+        await self._start(None, prompt=None, parent_id=parent)
+
+    def edit(self, view: UserMessage) -> None:
+        """Put an earlier prompt in the prompt box; sending it starts a new branch."""
+        if view.message is None:
+            return
+        self.editing = view
+        box = self.query_one(PromptBox)
+        box.text = view.text
+        box.move_cursor(box.document.end)
+        box.focus()
+        self._update_status()
+
+    def stop_editing(self) -> None:
+        if self.editing is not None:
+            self.editing = None
+            self.query_one(PromptBox).clear()
+            self._update_status()
+
+    async def _resend(self, view: UserMessage, text: str) -> None:
+        self.editing = None
+        original = view.message
+        if original is None or not view.is_mounted:
+            await self._send(text)
+            return
+        conversation = self.query_one(ConversationView)
+        views = conversation.views
+        stale = views[views.index(view) :]
+        await conversation.scroller.remove_children(stale)
+        user = UserMessage(None, text=text)
+        await self._start(user, prompt=text, parent_id=original.parent_id)
+
+    async def _start(
+        self, user: UserMessage | None, *, prompt: str | None, parent_id: str | None
+    ) -> None:
+        provider, model = self.provider, self.model
+        widget = AssistantMessage(None, streaming=True, label=f"{provider} · {model}")
+        reply = Reply(self.thread.id if self.thread else None, widget, user_view=user)
+        self.reply = reply
+        conversation = self.query_one(ConversationView)
+        await conversation.add(*([user] if user else []), widget)
+        self._update_status()
+        reply.worker = self._run_reply(reply, prompt, parent_id, provider, model)
+
+    @work(group="reply", exit_on_error=False)
+    async def _run_reply(
+        self,
+        reply: Reply,
+        prompt: str | None,
+        parent_id: str | None,
+        provider: str | None,
+        model: str | None,
+    ) -> None:
+        """Run one turn; whatever happens, the reply widget ends with what is known."""
+        from ba_tui.conversation import TurnOptions, run_turn, to_chat_messages
+        from ba_tui.providers import adapter, resolve
+
+        store = self.store
+        error: str | None = None
+        try:
+            config = self.chat_app.config
+            target = await asyncio.to_thread(resolve, provider, model, config)
+            # The first use of a provider imports its SDK: never on the UI thread.
+            await asyncio.to_thread(adapter, target.spec)
+            if reply.thread_id is None:
+                # A new thread is stored only once there is somewhere to send it.
+                self._create_thread(reply, prompt or "", target.provider, target.model)
+            options = TurnOptions(
+                retries=int(config.number("retries", 2)),
+                stall_timeout=config.number("stall_timeout", 60.0),
+            )
+            history = (
+                to_chat_messages(store.history(reply.thread_id, parent_id)) if parent_id else []
+            )
+            assert reply.thread_id is not None
+            system = store.get_thread(reply.thread_id).system
+            turn = await run_turn(
+                target,
+                prompt,
+                history=history,
+                system=system,
+                options=options,
+                on_event=reply.sink,
+                store=_RecordingStore(store, reply),  # type: ignore[arg-type]
+                thread_id=reply.thread_id,
+                parent_id=parent_id,
+            )
+            error = turn.error.line() if turn.error else None
+        except asyncio.CancelledError:
+            await self._end_reply(reply, None, "cancelled")
+            raise
+        except BaChatError as exc:
+            error = exc.line()
+        except Exception as exc:  # a bug must not take the app down mid-conversation
+            from ba_tui.keys import redact
+
+            error = redact(f"internal error: {type(exc).__name__}: {exc}")
+        await self._end_reply(reply, error)
+
+    def _create_thread(self, reply: Reply, prompt: str, provider: str, model: str) -> None:
+        draft = self.draft
+        thread = self.store.create_thread(
+            title=one_line(prompt, 60) or "untitled",
+            provider=provider,
+            model=model,
+            system=draft.system,
+            persona=draft.persona,
+        )
+        reply.thread_id = thread.id
+        threads = self.query_one(ThreadList)
+        threads.show_thread(thread)
+        if self.thread is None:  # still looking at it
+            self.thread = thread
+            threads.mark(thread.id)
+            self._update_status()
+
+    async def _end_reply(self, reply: Reply, error: str | None, status: str = "error") -> None:
+        store = self.store
+        self.reply = None
+        message = store.get_message(reply.reply_id) if reply.reply_id else None
+        if reply.thread_id == (self.thread.id if self.thread else None):
+            self.branches = Branches(store.messages(reply.thread_id) if reply.thread_id else [])
+            if reply.widget.is_mounted:
+                await reply.widget.finish(message, error, status)
+                if message is not None:
+                    reply.widget.update_message(message, self.branches.variant(message))
+                    reply.widget.can_regenerate = True
+            if reply.user_id and reply.user_view is not None:
+                user = self.branches.by_id.get(reply.user_id)
+                if user is not None:
+                    reply.user_view.update_message(user, self.branches.variant(user))
+            if message is not None:
+                self.leaf_id = message.id
+                self.choices[message.parent_id] = message.id
+            elif reply.user_id:
+                self.leaf_id = reply.user_id
+            elif reply.user_view is not None and reply.user_view.is_mounted:
+                # Nothing was saved (no key, unknown provider): give the prompt back.
+                box = self.query_one(PromptBox)
+                if not box.text:
+                    box.text = reply.user_view.text
+        try:
+            thread = store.get_thread(reply.thread_id) if reply.thread_id else None
+        except BaChatError:
+            thread = None
+        if thread is not None:
+            if self.thread is not None and self.thread.id == thread.id:
+                self.thread = thread
+            self.query_one(ThreadList).show_thread(thread)
+            self.query_one(ThreadList).mark(self.thread.id if self.thread else None)
+        self._update_status()
+
+    def cancel_reply(self) -> bool:
+        if self.reply is not None and self.reply.worker is not None:
+            self.reply.worker.cancel()
+            return True
+        return False
+
+    # --- message actions --------------------------------------------------------------------
+
+    @on(ConversationView.Act)
+    async def _act(self, event: ConversationView.Act) -> None:
+        view, action = event.view, event.action
+        if action == "copy":
+            self.app.copy_to_clipboard(view.text)
+            self.notify("Copied to the clipboard", timeout=2)
+        elif action == "edit" and isinstance(view, UserMessage):
+            self.edit(view)
+        elif action == "regenerate" and isinstance(view, AssistantMessage):
+            await self.regenerate(view)
+        elif action in ("previous", "next"):
+            await self.switch_variant(view, -1 if action == "previous" else 1)
+
+    @on(ConversationView.Leave)
+    def _leave_conversation(self) -> None:
+        self.query_one(PromptBox).focus()
+
+    async def switch_variant(self, view: MessageView, step: int) -> None:
+        message = view.message
+        if message is None or (
+            self.reply is not None and self.reply.thread_id == message.thread_id
+        ):
+            if self.reply is not None:
+                self.notify("Wait for the reply to finish before switching variants.")
+            return
+        siblings = self.branches.siblings(message)
+        index = [s.id for s in siblings].index(message.id)
+        target = siblings[max(0, min(len(siblings) - 1, index + step))]
+        if target.id == message.id:
+            return
+        self.choices[target.parent_id] = target.id
+        self.leaf_id = self.branches.leaf_below(target.id, self.choices)
+        await self._show_path(self.branches.path(self.leaf_id))
+        conversation = self.query_one(ConversationView)
+        for candidate in conversation.views:
+            if candidate.message_id == target.id:
+                conversation.select(candidate)
+                break
+
+    def last_view(self, kind: type[MessageView]) -> MessageView | None:
+        views = self.query_one(ConversationView).views
+        return next((v for v in reversed(views) if isinstance(v, kind)), None)
+
+    def select_messages(self) -> None:
+        self.query_one(ConversationView).enter()
+
+
+def _text(text: str) -> Event:
+    from ba_tui.events import TextDelta
+
+    return TextDelta(text)
+
+
+def _reasoning(text: str) -> Event:
+    from ba_tui.events import ReasoningDelta
+
+    return ReasoningDelta(text)

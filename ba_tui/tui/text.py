@@ -1,0 +1,69 @@
+"""Making outside text safe to show, and the small formats the TUI repeats.
+
+Everything that came from a model, a file or a thread title passes through `inert` (or an
+`InertStream` while it streams) before any widget sees it: escape sequences and control
+characters are removed so they can never reach the terminal. Markup is not a concern here:
+widgets are given `Content`, never markup strings.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ba_tui.sanitize import InertStream, inert
+
+__all__ = ["InertStream", "inert"]
+
+
+def parse_time(stamp: str) -> datetime | None:
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except (TypeError, ValueError):
+        return None
+
+
+def relative_time(stamp: str, now: datetime) -> str:
+    """`now`, `5m`, `3h`, `2d`, then a date: short enough for a thread list."""
+    when = parse_time(stamp)
+    if when is None:
+        return ""
+    seconds = (now - when).total_seconds()
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86400:
+        return f"{int(seconds // 3600)}h"
+    if seconds < 7 * 86400:
+        return f"{int(seconds // 86400)}d"
+    if when.year == now.year:
+        return when.strftime("%b %d")
+    return when.strftime("%Y-%m-%d")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def tokens(count: int | None) -> str:
+    if count is None:
+        return "?"
+    if count >= 10_000:
+        return f"{count / 1000:.0f}k"
+    if count >= 1000:
+        return f"{count / 1000:.1f}k"
+    return str(count)
+
+
+def seconds(ms: float | None) -> str:
+    if ms is None:
+        return "—"
+    if ms < 1000:
+        return f"{ms:.0f} ms"
+    return f"{ms / 1000:.1f} s"
+
+
+def one_line(text: str, width: int = 60) -> str:
+    """The first non-blank line of `text`, shortened to `width` characters."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    return line if len(line) <= width else line[: width - 1].rstrip() + "…"

@@ -1,0 +1,322 @@
+"""An assistant's answer as Markdown that can grow while it streams, at a flat cost.
+
+Textual's `Markdown.append` re-parses from the document's last top-level block, remounts
+lists and tables whole, and lays out every block of the document again, so appending to
+one ever-growing document gets slower with every token. Here the answer is a column of
+Markdown widgets. Writing goes to the last (live) one; once it holds BLOCKS finished
+blocks, the next block to begin goes to a fresh widget, and the old one is never touched
+again. Blocks that can grow without end are cut as well: a list after LIST_CUT items, a
+code block after FENCE_CUT lines (the old part is closed, the new one reopened with the
+same fence line), joined without a seam by CSS. A cut is made only where the new text
+itself starts a block, so no block is ever built twice.
+
+Frozen widgets are grouped in chunks of CHUNK. A full chunk's height is pinned once laid
+out (Textual re-measures every auto-height container whose parent grew), and a pinned
+chunk more than a screen away from the visible part drops its widgets, to rebuild them
+from its text when it comes back near (Textual maps every widget of the screen after each
+layout change, so the work per update would otherwise grow with the reply). Updating the
+answer then costs the same at the first token and the ten-thousandth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from textual import events
+from textual.app import ComposeResult
+from textual.containers import Vertical
+
+if TYPE_CHECKING:
+    from textual.widgets import Markdown
+
+_LISTS = ("bullet_list_open", "ordered_list_open")
+# Finished top-level blocks a live widget holds before the next block starts a new one.
+BLOCKS = 4
+# A list in progress continues in a new widget after this many items (Textual remounts a
+# whole list on every append).
+LIST_CUT = 8
+# A code block in progress continues in a new widget after this many lines (Textual
+# highlights a whole code block again on every append).
+FENCE_CUT = 24
+# Frozen Markdown widgets per chunk.
+CHUNK = 4
+
+
+@cache
+def _parser() -> Any:  # markdown_it comes with Textual
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("gfm-like")
+
+
+def _new_markdown(text: str | None = None, classes: str = "") -> Markdown:
+    # Imported here: Markdown (and markdown-it) is not needed for the first frame.
+    from textual.widgets import Markdown
+
+    return Markdown(text, open_links=False, classes=classes or None)
+
+
+@dataclass(frozen=True)
+class Cut:
+    """Text before `offset` is finished; the rest starts a new widget.
+
+    kind: "block" (a new top-level block), "list" (a new item of a long list) or "fence"
+    (a new line of a long code block; `fence` is the block's opening line)."""
+
+    offset: int
+    kind: str = "block"
+    fence: str = ""
+    # A long list or code block that shares its widget with earlier blocks is moved to a
+    # widget of its own first (it is rebuilt once), so the CSS joining its parts only
+    # ever styles that list or block. `line` is where it starts.
+    move_line: int | None = None
+
+
+def find_cut(source: str, *, move: bool = True) -> Cut | None:
+    """Where `source` could be cut, or None while it should stay in one widget."""
+    blocks, start, last, item, items = 0, 0, None, 0, 0
+    for token in _parser().parse(source):
+        if token.map is None:
+            continue
+        if token.level == 0 and token.nesting >= 0:
+            blocks += 1
+            start, last, item, items = token.map[0], token, 0, 0
+        elif token.level == 1 and token.type == "list_item_open":
+            # (Items at level 1 exist only inside a top-level list.)
+            item, items = token.map[0], items + 1
+    if last is None:
+        return None
+    lines = source.splitlines(keepends=True)
+    long_list = last.type in _LISTS and items >= LIST_CUT and item > start
+    body = lines[start:]
+    long_fence = (
+        last.type == "fence"
+        and len(body) > FENCE_CUT
+        and not (len(body) > 1 and body[-1].strip() == last.markup)
+    )
+    if (long_list or long_fence) and blocks > 1 and move:
+        return Cut(_offset(lines, start), move_line=start)
+    if long_list:
+        return Cut(_offset(lines, item), "list")
+    if long_fence:
+        # The last line (maybe partial) goes on; the lines before it are finished.
+        cut = len(lines) if source.endswith("\n") else len(lines) - 1
+        return Cut(_offset(lines, cut), "fence", body[0])
+    if blocks > BLOCKS:
+        return Cut(_offset(lines, start))
+    return None
+
+
+def _offset(lines: list[str], line: int) -> int:
+    return sum(len(text) for text in lines[:line])
+
+
+def _closing(opening: str) -> str:
+    """The fence line that closes a code block opened by `opening` (``` or ~~~)."""
+    stripped = opening.strip()
+    marker = stripped[0] if stripped else "`"
+    return marker * (len(stripped) - len(stripped.lstrip(marker)))
+
+
+@dataclass
+class Part:
+    """The text of one Markdown widget of the answer, and its CSS classes."""
+
+    text: str = ""
+    classes: str = ""
+
+
+class Chunk(Vertical):
+    """Up to CHUNK Markdown widgets. Once full it is pinned at its measured height; when
+    far from the screen its widgets are dropped and rebuilt from `parts` on return."""
+
+    # Part of how the widget works (it must size to its content), so not in app.tcss.
+    DEFAULT_CSS = "Chunk { height: auto; }"
+
+    def __init__(self, *children: Markdown, parts: list[Part]) -> None:
+        super().__init__(*children, classes="answer-chunk")
+        self.parts = parts
+        self.pinned: int | None = None
+        self.shown = True
+
+    def pin(self) -> bool:
+        # outer_size, not size: size asks the compositor for the widget's region, which
+        # for an off-screen widget means mapping every widget on the screen.
+        if self.is_mounted and (height := self.outer_size.height):
+            self.pinned = height
+            self.styles.height = height  # layout, not styling: undone on a new width
+            return True
+        return False
+
+    def unpin(self) -> None:
+        self.pinned = None
+        self.styles.height = "auto"
+
+    async def show(self) -> None:
+        if not self.shown:
+            self.shown = True
+            await self.mount_all([_new_markdown(p.text, p.classes) for p in self.parts])
+
+    async def hide(self) -> None:
+        if self.shown and self.pinned is not None:
+            self.shown = False
+            await self.remove_children()
+
+
+class Answer(Vertical):
+    """Markdown text; `append` adds to it. Give it text that is already inert."""
+
+    DEFAULT_CSS = "Answer { height: auto; }"
+
+    def __init__(self, text: str = "", *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.text = text
+        self._live: Markdown | None = None
+        self._live_text = ""
+        self._part = Part(text)
+        self._chunks = [Chunk(parts=[self._part])]
+        self._width = 0
+        self._checking = False
+
+    def compose(self) -> ComposeResult:
+        # Textual's Markdown mis-appends to a document it was constructed with (it
+        # re-parses from the wrong line), so a live widget always starts empty.
+        chunk = self._chunks[0]
+        if self.text:
+            chunk.compose_add_child(_new_markdown(self.text))
+        else:
+            self._live = _new_markdown()
+            chunk.compose_add_child(self._live)
+        yield chunk
+
+    async def append(self, text: str) -> None:
+        """Add `text` (already inert) to the end of the answer."""
+        if not text:
+            return
+        self.text += text
+        if not self.is_mounted:
+            return
+        live = self._live
+        if live is None:
+            live = await self._start(Part())
+        before = len(self._live_text)
+        combined = self._live_text + text
+        cut = find_cut(combined) if "\n" in text else None
+        if cut is not None and cut.move_line is not None and cut.offset >= before:
+            cut = Cut(cut.offset)  # it starts in this text: a plain cut moves it
+        if cut is not None and cut.move_line is not None:
+            if await self._move(live, combined, text, cut):
+                return
+            cut = find_cut(combined, move=False)
+        if cut is None or cut.offset < before:
+            # Nothing new to cut at: the unfinished part began before this text.
+            self._set_live_text(combined)
+            await live.append(text)
+            return
+        head, tail = text[: cut.offset - before], text[cut.offset - before :]
+        classes = ""
+        with self.app.batch_update():
+            if cut.kind == "fence":
+                head += _closing(cut.fence) + "\n"
+                tail = cut.fence + tail
+            if head:
+                self._set_live_text(self._live_text + head)
+                await live.append(head)
+            if cut.kind != "block":
+                # The two parts are drawn as one (see app.tcss). The live widget holds at
+                # most BLOCKS blocks, so restyling it is cheap.
+                live.add_class(f"-{cut.kind}-cut")
+                self._part.classes = " ".join(live.classes)
+                classes = f"-{cut.kind}-continued"
+            fresh = await self._start(Part(classes=classes))
+            self._set_live_text(tail)
+            await fresh.append(tail)
+        self.check_soon()
+
+    def _set_live_text(self, text: str) -> None:
+        self._live_text = self._part.text = text
+
+    async def _move(self, live: Markdown, combined: str, text: str, cut: Cut) -> bool:
+        """Give the last block of `live` (with `text`) a widget of its own; False if it
+        has one already (nothing was done)."""
+        stale = [c for c in live.children if c.source_range[0] >= (cut.move_line or 0)]  # type: ignore[attr-defined]
+        if len(stale) == len(live.children):
+            return False
+        await live.append(text)
+        stale = [c for c in live.children if c.source_range[0] >= (cut.move_line or 0)]  # type: ignore[attr-defined]
+        with self.app.batch_update():
+            await live.remove_children(stale)
+            self._set_live_text(combined[: cut.offset])
+            fresh = await self._start(Part())
+            self._set_live_text(combined[cut.offset :])
+            await fresh.append(self._live_text)
+        self.check_soon()
+        return True
+
+    async def _start(self, part: Part) -> Markdown:
+        """A new live Markdown widget for `part`, in the last chunk or a new one."""
+        widget = self._live = _new_markdown(classes=part.classes)
+        self._part = part
+        chunk = self._chunks[-1]
+        if len(chunk.parts) >= CHUNK:
+            fresh = Chunk(widget, parts=[part])
+            self._chunks.append(fresh)
+            await self.mount(fresh)
+            self.call_after_refresh(self._pin, chunk)
+        else:
+            chunk.parts.append(part)
+            await chunk.mount(widget)
+        return widget
+
+    def _pin(self, chunk: Chunk) -> None:
+        if chunk.pin():
+            self.check_soon()
+
+    # --- chunks far from the screen are dropped, and rebuilt when they come back --------
+
+    def check_soon(self) -> None:
+        if not self._checking and len(self._chunks) > 1:
+            self._checking = True
+            self.call_after_refresh(self.check_visibility)
+
+    async def check_visibility(self) -> None:
+        """Drop the widgets of pinned chunks more than a screen away from the visible
+        part of the conversation; rebuild those that came near it."""
+        self._checking = False
+        if not self.is_mounted:
+            return
+        # The compositor's map of visible widgets (a private Textual API) is cheap to
+        # consult; asking a hidden widget for its region would map the whole screen.
+        visible = getattr(self.screen._compositor, "visible_widgets", {})
+        geometry = visible.get(self)
+        top = bottom = None
+        if geometry is not None:
+            region, clip = geometry
+            margin = self.screen.size.height
+            top, bottom = clip.y - margin - region.y, clip.bottom + margin - region.y
+        offset = 0
+        for chunk in self._chunks[:-1]:
+            if chunk.pinned is None:
+                return  # heights unknown: wait for the pin
+            near = top is not None and offset < bottom and offset + chunk.pinned > top
+            offset += chunk.pinned
+            if near:
+                await chunk.show()
+            else:
+                await chunk.hide()
+
+    def on_resize(self, event: events.Resize) -> None:
+        if event.size.width != self._width:
+            self._width = event.size.width
+            self.run_worker(self._remeasure, exclusive=True, group="remeasure", exit_on_error=False)
+
+    async def _remeasure(self) -> None:
+        """A new width: every chunk is laid out again, then pinned again."""
+        chunks = [chunk for chunk in self._chunks[:-1] if chunk.pinned is not None]
+        for chunk in chunks:
+            chunk.unpin()
+            await chunk.show()
+        for chunk in chunks:
+            self.call_after_refresh(self._pin, chunk)

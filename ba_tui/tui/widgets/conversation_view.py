@@ -1,0 +1,206 @@
+"""The conversation: the messages of the thread's current branch, newest at the bottom.
+
+Messages are selected with a cursor (a small focusable bar under the messages) rather
+than by focusing them: focusing a widget restyles its whole subtree in Textual, and a long
+reply is hundreds of widgets. The cursor's keys act on the selected message.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
+from textual.message import Message as TextualMessage
+from textual.widget import Widget
+from textual.widgets import Button, Static
+
+from ba_tui.tui.widgets.message import AssistantMessage, MessageView, UserMessage
+
+if TYPE_CHECKING:
+    from ba_tui.store import Message
+    from ba_tui.tui.branches import Branches
+
+# Older messages of a long thread are mounted on request, so opening it stays quick.
+SHOWN = 40
+
+
+class MessageCursor(Widget, can_focus=True):
+    """Keys for the selected message. Shown as a one-line hint while it has focus."""
+
+    BINDINGS = [
+        Binding("up,k", "move(-1)", "Previous", show=False),
+        Binding("down,j", "move(1)", "Next", show=False),
+        Binding("c,y", "act('copy')", "Copy"),
+        Binding("e", "act('edit')", "Edit & resend"),
+        Binding("r", "act('regenerate')", "Regenerate"),
+        Binding("left,[", "act('previous')", "‹ Variant", key_display="←"),
+        Binding("right,]", "act('next')", "Variant ›", key_display="→"),
+        Binding("escape,i", "leave", "Back to prompt"),
+    ]
+
+    def render(self) -> Content:
+        return Content("↑↓ select · c copy · e edit · r regenerate · ←→ variants · esc back")
+
+    def action_move(self, step: int) -> None:
+        self.parent_view.move(step)
+
+    def action_act(self, action: str) -> None:
+        self.parent_view.act(action)
+
+    def action_leave(self) -> None:
+        self.parent_view.post_message(ConversationView.Leave())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "act" and parameters:
+            return self.parent_view.can_act(str(parameters[0]))
+        return True
+
+    @property
+    def parent_view(self) -> ConversationView:
+        return self.query_ancestor(ConversationView)
+
+    def on_focus(self) -> None:
+        view = self.parent_view
+        if view.selected is None and (views := view.views):
+            view.select(views[-1])  # reached with Tab: start at the newest message
+
+    def on_blur(self) -> None:
+        self.parent_view.select(None)
+
+
+class ConversationView(Vertical):
+    """Shows one branch of a thread; `select` and the cursor act on a message."""
+
+    class Act(TextualMessage):
+        """The user asked for `action` (copy, edit, regenerate, previous, next) on `view`."""
+
+        def __init__(self, view: MessageView, action: str) -> None:
+            super().__init__()
+            self.view = view
+            self.action = action
+
+    class Leave(TextualMessage):
+        """The user is done selecting messages."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.selected: MessageView | None = None
+        self._hidden: list[MessageView] = []
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="messages", can_focus=False):
+            yield Button("Show earlier messages", id="earlier", compact=True)
+            yield Static(classes="conversation-empty")
+        yield MessageCursor(id="cursor")
+
+    def on_mount(self) -> None:
+        self.watch(self.scroller, "scroll_y", self._scrolled, init=False)
+
+    def _scrolled(self) -> None:
+        # Long streamed answers drop the widgets of far-away parts; bring back what
+        # scrolled near the screen.
+        for view in self.views:
+            if isinstance(view, AssistantMessage):
+                view.answer.check_soon()
+
+    @property
+    def scroller(self) -> VerticalScroll:
+        return self.query_one("#messages", VerticalScroll)
+
+    @property
+    def views(self) -> list[MessageView]:
+        return list(self.scroller.query_children(MessageView))
+
+    def show_empty(self, text: Content) -> None:
+        self.query_one(".conversation-empty", Static).update(text)
+
+    async def show(self, path: list[Message], branches: Branches) -> None:
+        """Replace what is shown with `path` (root to leaf)."""
+        self.selected = None
+        views = [
+            self.view_for(message, branches, last=i == len(path) - 1)
+            for i, message in enumerate(path)
+        ]
+        self._hidden = views[:-SHOWN] if len(views) > SHOWN else []
+        shown = views[len(self._hidden) :]
+        scroller = self.scroller
+        with self.app.batch_update():
+            await scroller.remove_children(MessageView)
+            self.query_one("#earlier").display = bool(self._hidden)
+            self.query_one(".conversation-empty").display = not views
+            if shown:
+                await scroller.mount_all(shown)
+        scroller.anchor()
+
+    def view_for(self, message: Message, branches: Branches, *, last: bool = False) -> MessageView:
+        variant = branches.variant(message)
+        if message.role == "user":
+            return UserMessage(message, variant=variant)
+        return AssistantMessage(message, variant=variant, can_regenerate=last)
+
+    async def add(self, *views: MessageView) -> None:
+        self.query_one(".conversation-empty").display = False
+        await self.scroller.mount_all(views)
+        self.scroller.anchor()
+
+    async def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "earlier":
+            event.stop()
+            hidden, self._hidden = self._hidden, []
+            event.button.display = False
+            if hidden:
+                await self.scroller.mount_all(hidden, after=event.button)
+
+    # --- selection --------------------------------------------------------------------------
+
+    def enter(self) -> None:
+        """Start selecting messages, at the newest one."""
+        views = self.views
+        if not views:
+            return
+        self.select(views[-1])
+        self.query_one(MessageCursor).focus()
+
+    def select(self, view: MessageView | None) -> None:
+        if self.selected is not None and self.selected is not view:
+            self.selected.select(False)
+        self.selected = view
+        if view is not None:
+            view.select(True)
+            self.scroller.release_anchor()
+            self.scroller.scroll_to_widget(
+                view, animate=False, top=view.size.height > self.scroller.size.height
+            )
+        cursor = self.query_one(MessageCursor)
+        if cursor.is_mounted:
+            cursor.refresh_bindings()
+
+    def move(self, step: int) -> None:
+        views = self.views
+        if not views:
+            return
+        index = views.index(self.selected) if self.selected in views else len(views)
+        self.select(views[max(0, min(len(views) - 1, index + step))])
+
+    def can_act(self, action: str) -> bool:
+        view = self.selected
+        if view is None:
+            return False
+        if action in ("previous", "next"):
+            return view.has_variants
+        if action == "edit":
+            return isinstance(view, UserMessage) and view.message is not None
+        if action == "regenerate":
+            return isinstance(view, AssistantMessage) and view.can_regenerate and not view.streaming
+        return True
+
+    def act(self, action: str) -> None:
+        if self.selected is not None and self.can_act(action):
+            self.post_message(self.Act(self.selected, action))
+
+    def on_message_view_clicked(self, event: MessageView.Clicked) -> None:
+        self.select(event.view)
+        self.query_one(MessageCursor).focus()

@@ -1,0 +1,303 @@
+"""One message of a conversation: the user's prompt, or an assistant's reply.
+
+A reply streams in through `feed` (called for every event, so it only queues text) and a
+timer that moves the queued text into the Markdown about 16 times a second: however fast
+tokens arrive, the screen is updated at a steady pace, never once per token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.content import Content
+from textual.message import Message as TextualMessage
+from textual.widgets import Static
+
+from ba_tui.pricing import format_cost
+from ba_tui.tui.text import InertStream, inert, seconds, tokens
+from ba_tui.tui.widgets.answer import Answer
+from ba_tui.tui.widgets.reasoning import Reasoning
+
+if TYPE_CHECKING:
+    from textual.widget import Widget
+
+    from ba_tui.events import Event
+    from ba_tui.store import Message
+
+FLUSH_SECONDS = 1 / 16
+
+MARKS = {
+    "partial": "◐ partial",
+    "cancelled": "⊘ cancelled",
+    "interrupted": "⚠ interrupted",
+    "error": "✗ error",
+    "streaming": "… streaming",
+}
+
+
+def footer_line(message: Message) -> Content:
+    """A status mark (if not complete), then provider · model · tokens in/out · cost ·
+    ttft · duration."""
+    parts: list[str] = [inert(message.provider or "?"), inert(message.model or "?")]
+    if message.input_tokens is not None or message.output_tokens is not None:
+        parts.append(f"{tokens(message.input_tokens)} in / {tokens(message.output_tokens)} out")
+    else:
+        parts.append("tokens —")
+    parts.append(format_cost(message.cost))
+    parts.append(f"ttft {seconds(message.ttft_ms)}")
+    parts.append(seconds(message.duration_ms))
+    # Non-breaking spaces inside each part: a narrow footer wraps only between parts.
+    line = Content(" · ".join(part.replace(" ", "\u00a0") for part in parts))
+    mark = MARKS.get(message.status)
+    if mark:
+        line = Content.assemble((mark, f"$text-{_tone(message.status)}"), " · ", line)
+    return line
+
+
+def _tone(status: str) -> str:
+    return {"error": "error", "interrupted": "warning", "partial": "warning"}.get(
+        status, "secondary"
+    )
+
+
+def variant_label(variant: tuple[int, int] | None) -> str:
+    return f"‹ {variant[0] + 1}/{variant[1]} ›" if variant and variant[1] > 1 else ""
+
+
+def set_own_class(widget: Widget, name: str, on: bool) -> None:
+    """Toggle a class restyling only `widget` itself.
+
+    Textual restyles a node's whole subtree on a class change; a long reply holds
+    hundreds of Markdown widgets, so selecting it would stall. Rules keyed on these
+    classes must style the widget itself, never its descendants.
+    """
+    if widget.has_class(name) == on:
+        return
+    widget.set_class(on, name, update=False)
+    if widget.is_mounted:
+        widget.app.stylesheet.update_nodes([widget], animate=False)
+        widget.refresh()
+
+
+class MessageView(Vertical):
+    """A message in the conversation. The conversation selects it (to copy it, edit it,
+    switch between its variants); selection changes only this widget's own style."""
+
+    def __init__(
+        self,
+        message: Message | None,
+        *,
+        variant: tuple[int, int] | None = None,
+        text: str = "",
+    ) -> None:
+        super().__init__()
+        self.message = message
+        self.variant = variant
+        self._unsaved_text = text
+
+    @property
+    def message_id(self) -> str | None:
+        return self.message.id if self.message else None
+
+    @property
+    def text(self) -> str:
+        return self.message.content if self.message else self._unsaved_text
+
+    def update_message(self, message: Message, variant: tuple[int, int] | None) -> None:
+        """The stored message (and its place among its siblings) after a turn."""
+        self.message = message
+        self.variant = variant
+        self.refresh_label()
+
+    def refresh_label(self) -> None:
+        """Redraw whatever shows the variant."""
+
+    @property
+    def has_variants(self) -> bool:
+        return bool(self.variant and self.variant[1] > 1)
+
+    def select(self, on: bool) -> None:
+        set_own_class(self, "-selected", on)
+
+    def on_click(self) -> None:
+        self.post_message(self.Clicked(self))
+
+    class Clicked(TextualMessage):
+        def __init__(self, view: MessageView) -> None:
+            super().__init__()
+            self.view = view
+
+
+class UserMessage(MessageView):
+    """What the user sent."""
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._label(), classes="message-label")
+        yield Static(Content(inert(self.text)), classes="message-body")
+
+    def _label(self) -> Content:
+        variant = variant_label(self.variant)
+        return Content.assemble(("You", "bold"), ("  " + variant if variant else "", "dim"))
+
+    def refresh_label(self) -> None:
+        if self.is_mounted:
+            self.query_one(".message-label", Static).update(self._label())
+
+
+class AssistantMessage(MessageView):
+    """A reply: reasoning (folded), the answer as Markdown, an error line, a footer."""
+
+    def __init__(
+        self,
+        message: Message | None,
+        *,
+        variant: tuple[int, int] | None = None,
+        streaming: bool = False,
+        can_regenerate: bool = False,
+        label: str = "",
+    ) -> None:
+        super().__init__(message, variant=variant)
+        self.streaming = streaming
+        self.final_status = "streaming"
+        self.label = label
+        self.can_regenerate = can_regenerate
+        self._text: list[str] = []
+        self._reasoning: list[str] = []
+        self._clean_text = InertStream()
+        self._clean_reasoning = InertStream()
+        self._answer_started = False
+        self._notice: str | None = None
+        self._timer = None
+        self._lock = asyncio.Lock()
+        self.answer = Answer("" if streaming or not message else inert(message.content))
+        self.reasoning: Reasoning | None = None
+        if message and message.reasoning and not streaming:
+            self.reasoning = Reasoning(inert(message.reasoning), collapsed=True)
+
+    @property
+    def text(self) -> str:
+        """The reply as the model wrote it (stored), or as shown so far while streaming."""
+        if self.message is not None and not self.streaming:
+            return self.message.content
+        return self.answer.text
+
+    def compose(self) -> ComposeResult:
+        if self.reasoning is not None:
+            yield self.reasoning
+        yield self.answer
+        notice = Static(classes="message-notice")
+        notice.display = False
+        yield notice
+        yield Static(classes="message-error")
+        yield Static(self._footer(), classes="message-footer")
+
+    def on_mount(self) -> None:
+        self._show_error(self.message.error if self.message else None)
+        if self.streaming:
+            self._timer = self.set_interval(FLUSH_SECONDS, self.flush)
+
+    # --- streaming --------------------------------------------------------------------------
+
+    def feed(self, event: Event) -> None:
+        """Take one stream event; cheap, so it can be called for every token."""
+        from ba_tui.events import ReasoningDelta, Retrying, TextDelta
+
+        if isinstance(event, TextDelta):
+            self._text.append(event.text)
+        elif isinstance(event, ReasoningDelta):
+            if event.text:
+                self._reasoning.append(event.text)
+        elif isinstance(event, Retrying):
+            what = event.error.kind.replace("_", " ")
+            self._notice = (
+                f"{event.error.provider} {what}; retrying in {event.delay:.0f} s "
+                f"({event.attempt}/{event.of})"
+            )
+
+    async def flush(self) -> None:
+        """Move the queued text into the widgets (the timer calls this).
+
+        One flush at a time (the lock), and a flush is never cancelled half way: the
+        timer is only stopped by `finish`, after the last flush, while holding the lock.
+        """
+        if not self.streaming:
+            return
+        async with self._lock:
+            if not self.streaming:
+                return
+            try:
+                await self._flush()
+            except Exception as exc:  # a rendering bug must not end the app mid-reply
+                self.log.error(f"flush failed: {exc!r}")
+
+    async def _flush(self, final: bool = False) -> None:
+        if self._notice is not None:
+            self._set_notice(self._notice)
+            self._notice = None
+        if self._reasoning:
+            chunk, self._reasoning = "".join(self._reasoning), []
+            text = self._clean_reasoning.feed(chunk)
+            if self.reasoning is None:
+                self.reasoning = Reasoning(collapsed=False)
+                await self.mount(self.reasoning, before=self.answer)
+            await self.reasoning.append(text)
+        if self._text:
+            chunk, self._text = "".join(self._text), []
+            text = self._clean_text.feed(chunk)
+            if not self._answer_started and chunk:
+                self._answer_started = True
+                self._set_notice("")
+                if self.reasoning is not None:
+                    self.reasoning.fold()
+            await self.answer.append(text)
+        if final:
+            await self.answer.append(self._clean_text.close())
+            if self.reasoning is not None:
+                await self.reasoning.append(self._clean_reasoning.close())
+
+    async def finish(
+        self, message: Message | None, error: str | None = None, status: str = "error"
+    ) -> None:
+        """The reply ended (any way): show the rest of the text, the footer and any error.
+        `status` is the mark shown when nothing was stored (`message` is None)."""
+        async with self._lock:
+            self.streaming = False
+            try:
+                await self._flush(final=True)
+            except Exception as exc:
+                self.log.error(f"flush failed: {exc!r}")
+            if self._timer is not None:
+                self._timer.stop()
+                self._timer = None
+        self.final_status = status
+        self._set_notice("")
+        if message is not None:
+            self.message = message
+        self._show_error(error or (message.error if message else None))
+        self.query_one(".message-footer", Static).update(self._footer())
+
+    def _set_notice(self, text: str) -> None:
+        notice = self.query_one(".message-notice", Static)
+        notice.update(Content(inert(text)))
+        notice.display = bool(text)
+
+    def refresh_label(self) -> None:
+        if self.is_mounted and not self.streaming:
+            self.query_one(".message-footer", Static).update(self._footer())
+
+    def _show_error(self, error: str | None) -> None:
+        line = self.query_one(".message-error", Static)
+        line.update(Content("✗ " + inert(error)) if error else "")
+        line.display = bool(error)
+
+    def _footer(self) -> Content:
+        if self.streaming or self.message is None:
+            mark = MARKS.get("streaming" if self.streaming else self.final_status, "")
+            line = Content(" · ".join(filter(None, (mark, inert(self.label)))))
+        else:
+            line = footer_line(self.message)
+        variant = variant_label(self.variant)
+        return Content.assemble((variant, "bold"), " · ", line) if variant else line

@@ -1,0 +1,31 @@
+"""The line above the conversation: the current thread's provider and exact model id,
+its persona, its title, and what is happening (streaming, retrying)."""
+
+from __future__ import annotations
+
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from ba_tui.tui.text import inert
+
+
+class StatusLine(Widget):
+    """`anthropic · claude-sonnet-5-5` (the model indicator), then state, persona, title."""
+
+    provider: reactive[str] = reactive("")
+    model: reactive[str] = reactive("")
+    persona: reactive[str] = reactive("")
+    title: reactive[str] = reactive("")
+    state: reactive[str] = reactive("")
+
+    def render(self) -> Content:
+        model = f"{inert(self.provider)} · {inert(self.model)}" if self.provider else "no provider"
+        parts: list[str | tuple[str, str]] = [(model, "bold $text-accent")]
+        if self.state:
+            parts += ["  ", (inert(self.state), "$text-warning")]
+        if self.persona:
+            parts += ["  ", (f"persona {inert(self.persona)}", "$text-secondary")]
+        if self.title:
+            parts += ["  ", (inert(self.title), "$text-muted")]
+        return Content.assemble(*parts)

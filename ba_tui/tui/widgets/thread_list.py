@@ -1,0 +1,127 @@
+"""The thread list: title, provider badge and relative time, newest first.
+
+Only metadata is read, one page at a time: the next page is fetched when the highlight
+or the scroll position nears the end, so a store of any size opens at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import OptionList
+from textual.widgets.option_list import Option
+
+from ba_tui.tui.text import inert, one_line, relative_time
+
+if TYPE_CHECKING:
+    from ba_tui.store import Store, Thread
+
+PAGE = 40
+NEW_THREAD_ID = "-new-"
+
+
+def thread_prompt(thread: Thread, now: datetime, width: int = 26) -> Content:
+    title = one_line(inert(thread.title), width) or "untitled"
+    when = relative_time(thread.updated_at, now)
+    return Content.assemble(
+        (title, "bold"),
+        "\n",
+        (inert(thread.provider), "$text-accent"),
+        ("  " + when, "$text-muted"),
+    )
+
+
+class ThreadList(OptionList):
+    """Threads newest first; posts `Chosen` when one is selected."""
+
+    BINDINGS = [
+        Binding("n", "app.new_thread", "New", show=False),
+        Binding("delete,d", "app.delete_thread", "Delete", show=False),
+        Binding("f2,R", "app.rename_thread", "Rename", show=False),
+    ]
+
+    class Chosen(Message):
+        def __init__(self, thread_id: str | None) -> None:
+            super().__init__()
+            self.thread_id = thread_id
+
+    def __init__(self, *, clock: Callable[[], datetime], id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.clock = clock
+        self.store: Store | None = None
+        self.threads: dict[str, Thread] = {}
+        self._loaded = 0
+        self._exhausted = False
+
+    def load(self, store: Store) -> None:
+        """Show the first page of threads (metadata only)."""
+        self.store = store
+        self.threads.clear()
+        self._loaded = 0
+        self._exhausted = False
+        self.clear_options()
+        self.add_option(Option(Content.styled("+ New thread", "$text-success"), id=NEW_THREAD_ID))
+        self.load_more()
+
+    def load_more(self) -> None:
+        if self.store is None or self._exhausted:
+            return
+        page = self.store.list_threads(limit=PAGE, offset=self._loaded)
+        self._loaded += len(page)
+        self._exhausted = len(page) < PAGE
+        now = self.clock()
+        fresh = [t for t in page if t.id not in self.threads]
+        for thread in fresh:
+            self.threads[thread.id] = thread
+        self.add_options([Option(thread_prompt(t, now), id=t.id) for t in fresh])
+
+    def show_thread(self, thread: Thread) -> None:
+        """Put a new or changed thread at the top (it was just used)."""
+        now = self.clock()
+        if thread.id in self.threads:
+            self.remove_option(thread.id)
+        else:
+            self._loaded += 1
+        self.threads[thread.id] = thread
+        highlighted = self.highlighted
+        self._insert_at(1, Option(thread_prompt(thread, now), id=thread.id))
+        self.highlighted = 1 if highlighted is not None else None
+
+    def forget(self, thread_id: str) -> None:
+        if thread_id in self.threads:
+            del self.threads[thread_id]
+            self.remove_option(thread_id)
+            self._loaded -= 1
+
+    def mark(self, thread_id: str | None) -> None:
+        """Highlight the current thread without choosing it again."""
+        try:
+            index = self.get_option_index(thread_id or NEW_THREAD_ID)
+        except Exception:
+            return
+        with self.prevent(OptionList.OptionHighlighted):
+            self.highlighted = index
+
+    def _insert_at(self, index: int, option: Option) -> None:
+        options = list(self.options)
+        options.insert(index, option)
+        self.set_options(options)
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        if new >= self.max_scroll_y - self.size.height:
+            self.load_more()
+
+    def _on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        if event.option_index >= self.option_count - 10:
+            self.load_more()
+
+    def _on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        chosen = event.option.id
+        self.post_message(self.Chosen(None if chosen == NEW_THREAD_ID else chosen))

@@ -1,0 +1,130 @@
+"""Draw screenshots/*.svg with the real TUI, talking to the local fake provider server.
+
+    python bench/screenshots.py            # writes screenshots/*.svg
+
+Every reply on the pictures was streamed by the app from tests/servers over HTTP, through
+the same turn runner `ba-chat ask` uses; nothing is painted by hand.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+OUT = ROOT / "screenshots"
+SIZE = (120, 36)
+
+PLAN = """\
+Here is a migration plan that keeps the old database serving reads until the very end.
+
+## Steps
+
+1. **Snapshot** the schema with `pg_dump --schema-only` and review the types.
+2. Copy the data in batches of 50,000 rows, oldest first.
+3. Replay the changes made during the copy from the binlog.
+4. Switch traffic, keep MySQL read-only for a week.
+
+```sql
+SELECT count(*), max(updated_at) FROM orders;
+```
+
+| table  | rows      | estimate |
+|--------|-----------|----------|
+| orders | 412 M     | 5 h      |
+| users  | 3.1 M     | 4 min    |
+
+Want me to write the batch copier?
+"""
+
+REASONING = (
+    "The user has 2 TB in MySQL. Downtime matters more than speed, so the plan should "
+    "copy while the old database keeps serving, then replay what changed."
+)
+
+HAIKU = "One file holds it all,\nrows wait quietly on disk,\nno server to wake.\n"
+
+
+def setup() -> tuple[object, Path]:
+    from tests.conftest import make_env
+    from tests.servers import FakeServer
+
+    server = FakeServer().start()
+    home = Path(tempfile.mkdtemp(prefix="ba-screens-"))
+    for name in [k for k in os.environ if k.startswith(("ANTHROPIC_", "OPENAI_", "GEMINI_"))]:
+        del os.environ[name]
+    os.environ.update(make_env(server.url, home))
+    return server, home
+
+
+async def wait_reply(app, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while app.main.reply is not None and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await asyncio.sleep(0.3)
+
+
+async def send(pilot, text: str) -> None:
+    """Type `text` and press Enter (without waiting for the screen to go idle: a pilot
+    key press would wait for the whole reply)."""
+    await pilot.click("#prompt")
+    await pilot.press(*text)
+    pilot.app.main.query_one("#prompt").action_submit()
+
+
+async def shoot() -> None:
+    from tests.servers import fixture, text_stream
+
+    server, _home = setup()
+    from ba_tui.tui.app import ChatApp
+
+    OUT.mkdir(exist_ok=True)
+    app = ChatApp(warm_up=True, first_run_check=False)
+    async with app.run_test(size=SIZE) as pilot:
+        # Two earlier threads, each a real turn against the fake server.
+        app.main.set_model("openai", "gpt-5.4-mini-2026-03-17")
+        server.queue(text_stream("openai", HAIKU, chunk_size=6))
+        await send(pilot, "A haiku about SQLite, please.")
+        await wait_reply(app)
+        await app.main.new_thread("gemini", "gemini-3.5-flash")
+        server.queue(fixture("anthropic_stream_error_overloaded.sse"))
+        app.main.set_model("anthropic", "claude-sonnet-5-5")
+        await send(pilot, "Summarise the incident report in three bullets")
+        await wait_reply(app)
+        app.save_screenshot(filename="error.svg", path=str(OUT))
+
+        # The main picture: a new thread, reasoning then a Markdown answer.
+        await app.main.new_thread("anthropic", "claude-sonnet-5-5")
+        server.queue(text_stream("anthropic", PLAN, chunk_size=5, reasoning=REASONING, delay=0.01))
+        await send(pilot, "How do I migrate 2 TB from MySQL to Postgres without downtime?")
+        await asyncio.sleep(1.0)  # mid-stream: reasoning shown, the answer arriving
+        app.save_screenshot(filename="streaming.svg", path=str(OUT))
+        await wait_reply(app)
+        app.save_screenshot(filename="main.svg", path=str(OUT))
+
+        await pilot.press("ctrl+o")
+        await asyncio.sleep(0.5)
+        app.save_screenshot(filename="picker.svg", path=str(OUT))
+        await pilot.press("enter")
+        await asyncio.sleep(0.3)
+        app.save_screenshot(filename="picker-models.svg", path=str(OUT))
+        await pilot.press("escape")
+
+        await pilot.press("ctrl+s")
+        await asyncio.sleep(0.8)
+        app.save_screenshot(filename="settings.svg", path=str(OUT))
+        await pilot.press("escape")
+    server.stop()  # type: ignore[attr-defined]
+    app.store.close()
+    for svg in sorted(OUT.glob("*.svg")):
+        print(svg.relative_to(ROOT))
+
+
+if __name__ == "__main__":
+    asyncio.run(shoot())

@@ -1,0 +1,313 @@
+"""TUI numbers: time to the first frame, and how fast the conversation view absorbs a stream.
+
+    python bench/tui_bench.py             # everything (about two minutes)
+    python bench/tui_bench.py startup     # first frame at 0 and 10,000 threads
+    python bench/tui_bench.py stream      # tokens/s absorbed; per-token cost early vs late
+
+First frame: the real TUI is started in a pseudo-terminal, both through the `ba-chat`
+entry point and by calling `ba_tui.tui.app.run()` directly, and the clock stops when the
+terminal has received the model indicator and the newest thread's title (the thread list
+and the indicator are drawn). Median of several launches.
+
+Stream: the real app (headless), with a reply widget fed events exactly as the turn
+runner's callback feeds it. Per-token cost is the main thread's CPU time (flushes, layout,
+drawing) per token, for tokens 0-500 and for 5,000-5,500, with tokens flushed in the
+batches a 1,000 tokens/s stream gives.
+Absorbed rate: tokens offered as fast as a local network could deliver them, counted until
+the last one is on screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import pty
+import random
+import select
+import signal
+import statistics
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+FAKE_ENV = {
+    "ANTHROPIC_API_KEY": "bench-key-anthropic",
+    "ANTHROPIC_BASE_URL": "http://127.0.0.1:9",
+    "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    "TERM": "xterm-256color",
+    "COLORTERM": "truecolor",
+}
+
+
+# --- first frame ----------------------------------------------------------------------------
+
+
+def make_home(threads: int) -> Path:
+    """A ba-chat home whose store holds `threads` threads of two messages each."""
+    from ba_tui.store import Store, iso
+
+    home = Path(tempfile.mkdtemp(prefix=f"ba-bench-{threads}-"))
+    rows, messages = [], []
+    for i in range(threads):
+        at = iso(1_760_000_000_000 + i * 60_000)  # one a minute; the last is the newest
+        rows.append(
+            {
+                "id": f"t{i:07d}",
+                "title": f"Bench thread number {i}",
+                "provider": "anthropic",
+                "model": "claude-sonnet-5-5",
+                "created_at": at,
+                "updated_at": at,
+            }
+        )
+        messages.append(
+            {
+                "id": f"u{i:07d}",
+                "thread_id": f"t{i:07d}",
+                "role": "user",
+                "content": f"question {i}",
+                "status": "complete",
+                "created_at": at,
+            }
+        )
+        messages.append(
+            {
+                "id": f"a{i:07d}",
+                "thread_id": f"t{i:07d}",
+                "parent_id": f"u{i:07d}",
+                "role": "assistant",
+                "content": f"answer {i} " * 40,
+                "status": "complete",
+                "provider": "anthropic",
+                "model": "claude-sonnet-5-5",
+                "input_tokens": 20,
+                "output_tokens": 80,
+                "created_at": at,
+            }
+        )
+    with Store.open(home / "ba-chat.db") as store:
+        if rows:
+            store.import_rows(rows, messages)
+    return home
+
+
+ENTRY = ("ba-chat", [str(Path(sys.executable).with_name("ba-chat"))])
+DIRECT = ("run()", [sys.executable, "-c", "from ba_tui.tui.app import run; run()"])
+
+
+def first_frame(
+    home: Path, expect: list[bytes], command: list[str], timeout: float = 15.0
+) -> float:
+    """Seconds from launching `command` until the terminal has shown every `expect` string."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
+    env.update(FAKE_ENV, BA_CHAT_HOME=str(home))
+    master, slave = pty.openpty()
+    import fcntl
+
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+    )
+    os.close(slave)
+    seen = b""
+    elapsed = float("nan")
+    try:
+        while time.perf_counter() - start < timeout:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+                if all(part in seen for part in expect):
+                    elapsed = time.perf_counter() - start
+                    break
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            while select.select([master], [], [], 0.2)[0]:
+                if not os.read(master, 65536):
+                    break
+        except OSError:
+            pass
+        process.wait(timeout=10)
+        os.close(master)
+    return elapsed
+
+
+def bench_startup(runs: int = 7) -> None:
+    print("First frame (thread list + model indicator on the terminal), median of", runs)
+    for count in (0, 10_000):
+        home = make_home(count)
+        expect = [b"claude-sonnet-5-5"]
+        if count:
+            expect.append(f"Bench thread number {count - 1}".encode())
+        for name, command in (ENTRY, DIRECT):
+            times = [first_frame(home, expect, command) * 1000 for _ in range(runs)]
+            median = statistics.median(times)
+            print(
+                f"  {count:>6,} threads, {name:<7}: median {median:4.0f} ms"
+                f"  (min {min(times):.0f}, max {max(times):.0f})"
+            )
+
+
+# --- streaming ------------------------------------------------------------------------------
+
+SENTENCE = (
+    "the model writes a reply token by token while the view keeps up with every line "
+    "of markdown it receives including code lists tables and long paragraphs"
+)
+WORDS = SENTENCE.split()
+
+
+def document(count: int, shape: str = "mixed", seed: int = 7) -> list[str]:
+    """`count` tokens (word-sized pieces) of Markdown of a given shape. A mixed document
+    repeats a 500-token stretch, so tokens 5,000-5,500 are the same text as 0-500 and
+    only the length of the reply differs between the two."""
+    if shape == "mixed" and count > 500:
+        stretch = [*document(499, "mixed-stretch", seed), "\n\n"]
+        return (stretch * (count // 500 + 1))[:count]
+    rnd = random.Random(seed)
+    out: list[str] = []
+
+    def words(n: int) -> list[str]:
+        return [rnd.choice(WORDS) + " " for _ in range(n)]
+
+    while len(out) < count:
+        if shape == "paragraph":  # one paragraph that never ends
+            out += words(50)
+        elif shape == "list":  # one list that never ends
+            out += ["- ", *words(8), "\n"]
+        elif shape == "code":  # one code block that never ends
+            if not out:
+                out.append("```python\n")
+            out += [f"value_{len(out)} = compute(", "x, ", "y)", "\n"]
+        else:
+            kind = rnd.choice(("p", "p", "p", "list", "code", "heading", "table"))
+            if count - len(out) < 60:
+                kind = "p"  # a stretch ends with a finished paragraph
+            if kind == "p":
+                out += [*words(rnd.randint(25, 70)), "\n\n"]
+            elif kind == "list":
+                for _ in range(rnd.randint(3, 7)):
+                    out += ["- ", *words(rnd.randint(5, 12)), "\n"]
+                out.append("\n")
+            elif kind == "code":
+                out.append("```python\n")
+                for i in range(rnd.randint(4, 14)):
+                    out += [f"x{i} = ", "compute(", f"{i})", "\n"]
+                out.append("```\n\n")
+            elif kind == "heading":
+                out += ["## ", *words(4), "\n\n"]
+            else:
+                out.append("| name | value |\n|---|---|\n")
+                for i in range(rnd.randint(2, 5)):
+                    out += [f"| row {i} ", f"| {i * 7} |\n"]
+                out.append("\n")
+    return out[:count]
+
+
+async def _app():
+    from ba_tui.config import Config
+    from ba_tui.store import Store
+    from ba_tui.tui.app import ChatApp
+
+    home = Path(tempfile.mkdtemp(prefix="ba-bench-stream-"))
+    os.environ.update(FAKE_ENV, BA_CHAT_HOME=str(home))
+    store = Store.open(home / "ba-chat.db")
+    return ChatApp(store=store, config=Config(), warm_up=False, first_run_check=False)
+
+
+async def _reply_widget(app):
+    from ba_tui.tui.widgets.conversation_view import ConversationView
+    from ba_tui.tui.widgets.message import AssistantMessage
+
+    widget = AssistantMessage(None, streaming=True, label="anthropic · claude-sonnet-5-5")
+    await app.main.query_one(ConversationView).add(widget)
+    return widget
+
+
+async def steady_cost(shape: str, tokens: int = 5500, batch: int = 62) -> tuple[float, float]:
+    """ms of main-thread CPU per token for tokens 0-500 and 5,000-5,500.
+
+    Tokens go in batches of `batch` (what one 1/16 s flush takes at 1,000 tokens/s); after
+    each batch the view flushes and draws a frame. The CPU clock runs over whole batches,
+    so each window holds all the work its tokens caused, and nothing else."""
+    from ba_tui.events import TextDelta
+
+    toks = document(tokens, shape)
+    app = await _app()
+    windows = {"early": (0, 500), "late": (5000, 5500)}
+    cost = {name: 0.0 for name in windows}
+    async with app.run_test(size=(120, 40)):
+        widget = await _reply_widget(app)
+        for first in range(0, tokens, batch):
+            last = min(first + batch, tokens)
+            before = time.thread_time()
+            for tok in toks[first:last]:
+                widget.feed(TextDelta(tok))
+            await widget.flush()
+            await asyncio.sleep(0.02)  # a frame is drawn (the screen updates at 60 Hz)
+            spent = time.thread_time() - before
+            for name, (lo, hi) in windows.items():
+                overlap = max(0, min(last, hi) - max(first, lo))
+                cost[name] += spent * overlap / (last - first)
+        await widget.finish(None, None, "complete")
+    return cost["early"] / 500 * 1000, cost["late"] / 500 * 1000
+
+
+async def absorbed(shape: str = "mixed", tokens: int = 10_000, burst: int = 200) -> float:
+    """Tokens per second from the first token offered to the last one on screen, when
+    tokens arrive in bursts of `burst` every 10 ms (up to 20,000 tokens/s)."""
+    from ba_tui.events import TextDelta
+
+    toks = document(tokens, shape)
+    app = await _app()
+    async with app.run_test(size=(120, 40)):
+        widget = await _reply_widget(app)
+        start = time.perf_counter()
+        for i, tok in enumerate(toks):
+            widget.feed(TextDelta(tok))
+            if i % burst == burst - 1:
+                await asyncio.sleep(0.01)
+        await widget.finish(None, None, "complete")  # flushes whatever is still queued
+        elapsed = time.perf_counter() - start
+        assert widget.answer.text == "".join(toks)
+    return tokens / elapsed
+
+
+def bench_stream(repeats: int = 3) -> None:
+    print("Streaming into the conversation view (headless, 120x40)")
+    for shape in ("mixed", "paragraph", "list", "code"):
+        runs = [asyncio.run(steady_cost(shape)) for _ in range(repeats)]
+        early = statistics.median(r[0] for r in runs)
+        late = statistics.median(r[1] for r in runs)
+        print(
+            f"  {shape:<9} CPU per token: tokens 0-500 {early:.3f} ms,"
+            f" tokens 5,000-5,500 {late:.3f} ms  (late/early {late / early:.2f})"
+        )
+    for shape in ("mixed", "paragraph", "list", "code"):
+        rates = [asyncio.run(absorbed(shape)) for _ in range(repeats)]
+        print(f"  {shape:<9} absorbed: {statistics.median(rates):,.0f} tokens/s (10,000 tokens)")
+
+
+if __name__ == "__main__":
+    which = sys.argv[1:] or ["startup", "stream"]
+    if "startup" in which:
+        bench_startup()
+    if "stream" in which:
+        bench_stream()

@@ -1,0 +1,104 @@
+"""The streamed answer: cut into frozen widgets, it shows what one Markdown would."""
+
+from __future__ import annotations
+
+import random
+
+from textual.app import App, ComposeResult
+from textual.widgets import Markdown
+from textual.widgets._markdown import MarkdownBlock
+
+from ba_tui.tui.widgets.answer import BLOCKS, FENCE_CUT, LIST_CUT, Answer, find_cut
+
+DOC = (
+    "# Title\n\nIntro paragraph with **bold** and `code`.\n\n"
+    + "".join(f"- item {i} with some words\n" for i in range(LIST_CUT * 2 + 3))
+    + "\nMiddle paragraph.\n\n```python\n"
+    + "".join(f"line_{i} = {i}\n" for i in range(FENCE_CUT * 2 + 5))
+    + "```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> a quote\n\n"
+    + "".join(f"Paragraph {i}.\n\n" for i in range(BLOCKS * 3))
+    + "1. one\n2. two\n\nThe end."
+)
+
+
+def leaf_text(root) -> str:
+    """The words of every leaf block, in order, without the seams between widgets."""
+    parts = []
+    for block in root.query(MarkdownBlock):
+        if not block.query(MarkdownBlock):
+            parts.append(" ".join(str(block._content.plain).split()))
+    code = [" ".join(getattr(f, "code", "").split()) for f in root.query("MarkdownFence")]
+    return " ".join(p for p in parts if p) + " | " + " ".join(code)
+
+
+class Streamed(App):
+    def compose(self) -> ComposeResult:
+        yield Answer(id="streamed")
+        yield Markdown(DOC, id="whole")
+
+
+async def test_streamed_answer_matches_one_markdown_document():
+    rnd = random.Random(3)
+    app = Streamed()
+    async with app.run_test(size=(100, 60)) as pilot:
+        answer = app.query_one(Answer)
+        position = 0
+        while position < len(DOC):
+            size = rnd.randint(1, 40)
+            await answer.append(DOC[position : position + size])
+            position += size
+        await pilot.pause()
+        assert answer.text == DOC
+        streamed, whole = leaf_text(answer), leaf_text(app.query_one("#whole"))
+        assert streamed.replace(" ", "") == whole.replace(" ", "")
+        # It was cut into several widgets, each holding about BLOCKS blocks (a widget
+        # also keeps the blocks that began in the same piece of text as its last one).
+        widgets = answer.query(Markdown)
+        assert len(widgets) > 4
+        assert all(len(w.children) <= BLOCKS + 2 for w in widgets)
+
+
+def test_cuts():
+    assert find_cut("one paragraph") is None
+    many = "".join(f"p{i}\n\n" for i in range(BLOCKS + 1)) + "next"
+    cut = find_cut(many)
+    assert cut is not None and many[cut.offset :] == "next"
+    items = "".join(f"- {i}\n" for i in range(LIST_CUT + 1))
+    cut = find_cut(items)
+    assert cut is not None and cut.kind == "list" and items[cut.offset :] == f"- {LIST_CUT}\n"
+    code = "```py\n" + "".join(f"x{i}\n" for i in range(FENCE_CUT + 1)) + "par"
+    cut = find_cut(code)
+    assert cut is not None and cut.kind == "fence" and code[cut.offset :] == "par"
+    assert cut.fence == "```py\n"
+    assert find_cut(code.replace("par", "```\n")) is None  # a closed block is just a block
+
+
+class Scrolling(App):
+    def compose(self) -> ComposeResult:
+        from textual.containers import VerticalScroll
+
+        with VerticalScroll(id="scroller"):
+            yield Answer()
+
+
+async def test_far_parts_of_a_long_answer_are_dropped_and_rebuilt():
+    doc = "".join(f"## Part {i}\n\nParagraph number {i} of the long answer.\n\n" for i in range(80))
+    app = Scrolling()
+    async with app.run_test(size=(80, 20)) as pilot:
+        scroller = app.query_one("#scroller")
+        scroller.anchor()
+        answer = app.query_one(Answer)
+        for start in range(0, len(doc), 50):
+            await answer.append(doc[start : start + 50])
+            await pilot.pause()
+        await pilot.pause(0.2)
+        chunks = answer._chunks
+        assert not chunks[0].shown and chunks[-1].shown  # the top is far from the screen
+        assert "Part 0" not in " ".join(str(b._content.plain) for b in answer.query(MarkdownBlock))
+        scroller.scroll_home(animate=False)
+        await pilot.pause(0.3)
+        answer.check_soon()
+        await pilot.pause(0.3)
+        assert chunks[0].shown
+        assert "Part 0" in " ".join(str(b._content.plain) for b in answer.query(MarkdownBlock))
+        assert answer.text == doc

@@ -147,7 +147,8 @@ async def test_a_midstream_error_is_one_line_and_the_partial_is_kept(make_app, s
 HOSTILE = (
     "[@click=app.quit]x[/] and [bold red]hi and [link=http://x]l[/link]\n\n"
     "\x1b[31mred\x1b[0m \x1b]52;c;SGVsbG8=\x07 \x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\ "
-    "\x1b[2J\x1b[5;1Hmoved \x9b31mC1\n"
+    "\x1b[2J\x1b[5;1Hmoved \x9b31mC1\n\n"
+    "As a <role>, I want <goal> <script>alert(1)</script>\n"
 )
 
 
@@ -160,6 +161,7 @@ async def test_model_output_is_inert(make_app, server, store):
         shown = screen_text(app)
         assert "[@click=app.quit]x[/] and [bold red]hi and [link=http://x]l[/link]" in shown
         assert "red link moved C1" in shown  # the sequences are gone, their text stays
+        assert "As a <role>, I want <goal> <script>alert(1)</script>" in shown  # tags are text
         segments = "".join(rendered_segments(app))
         assert not set(segments) & {"\x1b", "\x07", "\x9b"}
         assert app.clipboard == ""  # the OSC 52 write never reached the terminal

@@ -48,14 +48,15 @@ CHUNK = 4
 def _parser() -> Any:  # markdown_it comes with Textual
     from markdown_it import MarkdownIt
 
-    return MarkdownIt("gfm-like")
+    # html off: a model's `<role>` or `<div>` is text to show, not a tag to drop.
+    return MarkdownIt("gfm-like", {"html": False})
 
 
 def _new_markdown(text: str | None = None, classes: str = "") -> Markdown:
     # Imported here: Markdown (and markdown-it) is not needed for the first frame.
     from textual.widgets import Markdown
 
-    return Markdown(text, open_links=False, classes=classes or None)
+    return Markdown(text, open_links=False, classes=classes or None, parser_factory=_parser)
 
 
 @dataclass(frozen=True)

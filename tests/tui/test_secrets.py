@@ -1,0 +1,88 @@
+"""The canary: distinct fake keys for every provider, a session through the CLI and the TUI
+with failures in it, then every file and every byte of output is searched for a key."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from tests.conftest import KEYS, run_cli
+from tests.servers import fixture, status
+from tests.tui.conftest import reply_done, screen_text
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def _send(pilot, text: str) -> None:
+    await pilot.click("#prompt")
+    await pilot.press(*text, "enter")
+
+
+async def test_no_key_anywhere_after_a_cli_and_tui_session(
+    make_app, server, tui_env, home, tmp_path
+):
+    env = dict(tui_env)
+    outputs: list[str] = []
+
+    def cli(*args: str, **kw) -> None:
+        done = run_cli(*args, env=env, **kw)
+        outputs.extend([done.stdout, done.stderr])
+
+    # A 401 whose body echoes the key, as OpenAI's does in part.
+    server.queue(status(401, {"error": {"message": f"Incorrect API key {KEYS['OPENAI_API_KEY']}"}}))
+    cli("ask", "-p", "openai", "hi")
+    server.queue(fixture("anthropic_stream_error_overloaded.sse"))
+    cli("ask", "--verbose", "-p", "anthropic", "cut")
+    server.queue(fixture("gemini_error_429_resource_exhausted.json"))
+    cli("ask", "--retries", "0", "-p", "gemini", "limited")
+    server.queue(fixture("deepseek_reasoner_stream.sse"))
+    cli("ask", "-p", "deepseek", "-m", "reasoner", "fine")
+    for fmt in ("json", "jsonl", "md"):
+        cli("export", "--all", "--format", fmt, "-o", str(tmp_path / f"export.{fmt}"))
+    cli("threads", "list")
+    cli("keys", "list")
+    cli("doctor")
+
+    server.queue(
+        status(401, {"error": {"message": f"bad key {KEYS['ANTHROPIC_API_KEY']}"}}),
+        fixture("anthropic_stream_text.sse"),
+    )
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _send(pilot, "first")
+        await reply_done(pilot)
+        await _send(pilot, "second")
+        await reply_done(pilot)
+        outputs.append(screen_text(app))
+        outputs.append(app.export_screenshot())
+
+    haystacks = [*outputs]
+    for folder in (home, tmp_path, ROOT / "screenshots"):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                haystacks.append(path.read_bytes().decode("utf-8", "replace"))
+    assert (home / "ba-chat.log").exists() and (tmp_path / "export.json").exists()
+    assert len(server.requests) >= 6  # the keys really were used
+    for key in KEYS.values():
+        assert not [h for h in haystacks if key in h], key
+
+
+async def test_a_one_megabyte_paste_keeps_the_app_responsive(make_app, server):
+    from textual.events import Paste
+
+    server.queue(fixture("openai_stream_usage.sse"))
+    app = make_app()
+    big = "requirement line\n" * 62_000  # ~1 MB
+    async with app.run_test(size=(120, 36)) as pilot:
+        prompt = app.query_one("#prompt")
+        prompt.focus()
+        started = time.monotonic()
+        prompt.post_message(Paste(big))
+        await pilot.pause()
+        await pilot.press("x")  # typing still lands
+        await pilot.pause()
+        took = time.monotonic() - started
+        assert len(prompt.text) >= len(big)
+        assert prompt.text.endswith("x")
+        print(f"1 MB paste handled in {took:.2f} s")
+        assert took < 10, took

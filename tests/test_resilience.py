@@ -63,6 +63,9 @@ def test_circuit_breaker_skips_a_failing_provider_across_runs(server, env, home)
     assert done.returncode == 4
     assert "failed 3 times in a row; skipping it" in done.stderr
     assert len(server.requests) == sent  # nothing was sent to the resting provider
+    doctor = run_cli("doctor", "-p", "openai", env=env)
+    assert doctor.returncode == 1
+    assert "anthropic  circuit open after 3 failures in a row" in doctor.stdout
     # With a fallback, the resting provider is skipped straight away.
     server.queue(fixture("openai_stream_usage.sse"))
     done = run_cli("ask", "-p", "anthropic", "--fallback", "openai", "hi", env=env)

@@ -212,7 +212,11 @@ def ask(
         from ba_tui.providers.local import NOTICE
 
         warn(NOTICE)
-    fallbacks = _fallbacks(fallback or config.data.get("fallback") or [], config)
+    from ba_tui.providers import fallback_targets
+
+    fallbacks, skipped = fallback_targets(fallback or config.data.get("fallback") or [], config)
+    for note in skipped:
+        warn(note)
     history: list[Any] = []
     thread_id = parent_id = None
     if store is not None:
@@ -284,23 +288,6 @@ def _over_budget(store: Any, config: Any) -> str | None:
         f"ba-chat: this month's spend {format_cost(spent)} is over your budget of "
         f"{format_cost(float(budget))}"
     )
-
-
-def _fallbacks(specs: list[str], config: Any) -> list[Any]:
-    """Targets from `provider:model` strings; one whose key is missing is skipped, noted."""
-    from ba_tui.errors import MissingKey, UsageError
-    from ba_tui.providers import resolve
-
-    targets = []
-    for spec in specs if isinstance(specs, list) else [specs]:
-        provider, _, model = str(spec).partition(":")
-        if not provider:
-            raise UsageError(f"bad fallback {spec!r}", "write it as provider:model")
-        try:
-            targets.append(resolve(provider, model or None, config))
-        except MissingKey as exc:
-            warn(f"fallback {spec} skipped: {exc.line()}")
-    return targets
 
 
 def _open_store() -> Any:

@@ -290,6 +290,7 @@ def database_checks(path: Path, open_store: Any = None) -> list[Check]:
     try:
         version = store.schema_version()
         integrity = store.integrity_check()
+        breakers = _breaker_checks(store)
     finally:
         store.close()
     size = _size(path.stat().st_size)
@@ -303,7 +304,35 @@ def database_checks(path: Path, open_store: Any = None) -> list[Check]:
                 "restore a backup, or move the file away to start a new one",
             )
         ]
-    return [Check(OK, "database", f"{about} · integrity ok")]
+    return [Check(OK, "database", f"{about} · integrity ok"), *breakers]
+
+
+def _breaker_checks(store: Any) -> list[Check]:
+    """Providers the circuit breaker is resting, or that failed recently."""
+    from ba_tui.config import load_config
+    from ba_tui.health import load
+    from ba_tui.providers import all_specs
+
+    if not hasattr(store, "get_kv"):
+        return []
+    checks = []
+    for spec in all_specs(load_config()):
+        breaker = load(store, spec.name)
+        if breaker.is_open():
+            checks.append(
+                Check(
+                    FAIL,
+                    spec.name,
+                    f"circuit open after {breaker.failures} failures in a row; "
+                    f"skipped for {breaker.seconds_left():.0f} s more",
+                    "wait, or use another provider (-p) or a fallback",
+                )
+            )
+        elif breaker.failures:
+            checks.append(
+                Check(WARN, spec.name, f"{breaker.failures} failed turn(s) in a row recently")
+            )
+    return checks
 
 
 def keyring_checks() -> list[Check]:

@@ -232,6 +232,21 @@ def resolve(provider: str | None, model: str | None, config: Config) -> Target:
     return Target(spec, resolve_model(spec.name, model), base_url_for(spec, config), key, source)
 
 
+def fallback_targets(specs: object, config: Config) -> tuple[list[Target], list[str]]:
+    """Targets from `provider:model` strings (`--fallback` or config's `fallback`); one
+    whose key is missing is skipped, with a note saying so."""
+    targets, skipped = [], []
+    for spec in specs if isinstance(specs, list) else [specs]:
+        provider, _, model = str(spec).partition(":")
+        if not provider:
+            raise UsageError(f"bad fallback {spec!r}", "write it as provider:model")
+        try:
+            targets.append(resolve(provider, model or None, config))
+        except MissingKey as exc:
+            skipped.append(f"fallback {spec} skipped: {exc.line()}")
+    return targets, skipped
+
+
 def adapter(spec: ProviderSpec) -> ModuleType:
     """The adapter module for a spec; importing it imports that provider's SDK."""
     return importlib.import_module(f"ba_tui.providers.{spec.kind}")

@@ -86,3 +86,16 @@ async def test_a_one_megabyte_paste_keeps_the_app_responsive(make_app, server):
         assert prompt.text.endswith("x")
         print(f"1 MB paste handled in {took:.2f} s")
         assert took < 10, took
+
+
+async def test_tui_falls_back_and_shows_who_answered(make_app, server, store, home):
+    (home / "config.toml").write_text('fallback = ["openai:gpt-4o-mini"]\nretries = 0\n')
+    server.queue(fixture("anthropic_error_529_overloaded.json"), fixture("openai_stream_usage.sse"))
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _send(pilot, "hello")
+        await reply_done(pilot)
+        assert "openai · gpt-4o-mini" in screen_text(app)
+    [thread] = store.list_threads()
+    reply = store.messages(thread.id)[-1]
+    assert (reply.provider, reply.model, reply.status) == ("openai", "gpt-4o-mini", "complete")

@@ -386,13 +386,16 @@ class MainScreen(Screen):
     ) -> None:
         """Run one turn; whatever happens, the reply widget ends with what is known."""
         from ba_tui.conversation import TurnOptions, run_turn, to_chat_messages
-        from ba_tui.providers import adapter, resolve
+        from ba_tui.providers import adapter, fallback_targets, resolve
 
         store = self.store
         error: str | None = None
         try:
             config = self.chat_app.config
             target = await asyncio.to_thread(resolve, provider, model, config)
+            fallbacks, _ = await asyncio.to_thread(
+                fallback_targets, config.data.get("fallback") or [], config
+            )
             # The first use of a provider imports its SDK: never on the UI thread.
             await asyncio.to_thread(adapter, target.spec)
             if reply.thread_id is None:
@@ -417,6 +420,7 @@ class MainScreen(Screen):
                 store=_RecordingStore(store, reply),  # type: ignore[arg-type]
                 thread_id=reply.thread_id,
                 parent_id=parent_id,
+                fallbacks=fallbacks,
             )
             error = turn.error.line() if turn.error else None
         except asyncio.CancelledError:

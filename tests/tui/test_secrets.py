@@ -99,3 +99,20 @@ async def test_tui_falls_back_and_shows_who_answered(make_app, server, store, ho
     [thread] = store.list_threads()
     reply = store.messages(thread.id)[-1]
     assert (reply.provider, reply.model, reply.status) == ("openai", "gpt-4o-mini", "complete")
+
+
+async def test_status_line_shows_thread_cost_and_month_against_budget(
+    make_app, server, store, home
+):
+    (home / "config.toml").write_text("monthly_budget_usd = 0.0001\n")
+    server.queue(fixture("anthropic_stream_text.sse"))
+    app = make_app()
+    async with app.run_test(size=(160, 36)) as pilot:
+        await _send(pilot, "what will it cost")
+        await reply_done(pilot)
+        await pilot.pause()
+        [thread] = store.list_threads()
+        cost = store.messages(thread.id)[-1].cost
+        shown = screen_text(app)
+        assert f"thread ${cost:.4f}" in shown
+        assert f"month ${cost:.4f} / $0.0001 over budget" in shown

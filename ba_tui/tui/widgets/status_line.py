@@ -18,6 +18,7 @@ class StatusLine(Widget):
     persona: reactive[str] = reactive("")
     title: reactive[str] = reactive("")
     state: reactive[str] = reactive("")
+    spend: reactive[str] = reactive("")  # thread total, and month-to-date against the budget
 
     def render(self) -> Content:
         model = f"{inert(self.provider)} · {inert(self.model)}" if self.provider else "no provider"
@@ -28,4 +29,6 @@ class StatusLine(Widget):
             parts += ["  ", (f"persona {inert(self.persona)}", "$text-secondary")]
         if self.title:
             parts += ["  ", (inert(self.title), "$text-muted")]
+        if self.spend:
+            parts += ["  ", (self.spend, "$text-muted")]
         return Content.assemble(*parts)

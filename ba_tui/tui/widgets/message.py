@@ -203,7 +203,7 @@ class AssistantMessage(MessageView):
 
     def feed(self, event: Event) -> None:
         """Take one stream event; cheap, so it can be called for every token."""
-        from ba_tui.events import ReasoningDelta, Retrying, TextDelta
+        from ba_tui.events import FallingBack, ReasoningDelta, Retrying, TextDelta
 
         if isinstance(event, TextDelta):
             self._text.append(event.text)
@@ -215,6 +215,11 @@ class AssistantMessage(MessageView):
             self._notice = (
                 f"{event.error.provider} {what}; retrying in {event.delay:.0f} s "
                 f"({event.attempt}/{event.of})"
+            )
+        elif isinstance(event, FallingBack):
+            what = event.error.kind.replace("_", " ")
+            self._notice = (
+                f"{event.error.provider} {what}; falling back to {event.provider} · {event.model}"
             )
 
     async def flush(self) -> None:

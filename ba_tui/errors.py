@@ -123,10 +123,6 @@ def ended_early(provider: str) -> ProviderError:
     )
 
 
-class Cancelled(BaChatError):
-    exit_code = 130
-
-
 _RETRYABLE_STATUS = {408, 409, 429}
 
 

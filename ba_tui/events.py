@@ -59,6 +59,14 @@ class Retrying:
     attempt: int
     of: int
 
+    @property
+    def notice(self) -> str:
+        """`rate limited by gemini, retrying in 2 s (1/2)`: what the CLI and TUI show."""
+        what = self.error.kind.replace("_", " ")
+        label = f"{what} by {self.error.provider}" if what == "rate limited" else None
+        label = label or f"{self.error.provider} {what}"
+        return f"{label}, retrying in {self.delay:.0f} s ({self.attempt}/{self.of})"
+
 
 @dataclass(frozen=True, slots=True)
 class FallingBack:
@@ -68,6 +76,10 @@ class FallingBack:
     error: ProviderError
     provider: str
     model: str
+
+    @property
+    def notice(self) -> str:
+        return f"{self.error.line()}; falling back to {self.provider} · {self.model}"
 
 
 Event = TextDelta | ReasoningDelta | Usage | Finished | StreamError | Retrying | FallingBack

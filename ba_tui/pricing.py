@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import warnings
+from datetime import UTC, datetime
 from typing import Any
 
 from ba_tui.events import Usage
@@ -93,6 +94,19 @@ def cost(
     except (LookupError, ValueError, TypeError):
         return None
     return float(price.total_price)
+
+
+def monthly_budget(config: Any) -> float | None:
+    """`monthly_budget_usd` from config when it is a positive number, else None."""
+    budget = config.data.get("monthly_budget_usd")
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0:
+        return None
+    return float(budget)
+
+
+def month_start(now: datetime | None = None) -> str:
+    """The first day of this month (UTC) as the store's timestamps begin."""
+    return (now or datetime.now(UTC)).strftime("%Y-%m-01")
 
 
 def format_cost(cost: float | None) -> str:

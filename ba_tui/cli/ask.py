@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ba_tui.cli.app import app, state, terminal_safe, warn
+from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
 
 if TYPE_CHECKING:
     from ba_tui.conversation import Turn
-    from ba_tui.events import Event
 
 
 def _read_stdin() -> str:
@@ -60,15 +60,8 @@ class _Printer:
             self.pipe_closed = True
 
     def __call__(self, event: Event) -> None:
-        from ba_tui.events import FallingBack, ReasoningDelta, Retrying, TextDelta
-
-        if isinstance(event, Retrying):
-            what = event.error.kind.replace("_", " ")
-            label = f"{what} by {event.error.provider}" if what == "rate limited" else None
-            label = label or f"{event.error.provider} {what}"
-            warn(f"{label}, retrying in {event.delay:.0f} s ({event.attempt}/{event.of})")
-        elif isinstance(event, FallingBack):
-            warn(f"{event.error.line()}; falling back to {event.provider} · {event.model}")
+        if isinstance(event, Retrying | FallingBack):
+            warn(event.notice)
         if self.quiet:
             return
         if isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
@@ -274,19 +267,16 @@ def ask(
 
 def _over_budget(store: Any, config: Any) -> str | None:
     """A warning when this month's spend has passed `monthly_budget_usd`, else None."""
-    budget = config.data.get("monthly_budget_usd")
-    if not isinstance(budget, int | float) or isinstance(budget, bool) or budget <= 0:
-        return None
-    from ba_tui.cli.usage import month_start
+    from ba_tui.pricing import format_cost, month_start, monthly_budget
 
+    if (budget := monthly_budget(config)) is None:
+        return None
     spent = store.spend_since(month_start())
     if spent <= budget:
         return None
-    from ba_tui.pricing import format_cost
-
     return (
         f"ba-chat: this month's spend {format_cost(spent)} is over your budget of "
-        f"{format_cost(float(budget))}"
+        f"{format_cost(budget)}"
     )
 
 

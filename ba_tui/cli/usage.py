@@ -28,10 +28,6 @@ def since_iso(value: str, now: datetime | None = None) -> str:
         ) from None
 
 
-def month_start(now: datetime | None = None) -> str:
-    return (now or datetime.now(UTC)).strftime("%Y-%m-01")
-
-
 @app.command()
 def usage(
     since: str = typer.Option("30d", "--since", help="7d, 30d, 12h or YYYY-MM-DD."),

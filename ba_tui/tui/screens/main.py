@@ -163,20 +163,17 @@ class MainScreen(Screen):
 
     def _spend(self) -> str:
         """`thread $0.0123`, plus `month $4.20 / $20.00` when a monthly budget is set."""
-        from ba_tui.pricing import format_cost
+        from ba_tui.pricing import format_cost, month_start, monthly_budget
 
         parts = []
         if self.thread is not None:
             costs = [m.cost for m in self.branches.messages if m.cost is not None]
             if costs:
                 parts.append(f"thread {format_cost(sum(costs))}")
-        budget = self.chat_app.config.data.get("monthly_budget_usd")
-        if isinstance(budget, int | float) and not isinstance(budget, bool) and budget > 0:
-            from datetime import UTC, datetime
-
-            spent = self.store.spend_since(datetime.now(UTC).strftime("%Y-%m-01"))
+        if (budget := monthly_budget(self.chat_app.config)) is not None:
+            spent = self.store.spend_since(month_start())
             over = " over budget" if spent > budget else ""
-            parts.append(f"month {format_cost(spent)} / {format_cost(float(budget))}{over}")
+            parts.append(f"month {format_cost(spent)} / {format_cost(budget)}{over}")
         return " · ".join(parts)
 
     async def _show_thread(self, thread: Thread | None, leaf_id: str | None = None) -> None:

@@ -16,6 +16,7 @@ from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
+from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
 from ba_tui.pricing import format_cost
 from ba_tui.tui.text import InertStream, inert, seconds, tokens
 from ba_tui.tui.widgets.answer import Answer
@@ -24,7 +25,6 @@ from ba_tui.tui.widgets.reasoning import Reasoning
 if TYPE_CHECKING:
     from textual.widget import Widget
 
-    from ba_tui.events import Event
     from ba_tui.store import Message
 
 FLUSH_SECONDS = 1 / 16
@@ -203,24 +203,13 @@ class AssistantMessage(MessageView):
 
     def feed(self, event: Event) -> None:
         """Take one stream event; cheap, so it can be called for every token."""
-        from ba_tui.events import FallingBack, ReasoningDelta, Retrying, TextDelta
-
         if isinstance(event, TextDelta):
             self._text.append(event.text)
         elif isinstance(event, ReasoningDelta):
             if event.text:
                 self._reasoning.append(event.text)
-        elif isinstance(event, Retrying):
-            what = event.error.kind.replace("_", " ")
-            self._notice = (
-                f"{event.error.provider} {what}; retrying in {event.delay:.0f} s "
-                f"({event.attempt}/{event.of})"
-            )
-        elif isinstance(event, FallingBack):
-            what = event.error.kind.replace("_", " ")
-            self._notice = (
-                f"{event.error.provider} {what}; falling back to {event.provider} · {event.model}"
-            )
+        elif isinstance(event, Retrying | FallingBack):
+            self._notice = event.notice
 
     async def flush(self) -> None:
         """Move the queued text into the widgets (the timer calls this).

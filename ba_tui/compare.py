@@ -30,11 +30,14 @@ async def run_compare(
     thread_id: str | None = None,
     parent_id: str | None = None,
     fastest: bool = False,
+    turns: list[Turn] | None = None,
 ) -> list[Turn]:
     """Run the prompt against every target concurrently; turns come back in target order.
 
     One target failing does not stop the others. With `fastest`, the first complete
-    answer wins and the others are cancelled (and saved as `cancelled`).
+    answer wins and the others are cancelled (and saved as `cancelled`). A caller that
+    may cancel the whole comparison passes `turns` (empty) to see, even then, what each
+    target produced: it is filled in target order before anything is sent.
     """
     # Import every SDK first: an import inside one task would stall the others' clocks.
     for target in targets:
@@ -43,7 +46,8 @@ async def run_compare(
     if store is not None and thread_id is not None:
         user_id = store.add_message(thread_id, role="user", content=prompt, parent_id=parent_id).id
     messages = [*history, ChatMessage("user", prompt)]
-    placeholders = [Turn(provider=t.provider, model=t.model, thread_id=thread_id) for t in targets]
+    placeholders = turns if turns is not None else []
+    placeholders[:] = [Turn(t.provider, t.model, thread_id=thread_id) for t in targets]
 
     def forward(index: int) -> Callable[[Event], Any]:
         return lambda event: on_event(index, event) if on_event else None

@@ -120,6 +120,25 @@ async def shoot() -> None:
         await asyncio.sleep(0.8)
         app.save_screenshot(filename="settings.svg", path=str(OUT))
         await pilot.press("escape")
+
+        # Compare: one prompt, three models side by side (their default answers).
+        from ba_tui.tui.screens.compare_setup import LAST_CHOICE
+
+        app.store.set_kv(
+            LAST_CHOICE,
+            "anthropic:claude-sonnet-5-5\nopenai:gpt-5.4-mini-2026-03-17\ngemini:gemini-3.5-flash",
+        )
+        await app.main.new_thread("anthropic", "claude-sonnet-5-5")
+        await pilot.click("#prompt")
+        await pilot.press(*"What is a user story?", "ctrl+t")
+        await asyncio.sleep(1.0)
+        app.save_screenshot(filename="compare-setup.svg", path=str(OUT))
+        await pilot.press("enter")
+        deadline = time.monotonic() + 30
+        while getattr(app.screen, "state", "done") != "done" and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        app.save_screenshot(filename="compare.svg", path=str(OUT))
     server.stop()  # type: ignore[attr-defined]
     app.store.close()
     for svg in sorted(OUT.glob("*.svg")):

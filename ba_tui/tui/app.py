@@ -36,6 +36,7 @@ class ChatApp(App[int]):
     BINDINGS = [
         Binding("ctrl+n", "new_thread", "New"),
         Binding("ctrl+o", "pick_model", "Model"),
+        Binding("ctrl+t", "compare", "Compare"),
         Binding("ctrl+f", "search", "Search"),
         Binding("ctrl+s", "settings", "Settings"),
         Binding("ctrl+up", "select_messages", "Messages", key_display="^↑"),
@@ -180,6 +181,10 @@ class ChatApp(App[int]):
     # --- actions ----------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action not in ("quit", "command_palette") and not _over_main(self.screen_stack):
+            # A comparison (or another full screen) is on top: the chat screen's actions
+            # would change a thread out of sight.
+            return False
         if action == "escape":
             try:
                 main = self.main
@@ -215,6 +220,33 @@ class ChatApp(App[int]):
                 self.main.set_model(*result)
 
         await self.push_screen(ModelPicker(self.main.provider, self.main.model), chosen)
+
+    async def action_compare(self) -> None:
+        """The prompt in the box (if any) goes to several models side by side."""
+        from ba_tui.tui.screens.compare import CompareScreen
+        from ba_tui.tui.screens.compare_setup import LAST_CHOICE, CompareSetup, parse_targets
+        from ba_tui.tui.widgets.prompt_box import PromptBox
+
+        main = self.main
+        if main.streaming:
+            self.notify("A reply is still streaming: wait for it, or press Esc to cancel it.")
+            return
+        if main.editing is not None:
+            self.notify("Send the edited prompt (Enter) or stop editing (Esc) first.")
+            return
+        box = main.query_one(PromptBox)
+        current = (main.provider, main.model) if main.provider and main.model else None
+
+        def chosen(targets: list[tuple[str, str]] | None) -> None:
+            if not targets:
+                return
+            self.store.set_kv(LAST_CHOICE, "\n".join(f"{p}:{m}" for p, m in targets))
+            prompt = box.text if box.text.strip() else None
+            box.clear()
+            self.push_screen(CompareScreen(targets, prompt))
+
+        remembered = parse_targets(self.store.get_kv(LAST_CHOICE))
+        await self.push_screen(CompareSetup(current, remembered), chosen)
 
     async def action_search(self) -> None:
         from ba_tui.tui.screens.search import SearchScreen
@@ -315,6 +347,11 @@ class ChatApp(App[int]):
         commands = (
             ("New thread", "Start a thread: provider, model and persona", self.action_new_thread),
             ("Choose provider and model", "For this thread's next turn", self.action_pick_model),
+            (
+                "Compare models",
+                "Send the prompt to several models side by side; keep one answer",
+                self.action_compare,
+            ),
             ("Search messages", "Full-text search over every thread", self.action_search),
             ("Settings", "Default provider, model, persona; API keys; theme", self.action_settings),
             ("Rename thread", "Give the current thread a new title", self.action_rename_thread),
@@ -358,6 +395,13 @@ class ChatApp(App[int]):
         )
         for title, help_text, callback in commands:
             yield SystemCommand(title, help_text, callback)
+
+
+def _over_main(stack: list[Screen]) -> bool:
+    """Whether the chat screen is showing, or only dialogs are over it."""
+    from textual.screen import ModalScreen
+
+    return all(isinstance(s, MainScreen | ModalScreen) for s in stack[1:])
 
 
 def _tune_gc() -> None:

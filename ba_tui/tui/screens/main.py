@@ -416,7 +416,7 @@ class MainScreen(Screen):
             await asyncio.to_thread(adapter, target.spec)
             if reply.thread_id is None:
                 # A new thread is stored only once there is somewhere to send it.
-                self._create_thread(reply, prompt or "", target.provider, target.model)
+                reply.thread_id = self.create_thread(prompt or "", target.provider, target.model)
             options = TurnOptions(
                 retries=int(config.number("retries", 2)),
                 stall_timeout=config.number("stall_timeout", 60.0),
@@ -450,7 +450,8 @@ class MainScreen(Screen):
             error = redact(f"internal error: {type(exc).__name__}: {exc}")
         await self._end_reply(reply, error)
 
-    def _create_thread(self, reply: Reply, prompt: str, provider: str, model: str) -> None:
+    def create_thread(self, prompt: str, provider: str, model: str) -> str:
+        """Store the draft thread now that its first prompt is on its way; returns its id."""
         draft = self.draft
         thread = self.store.create_thread(
             title=one_line(prompt, 60) or "untitled",
@@ -459,13 +460,27 @@ class MainScreen(Screen):
             system=draft.system,
             persona=draft.persona,
         )
-        reply.thread_id = thread.id
         threads = self.query_one(ThreadList)
         threads.show_thread(thread)
         if self.thread is None:  # still looking at it
             self.thread = thread
             threads.mark(thread.id)
             self._update_status()
+        return thread.id
+
+    async def continue_from(self, thread_id: str, message_id: str | None) -> None:
+        """Show `thread_id` along the branch through `message_id` (default: the newest),
+        ready for the next prompt: how a comparison hands its kept answer back."""
+        try:
+            thread = self.store.get_thread(thread_id)
+        except BaChatError as exc:
+            self.notify(exc.line(), severity="error")
+            return
+        branches = Branches(self.store.messages(thread.id))
+        leaf = branches.leaf_below(message_id, {}) if message_id in branches.by_id else None
+        await self._show_thread(thread, leaf)
+        self.query_one(ThreadList).show_thread(thread)
+        self.query_one(PromptBox).focus()
 
     async def _end_reply(self, reply: Reply, error: str | None, status: str = "error") -> None:
         store = self.store

@@ -1,0 +1,295 @@
+"""Compare: one prompt streams into side-by-side columns, one per model, and the user
+keeps one answer to continue the thread with.
+
+The prompt and every answer are stored as they would be by `ba-chat ask --compare`
+(`compare.run_compare`: one user message, the answers as its siblings), so the answers
+not kept stay in the thread as variants of the prompt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
+from textual.screen import Screen
+from textual.widgets import Footer, Static
+
+from ba_tui.errors import BaChatError
+from ba_tui.tui.text import inert
+from ba_tui.tui.widgets.message import AssistantMessage, UserMessage, set_own_class
+from ba_tui.tui.widgets.prompt_box import PromptBox
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
+    from textual.worker import Worker
+
+    from ba_tui.conversation import Turn
+    from ba_tui.events import Event
+    from ba_tui.tui.app import ChatApp
+
+
+class CompareColumn(Vertical):
+    """One model's answer: a title line, then the reply (scrolls on its own)."""
+
+    def __init__(self, index: int, provider: str, model: str) -> None:
+        super().__init__(classes="compare-column")
+        self.index = index
+        self.provider = provider
+        self.model = model
+        self.reply = AssistantMessage(None, streaming=True, label=f"{provider} · {model}")
+        self.turn: Turn | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            Content.assemble(
+                (f"{self.index + 1} ", "bold"), inert(f"{self.provider} · {self.model}")
+            ),
+            classes="compare-title",
+        )
+        with VerticalScroll(classes="compare-body", can_focus=False):
+            yield self.reply
+
+    @property
+    def body(self) -> VerticalScroll:
+        return self.query_one(".compare-body", VerticalScroll)
+
+    def follow(self) -> None:
+        """Keep the newest text in view once the answer outgrows its column.
+
+        Anchored from the start, Textual would sit a short answer at the bottom of an
+        empty column; unanchored, a long one would stream out of sight."""
+        body = self.body
+        if not body.is_anchored and body.max_scroll_y > 0 and body.scroll_y == 0:
+            body.anchor()
+
+    def mark(self, selected: bool) -> None:
+        set_own_class(self.query_one(".compare-title", Static), "-selected", selected)
+
+    @property
+    def keepable(self) -> bool:
+        """Stored and with some text: a thread can go on from it (even cut short)."""
+        turn = self.turn
+        return turn is not None and turn.message_id is not None and bool(turn.text)
+
+
+class CompareScreen(Screen[None]):
+    """Columns for `targets`; sends `prompt` at once, or waits for one to be typed."""
+
+    BINDINGS = [
+        Binding("escape", "back", "Cancel / back"),
+        Binding("left", "select(-1)", "‹ Column", key_display="←"),
+        Binding("right", "select(1)", "Column ›", key_display="→"),
+        Binding("enter", "keep", "Keep this answer"),
+        Binding("pageup", "scroll(-1)", "Scroll", show=False),
+        Binding("pagedown", "scroll(1)", "Scroll", show=False),
+        *(Binding(str(n), f"keep({n - 1})", f"Keep {n}", show=False) for n in range(1, 5)),
+    ]
+
+    def __init__(self, targets: list[tuple[str, str]], prompt: str | None = None) -> None:
+        super().__init__()
+        self.targets = targets
+        self.prompt = prompt if prompt and prompt.strip() else None
+        self.columns = [CompareColumn(i, p, m) for i, (p, m) in enumerate(targets)]
+        self.selected = 0
+        self.state = "composing"  # then running, done
+        self.thread_id: str | None = None
+        self.worker: Worker[None] | None = None
+        self._follow: Timer | None = None
+
+    @property
+    def chat_app(self) -> ChatApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="compare-status")
+        yield Vertical(id="compare-prompt")
+        with Horizontal(id="compare-columns"):
+            yield from self.columns
+        if self.prompt is None:
+            yield PromptBox(id="prompt")
+        yield Footer()
+
+    async def on_mount(self) -> None:
+        self.columns[0].mark(True)
+        if self.prompt is None:
+            self._status("Type the prompt to send to every model; Enter sends, Esc goes back.")
+            self.query_one(PromptBox).focus()
+        else:
+            await self._send(self.prompt)
+
+    def _status(self, text: str) -> None:
+        self.query_one("#compare-status", Static).update(
+            Content.assemble(
+                (f"Compare {len(self.targets)} models", "bold $text-accent"),
+                "  ",
+                (text, "$text-warning"),
+            )
+        )
+
+    # --- sending ----------------------------------------------------------------------------
+
+    @on(PromptBox.Submitted)
+    async def _submitted(self, event: PromptBox.Submitted) -> None:
+        event.stop()
+        if self.state == "composing":
+            await event.prompt_box.remove()
+            await self._send(event.text)
+
+    async def _send(self, prompt: str) -> None:
+        self.prompt = prompt
+        self.state = "running"
+        await self.query_one("#compare-prompt").mount(UserMessage(None, text=prompt))
+        self._status("streaming… Esc cancels all")
+        self.refresh_bindings()
+        self._follow = self.set_interval(0.25, self._follow_columns)
+        self.worker = self._run(prompt)
+
+    def _follow_columns(self) -> None:
+        for column in self.columns:
+            column.follow()
+
+    @work(group="compare", exit_on_error=False)
+    async def _run(self, prompt: str) -> None:
+        """Resolve every model, then `run_compare`; each column ends with what is known."""
+        from ba_tui.compare import run_compare
+        from ba_tui.conversation import TurnOptions, to_chat_messages
+        from ba_tui.providers import Target, adapter, resolve
+
+        app = self.chat_app
+        config, store, main = app.config, app.store, app.main
+        targets: list[Target] = []
+        columns: list[CompareColumn] = []
+        for column in self.columns:
+            try:
+                target = await asyncio.to_thread(resolve, column.provider, column.model, config)
+                # The first use of a provider imports its SDK: never on the UI thread.
+                await asyncio.to_thread(adapter, target.spec)
+            except BaChatError as exc:
+                await column.reply.finish(None, exc.line())
+                continue
+            targets.append(target)
+            columns.append(column)
+        if not targets:
+            self.state = "done"
+            self._status("No model could be asked: see each column. Esc goes back.")
+            return
+        turns: list[Turn] = []
+        try:
+            if main.thread is None:
+                self.thread_id = main.create_thread(prompt, targets[0].provider, targets[0].model)
+                parent_id = None
+            else:
+                self.thread_id, parent_id = main.thread.id, main.leaf_id
+            thread = store.get_thread(self.thread_id)
+            history = to_chat_messages(store.history(thread.id, parent_id)) if parent_id else []
+
+            def forward(index: int, event: Event) -> None:
+                columns[index].reply.feed(event)
+
+            await run_compare(
+                targets,
+                prompt,
+                history=history,
+                system=thread.system,
+                options=TurnOptions(
+                    retries=int(config.number("retries", 2)),
+                    stall_timeout=config.number("stall_timeout", 60.0),
+                ),
+                on_event=forward,
+                store=store,
+                thread_id=thread.id,
+                parent_id=parent_id,
+                turns=turns,
+            )
+        except asyncio.CancelledError:
+            await self._ended(columns, turns, "cancelled")
+            raise
+        except BaChatError as exc:
+            for column in columns:
+                await column.reply.finish(None, exc.line())
+        await self._ended(columns, turns, "error")
+
+    async def _ended(self, columns: list[CompareColumn], turns: list[Turn], status: str) -> None:
+        store = self.chat_app.store
+        for column, turn in zip(columns, turns, strict=False):
+            column.turn = turn
+            message = store.get_message(turn.message_id) if turn.message_id else None
+            if column.reply.streaming:
+                error = turn.error.line() if turn.error else None
+                await column.reply.finish(message, error, turn.status or status)
+        for column in columns[len(turns) :]:
+            if column.reply.streaming:
+                await column.reply.finish(None, None, status)
+        self.state = "done"
+        if self._follow is not None:
+            self._follow.stop()
+        if any(column.keepable for column in self.columns):
+            first = next(c for c in self.columns if c.keepable)
+            self._select(first.index)
+            count = len(self.columns)
+            self._status(
+                f"Keep one answer to go on with its model: 1–{count} (or ←→, Enter) · "
+                "Esc: back, all kept as variants"
+            )
+        else:
+            self._status("No answer to keep. Esc goes back.")
+        self.refresh_bindings()
+
+    # --- keys -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "keep":
+            return self.state == "done"
+        if action in ("select", "scroll"):
+            return self.state != "composing"
+        return True
+
+    def _select(self, index: int) -> None:
+        self.columns[self.selected].mark(False)
+        self.selected = max(0, min(len(self.columns) - 1, index))
+        self.columns[self.selected].mark(True)
+
+    def action_select(self, step: int) -> None:
+        self._select(self.selected + step)
+
+    def action_scroll(self, step: int) -> None:
+        body = self.columns[self.selected].body
+        if step < 0:
+            body.scroll_page_up()
+        else:
+            body.scroll_page_down()
+
+    async def action_keep(self, index: int | None = None) -> None:
+        if index is None:
+            index = self.selected
+        if not 0 <= index < len(self.columns):
+            return
+        column = self.columns[index]
+        if not column.keepable or column.turn is None or self.thread_id is None:
+            self.notify(f"Answer {index + 1} has nothing to continue from: keep another.")
+            return
+        turn = column.turn
+        main = self.chat_app.main
+        self.chat_app.store.update_thread(self.thread_id, provider=turn.provider, model=turn.model)
+        await main.continue_from(self.thread_id, turn.message_id)
+        self.dismiss()
+        self.app.notify(
+            f"Continuing with {turn.provider} · {turn.model}; the other answers are kept "
+            "as variants (Ctrl+↑, then ←→)."
+        )
+
+    async def action_back(self) -> None:
+        if self.state == "running" and self.worker is not None:
+            self.worker.cancel()
+            return
+        main = self.chat_app.main
+        if self.thread_id is not None:
+            first = next((c.turn for c in self.columns if c.keepable and c.turn), None)
+            await main.continue_from(self.thread_id, first.message_id if first else None)
+            self.app.notify("Every answer is kept as a variant of the prompt (Ctrl+↑, then ←→).")
+        self.dismiss()

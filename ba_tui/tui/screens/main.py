@@ -8,6 +8,7 @@ It owns the flow of a turn: the prompt box posts `Submitted`, a worker runs
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from ba_tui.errors import BaChatError
+from ba_tui.events import FallingBack, ReasoningDelta, Retrying, TextDelta
 from ba_tui.tui.branches import Branches
 from ba_tui.tui.text import inert, one_line
 from ba_tui.tui.widgets.conversation_view import ConversationView
@@ -59,15 +61,24 @@ class Reply:
     reply_id: str | None = None
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
+    notice: str = ""  # "rate limited by gemini, retrying in 2 s (1/2)" until text arrives
+    on_notice: Callable[[], None] | None = None
 
     def sink(self, event: Event) -> None:
-        from ba_tui.events import ReasoningDelta, TextDelta
-
         if isinstance(event, TextDelta):
             self.text.append(event.text)
+            if self.notice:
+                self._notice("")
         elif isinstance(event, ReasoningDelta) and event.text:
             self.reasoning.append(event.text)
+        elif isinstance(event, Retrying | FallingBack):
+            self._notice(event.notice)
         self.widget.feed(event)
+
+    def _notice(self, text: str) -> None:
+        self.notice = text
+        if self.on_notice is not None:
+            self.on_notice()
 
 
 class _RecordingStore:
@@ -154,8 +165,11 @@ class MainScreen(Screen):
         if self.editing is not None:
             status.state = "editing a prompt: Enter sends it as a new branch, Esc stops editing"
         elif self.reply is not None:
-            here = self.thread is not None and self.reply.thread_id == self.thread.id
-            status.state = "streaming… Esc cancels" if here else "streaming in another thread…"
+            here = self.reply.thread_id in (None, self.thread.id if self.thread else None)
+            if self.reply.notice:
+                status.state = f"{self.reply.notice} · Esc cancels" if here else self.reply.notice
+            else:
+                status.state = "streaming… Esc cancels" if here else "streaming in another thread…"
         else:
             status.state = ""
         status.spend = self._spend()
@@ -385,6 +399,7 @@ class MainScreen(Screen):
         provider, model = self.provider, self.model
         widget = AssistantMessage(None, streaming=True, label=f"{provider} · {model}")
         reply = Reply(self.thread.id if self.thread else None, widget, user_view=user)
+        reply.on_notice = self._update_status
         self.reply = reply
         conversation = self.query_one(ConversationView)
         await conversation.add(*([user] if user else []), widget)
@@ -574,12 +589,8 @@ class MainScreen(Screen):
 
 
 def _text(text: str) -> Event:
-    from ba_tui.events import TextDelta
-
     return TextDelta(text)
 
 
 def _reasoning(text: str) -> Event:
-    from ba_tui.events import ReasoningDelta
-
     return ReasoningDelta(text)

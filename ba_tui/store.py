@@ -319,8 +319,11 @@ def m001_threads_messages_search(db: Database) -> None:
 class Store:
     """The ba-chat database. Open with `Store.open()`; close when done."""
 
-    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self, path: Path, conn: sqlite3.Connection, busy_timeout: float = BUSY_TIMEOUT
+    ) -> None:
         self.path = path
+        self.busy_timeout = busy_timeout
         self._conn = conn
         self._lock = threading.RLock()
         self.db = Database(conn, execute_plugins=False)
@@ -346,7 +349,7 @@ class Store:
             conn = sqlite3.connect(path, timeout=busy_timeout, check_same_thread=False)
         except sqlite3.Error as exc:
             raise _store_error(path, exc) from None
-        store = cls(path, conn)
+        store = cls(path, conn, busy_timeout)
         try:
             store._prepare()
         except BaseException:
@@ -408,6 +411,24 @@ class Store:
                     " error = ifnull(error, ?) WHERE id = ? AND status = 'streaming'",
                     dead,
                 )
+
+    def wait_writable(self) -> None:
+        """Wait (up to the busy timeout) until no other process holds the write lock;
+        StoreError if one still does.
+
+        The TUI calls it from a worker thread before a turn, so a database locked by
+        another process costs a wait the user can watch rather than a frozen screen. It
+        uses its own connection: the shared one (and its lock) stays free for the UI.
+        """
+        try:
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout)
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.rollback()
+            finally:
+                conn.close()
+        except sqlite3.Error as exc:
+            raise _store_error(self.path, exc) from None
 
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:

@@ -120,6 +120,11 @@ async def test_a_locked_database_is_one_line_and_nothing_is_sent(make_app, serve
         holder.execute("BEGIN EXCLUSIVE")
         try:
             await send(pilot, "keep this prompt")
+            await wait_for(pilot, lambda: app.main.reply is not None)
+            await pilot.press("ctrl+b")  # the app still answers keys while it waits
+            await pilot.pause()
+            assert not app.main.query_one("#threads").display
+            assert app.main.reply is not None  # ...and it is still waiting
             await reply_done(pilot)
         finally:
             holder.rollback()

@@ -180,6 +180,8 @@ class CompareScreen(Screen[None]):
             return
         turns: list[Turn] = []
         try:
+            # A database locked by another process: wait off the UI thread, not in it.
+            await asyncio.to_thread(store.wait_writable)
             if main.thread is None:
                 self.thread_id = main.create_thread(prompt, targets[0].provider, targets[0].model)
                 parent_id = None

@@ -429,6 +429,8 @@ class MainScreen(Screen):
             )
             # The first use of a provider imports its SDK: never on the UI thread.
             await asyncio.to_thread(adapter, target.spec)
+            # A database locked by another process: wait off the UI thread, not in it.
+            await asyncio.to_thread(store.wait_writable)
             if reply.thread_id is None:
                 # A new thread is stored only once there is somewhere to send it.
                 reply.thread_id = self.create_thread(prompt or "", target.provider, target.model)

@@ -168,3 +168,26 @@ async def test_compare_in_an_existing_thread_sends_its_history(make_app, server,
         assert "How do I migrate 2 TB" in contents and "Snapshot" in contents
     added = [m for m in seeded.messages("t1") if m.parent_id == "m2"]
     assert [m.content for m in added] == ["and the rollback?"]
+
+
+async def test_a_model_without_a_key_is_one_line_in_its_column(
+    make_app, server, store, monkeypatch
+):
+    monkeypatch.delenv("GEMINI_API_KEY")
+    store.set_kv(LAST_CHOICE, f"gemini:gemini-3.5-flash\nopenai:{OPENAI}")
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.click("#prompt")
+        await pilot.press(*"keyless", "ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareSetup) and app.screen.chosen)
+        assert len(app.screen.chosen) == 2  # remembered, though gemini has no key now
+        await pilot.press("enter")
+        screen = await compare_done(pilot)
+        assert "✗ no API key for gemini" in screen_text(app)
+        assert OPENAI_SAYS in screen_text(app)
+        assert screen.selected == 1  # the answer that can be kept is selected
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+    assert [r.json["model"] for r in server.requests] == [OPENAI]  # nothing without a key
+    [thread] = store.list_threads()
+    assert (thread.provider, thread.model) == ("openai", OPENAI)

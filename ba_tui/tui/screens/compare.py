@@ -155,7 +155,24 @@ class CompareScreen(Screen[None]):
 
     @work(group="compare", exit_on_error=False)
     async def _run(self, prompt: str) -> None:
-        """Resolve every model, then `run_compare`; each column ends with what is known."""
+        """Resolve every model, then `run_compare`; however it ends (cancelled, a locked
+        database, a bug), every column ends with what is known."""
+        turns: dict[int, Turn] = {}  # column index -> what its model produced
+        error: str | None = None
+        try:
+            await self._compare(prompt, turns)
+        except asyncio.CancelledError:
+            await self._ended(turns, None, "cancelled")
+            raise
+        except BaChatError as exc:
+            error = exc.line()
+        except Exception as exc:  # a bug must not leave the columns streaming forever
+            from ba_tui.keys import redact
+
+            error = redact(f"internal error: {type(exc).__name__}: {exc}")
+        await self._ended(turns, error, "error")
+
+    async def _compare(self, prompt: str, turns: dict[int, Turn]) -> None:
         from ba_tui.compare import run_compare
         from ba_tui.conversation import TurnOptions, to_chat_messages
         from ba_tui.providers import Target, adapter, resolve
@@ -175,24 +192,22 @@ class CompareScreen(Screen[None]):
             targets.append(target)
             columns.append(column)
         if not targets:
-            self.state = "done"
-            self._status("No model could be asked: see each column. Esc goes back.")
             return
-        turns: list[Turn] = []
+        # A database locked by another process: wait off the UI thread, not in it.
+        await asyncio.to_thread(store.wait_writable)
+        if main.thread is None:
+            self.thread_id = main.create_thread(prompt, targets[0].provider, targets[0].model)
+            parent_id = None
+        else:
+            self.thread_id, parent_id = main.thread.id, main.leaf_id
+        thread = store.get_thread(self.thread_id)
+        history = to_chat_messages(store.history(thread.id, parent_id)) if parent_id else []
+
+        def forward(index: int, event: Event) -> None:
+            columns[index].reply.feed(event)
+
+        filled: list[Turn] = []
         try:
-            # A database locked by another process: wait off the UI thread, not in it.
-            await asyncio.to_thread(store.wait_writable)
-            if main.thread is None:
-                self.thread_id = main.create_thread(prompt, targets[0].provider, targets[0].model)
-                parent_id = None
-            else:
-                self.thread_id, parent_id = main.thread.id, main.leaf_id
-            thread = store.get_thread(self.thread_id)
-            history = to_chat_messages(store.history(thread.id, parent_id)) if parent_id else []
-
-            def forward(index: int, event: Event) -> None:
-                columns[index].reply.feed(event)
-
             await run_compare(
                 targets,
                 prompt,
@@ -206,27 +221,26 @@ class CompareScreen(Screen[None]):
                 store=store,
                 thread_id=thread.id,
                 parent_id=parent_id,
-                turns=turns,
+                turns=filled,
             )
-        except asyncio.CancelledError:
-            await self._ended(columns, turns, "cancelled")
-            raise
-        except BaChatError as exc:
-            for column in columns:
-                await column.reply.finish(None, exc.line())
-        await self._ended(columns, turns, "error")
+        finally:
+            turns.update(
+                (column.index, turn) for column, turn in zip(columns, filled, strict=False)
+            )
 
-    async def _ended(self, columns: list[CompareColumn], turns: list[Turn], status: str) -> None:
+    async def _ended(self, turns: dict[int, Turn], error: str | None, status: str) -> None:
+        """Close every column still streaming: with its stored reply when there is one."""
         store = self.chat_app.store
-        for column, turn in zip(columns, turns, strict=False):
-            column.turn = turn
+        for column in self.columns:
+            turn = column.turn = turns.get(column.index)
+            if not column.reply.streaming:
+                continue
+            if turn is None:
+                await column.reply.finish(None, error, status)
+                continue
             message = store.get_message(turn.message_id) if turn.message_id else None
-            if column.reply.streaming:
-                error = turn.error.line() if turn.error else None
-                await column.reply.finish(message, error, turn.status or status)
-        for column in columns[len(turns) :]:
-            if column.reply.streaming:
-                await column.reply.finish(None, None, status)
+            line = turn.error.line() if turn.error else error
+            await column.reply.finish(message, line, turn.status)
         self.state = "done"
         if self._follow is not None:
             self._follow.stop()
@@ -238,6 +252,8 @@ class CompareScreen(Screen[None]):
                 f"Keep one answer to go on with its model: 1–{count} (or ←→, Enter) · "
                 "Esc: back, all kept as variants"
             )
+        elif self.thread_id is None:
+            self._status("No model could be asked: see each column. Esc goes back.")
         else:
             self._status("No answer to keep. Esc goes back.")
         self.refresh_bindings()

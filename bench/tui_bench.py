@@ -1,7 +1,7 @@
 """TUI numbers: time to the first frame, and how fast the conversation view absorbs a stream.
 
     python bench/tui_bench.py             # everything (about two minutes)
-    python bench/tui_bench.py startup     # first frame at 0 and 10,000 threads
+    python bench/tui_bench.py startup     # first frame at 0 and 10,000 threads, 1M messages
     python bench/tui_bench.py stream      # tokens/s absorbed; per-token cost early vs late
 
 First frame: the real TUI is started in a pseudo-terminal, both through the `ba-chat`
@@ -36,6 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 FAKE_ENV = {
     "ANTHROPIC_API_KEY": "bench-key-anthropic",
@@ -149,18 +150,49 @@ def first_frame(
     return elapsed
 
 
+BIG_HOME = Path(tempfile.gettempdir()) / "ba-bench-1m"
+
+
+def big_home(path: Path = BIG_HOME) -> tuple[Path, str]:
+    """A home with store_bench's 1,000,000-message store (built once, ~75 s, 1.5 GB, then
+    reused), and the newest thread's title."""
+    import sqlite3
+
+    from store_bench import generate
+
+    from ba_tui.store import Store
+
+    db = path / "ba-chat.db"
+    if not db.exists():
+        print(f"  building a 1,000,000-message store at {db} (about 75 s, once)")
+        path.mkdir(parents=True, exist_ok=True)
+        with Store.open(db) as store:
+            generate(store, 1_000_000, 10_000)
+    with sqlite3.connect(db) as conn:
+        (title,) = conn.execute(
+            "SELECT title FROM threads ORDER BY updated_at DESC, id DESC LIMIT 1"
+        ).fetchone()
+    return path, title
+
+
 def bench_startup(runs: int = 7) -> None:
     print("First frame (thread list + model indicator on the terminal), median of", runs)
+    homes = []
     for count in (0, 10_000):
         home = make_home(count)
         expect = [b"claude-sonnet-5-5"]
         if count:
             expect.append(f"Bench thread number {count - 1}".encode())
+        homes.append((f"{count:,} threads", home, expect))
+    home, title = big_home()
+    # The list shortens titles to its width: look for the start of the newest one.
+    homes.append(("1,000,000 messages", home, [b"claude-sonnet-5-5", title[:18].encode()]))
+    for label, home, expect in homes:
         for name, command in (ENTRY, DIRECT):
             times = [first_frame(home, expect, command) * 1000 for _ in range(runs)]
             median = statistics.median(times)
             print(
-                f"  {count:>6,} threads, {name:<7}: median {median:4.0f} ms"
+                f"  {label:>18}, {name:<7}: median {median:4.0f} ms"
                 f"  (min {min(times):.0f}, max {max(times):.0f})"
             )
 

@@ -3,6 +3,7 @@
     python bench/tui_bench.py             # everything (about two minutes)
     python bench/tui_bench.py startup     # first frame at 0 and 10,000 threads, 1M messages
     python bench/tui_bench.py stream      # tokens/s absorbed; per-token cost early vs late
+    python bench/tui_bench.py paste       # a 1 MB paste into the prompt box
 
 First frame: the real TUI is started in a pseudo-terminal, both through the `ba-chat`
 entry point and by calling `ba_tui.tui.app.run()` directly, and the clock stops when the
@@ -337,9 +338,101 @@ def bench_stream(repeats: int = 3) -> None:
         print(f"  {shape:<9} absorbed: {statistics.median(rates):,.0f} tokens/s (10,000 tokens)")
 
 
+# --- a big paste ----------------------------------------------------------------------------
+
+
+class StallWatch:
+    """The longest the event loop went without running a 5 ms heartbeat (a frozen UI)."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _beat(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            self.worst = max(self.worst, now - last - 0.005)
+            last = now
+
+    def start(self) -> None:
+        self.worst = 0.0
+        self._task = asyncio.get_running_loop().create_task(self._beat())
+
+    def stop(self) -> float:
+        if self._task is not None:
+            self._task.cancel()
+        return self.worst
+
+
+async def paste(size: int = 1_000_000) -> dict[str, float]:
+    """A `size`-byte paste (62,000 lines) into the prompt box: ms from the Paste event to
+    the app having handled the next key, and the worst event-loop stall meanwhile; then
+    Enter: to the next key, to the prompt drawn in the conversation, and the worst stall
+    until its request has failed (against a closed port, after retries)."""
+    from textual.events import Key, Paste
+
+    from ba_tui.tui.widgets.message import UserMessage
+
+    line = "requirement line\n"
+    big = line * (size // len(line))
+    app = await _app()
+    watch = StallWatch()
+    out: dict[str, float] = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+        box = app.main.query_one("#prompt")
+        box.focus()
+        await pilot.pause()
+        watch.start()
+        start = time.perf_counter()
+        # Posted as the terminal driver posts them, without waiting for the app to idle.
+        app.post_message(Paste(big))
+        app.post_message(Key("x", "x"))
+        while not box.document.lines[-1].endswith("x"):
+            await asyncio.sleep(0.001)
+        out["paste_to_key_ms"] = (time.perf_counter() - start) * 1000
+        await pilot.pause()
+        out["paste_stall_ms"] = watch.stop() * 1000
+        sent = getattr(box, "prompt", box.text)
+        assert sent == big + "x", "the prompt is the pasted text"
+        watch.start()
+        start = time.perf_counter()
+        app.post_message(Key("enter", "\r"))
+        app.post_message(Key("y", "y"))
+        while not box.document.lines[-1].endswith("y"):
+            await asyncio.sleep(0.001)
+        out["enter_to_key_ms"] = (time.perf_counter() - start) * 1000
+        while not app.main.query(UserMessage):
+            await asyncio.sleep(0.001)
+        await pilot.pause()  # and drawn
+        out["enter_to_shown_ms"] = (time.perf_counter() - start) * 1000
+        while app.main.reply is not None:  # the request to a closed port fails, retried
+            await asyncio.sleep(0.005)
+        await pilot.pause()
+        out["enter_stall_ms"] = watch.stop() * 1000
+    return out
+
+
+def bench_paste(repeats: int = 3) -> None:
+    print("A 1 MB paste (62,000 lines) into the prompt box (headless, 120x36)")
+    runs = [asyncio.run(paste()) for _ in range(repeats)]
+    for key, label in (
+        ("paste_to_key_ms", "paste -> next key handled"),
+        ("paste_stall_ms", "  worst event-loop stall"),
+        ("enter_to_key_ms", "Enter -> next key handled"),
+        ("enter_to_shown_ms", "Enter -> the prompt drawn in the chat"),
+        ("enter_stall_ms", "  worst event-loop stall"),
+    ):
+        values = [r[key] for r in runs]
+        print(f"  {label:<40} median {statistics.median(values):7.0f} ms  (max {max(values):.0f})")
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["startup", "stream"]
+    which = sys.argv[1:] or ["startup", "stream", "paste"]
     if "startup" in which:
         bench_startup()
     if "stream" in which:
         bench_stream()
+    if "paste" in which:
+        bench_paste()

@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
 from ba_tui.pricing import format_cost
-from ba_tui.tui.text import InertStream, inert, seconds, tokens
+from ba_tui.tui.text import InertStream, head, inert, is_big, seconds, size_label, tokens
 from ba_tui.tui.widgets.answer import Answer
 from ba_tui.tui.widgets.reasoning import Reasoning
 
@@ -136,7 +136,15 @@ class UserMessage(MessageView):
 
     def compose(self) -> ComposeResult:
         yield Static(self._label(), classes="message-label")
-        yield Static(Content(inert(self.text)), classes="message-body")
+        text = self.text
+        if is_big(text):
+            # Shown whole, a 1 MB prompt would take Textual seconds to wrap and draw.
+            body = Content.assemble(
+                inert(head(text)), ("\n… " + size_label(text) + " in all", "$text-muted")
+            )
+        else:
+            body = Content(inert(text))
+        yield Static(body, classes="message-body")
 
     def _label(self) -> Content:
         variant = variant_label(self.variant)

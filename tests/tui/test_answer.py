@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown
@@ -32,6 +33,8 @@ def leaf_text(root) -> str:
 
 
 class Streamed(App):
+    CSS_PATH = Path(__file__).parents[2] / "ba_tui" / "tui" / "app.tcss"  # the seams' rules
+
     def compose(self) -> ComposeResult:
         yield Answer(id="streamed")
         yield Markdown(DOC, id="whole")
@@ -56,6 +59,17 @@ async def test_streamed_answer_matches_one_markdown_document():
         widgets = answer.query(Markdown)
         assert len(widgets) > 4
         assert all(len(w.children) <= BLOCKS + 2 for w in widgets)
+        # Cut widgets restyle only what their classes style: restyling everything again
+        # changes nothing.
+        assert answer.query(".-list-cut") and answer.query(".-fence-cut")
+
+        def styles() -> list[tuple]:
+            nodes = answer.walk_children(with_self=True)
+            return [(n, n.styles.margin, n.styles.padding, n.styles.height) for n in nodes]
+
+        before = styles()
+        app.update_styles(answer, animate=False)
+        assert styles() == before
 
 
 def test_cuts():

@@ -121,6 +121,18 @@ def _closing(opening: str) -> str:
     return marker * (len(stripped) - len(stripped.lstrip(marker)))
 
 
+def _mark_cut(widget: Markdown, kind: str) -> None:
+    """Give `widget` the `-list-cut` or `-fence-cut` class. `add_class` would restyle its
+    whole subtree (a list of a hundred items is over 500 widgets); the rules keyed on
+    these classes (app.tcss) style only its children and a code block's label."""
+    widget.set_class(True, f"-{kind}-cut", update=False)
+    nodes = [widget, *widget.children]
+    if kind == "fence":
+        nodes += [label for child in widget.children for label in child.children]
+    widget.app.stylesheet.update_nodes(nodes, animate=False)
+    widget.refresh(layout=True)
+
+
 @dataclass
 class Part:
     """The text of one Markdown widget of the answer, and its CSS classes."""
@@ -228,7 +240,7 @@ class Answer(Vertical):
             if cut.kind != "block":
                 # The two parts are drawn as one (see app.tcss). The live widget holds at
                 # most BLOCKS blocks, so restyling it is cheap.
-                live.add_class(f"-{cut.kind}-cut")
+                _mark_cut(live, cut.kind)
                 self._part.classes = " ".join(live.classes)
                 classes = f"-{cut.kind}-continued"
             fresh = await self._start(Part(classes=classes))

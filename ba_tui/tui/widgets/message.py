@@ -255,8 +255,11 @@ class AssistantMessage(MessageView):
                 if self.reasoning is not None:
                     self.reasoning.fold()
             await self.answer.append(text)
+        # Text held back for a very long last block shows after a pause, or at the end.
+        await self.answer.release(overdue_only=not final)
         if final:
             await self.answer.append(self._clean_text.close())
+            await self.answer.release()
             if self.reasoning is not None:
                 await self.reasoning.append(self._clean_reasoning.close())
 

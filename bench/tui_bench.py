@@ -105,11 +105,15 @@ DIRECT = ("run()", [sys.executable, "-c", "from ba_tui.tui.app import run; run()
 
 
 def first_frame(
-    home: Path, expect: list[bytes], command: list[str], timeout: float = 15.0
+    home: Path,
+    expect: list[bytes],
+    command: list[str],
+    timeout: float = 15.0,
+    env_extra: dict[str, str] | None = None,
 ) -> float:
     """Seconds from launching `command` until the terminal has shown every `expect` string."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
-    env.update(FAKE_ENV, BA_CHAT_HOME=str(home))
+    env.update(FAKE_ENV, BA_CHAT_HOME=str(home), **(env_extra or {}))
     master, slave = pty.openpty()
     import fcntl
 
@@ -196,6 +200,32 @@ def bench_startup(runs: int = 7) -> None:
                 f"  {label:>18}, {name:<7}: median {median:4.0f} ms"
                 f"  (min {min(times):.0f}, max {max(times):.0f})"
             )
+    bench_elia(runs)
+
+
+ELIA = Path(os.environ.get("ELIA", "/work/bench-peers/elia/bin/elia"))
+
+
+def bench_elia(runs: int) -> None:
+    """Elia (elia-chat, a Textual chat app on SQLite) beside us: launch to its model name
+    and chat history on the terminal, with an empty history. See bench/README.md."""
+    if not ELIA.exists():
+        print(f"  Elia: skipped, {ELIA} not found (set ELIA=/path/to/elia; see bench/README.md)")
+        return
+    home = Path(tempfile.mkdtemp(prefix="ba-bench-elia-"))
+    env = {
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "OPENAI_API_KEY": "bench-key-openai",
+    }
+    expect = [b"GPT-4o", b"History ("]
+    first_frame(home, expect, [str(ELIA)], env_extra=env)  # creates its database
+    times = [first_frame(home, expect, [str(ELIA)], env_extra=env) * 1000 for _ in range(runs)]
+    print(
+        f"  {'Elia 1.10.0, empty':>18}, {'elia':<7}: median {statistics.median(times):4.0f} ms"
+        f"  (min {min(times):.0f}, max {max(times):.0f})"
+    )
 
 
 # --- streaming ------------------------------------------------------------------------------

@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
-
-from sqlite_utils import Database, Migrations
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from ba_tui.errors import BaChatError, UsageError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
 
 ROLES = ("user", "assistant", "system")
 STATUSES = ("complete", "streaming", "partial", "error", "cancelled", "interrupted")
@@ -251,10 +252,11 @@ def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate
 
 # --- schema -------------------------------------------------------------------------------
 
-migrations = Migrations(MIGRATION_SET)
+# sqlite-utils (≈100 ms to import) is loaded only when a migration is pending: opening an
+# up-to-date database reads `_sqlite_migrations` with plain SQL, and the TUI's first frame
+# does not wait for the import. Add each new migration to MIGRATIONS, in order.
 
 
-@migrations()
 def m001_threads_messages_search(db: Database) -> None:
     db["threads"].create(
         {
@@ -313,6 +315,21 @@ def m001_threads_messages_search(db: Database) -> None:
     db["kv"].create({"key": str, "value": str, "updated_at": str}, pk="key")
 
 
+MIGRATIONS = (m001_threads_messages_search,)
+MIGRATION_NAMES = tuple(fn.__name__ for fn in MIGRATIONS)
+
+
+@functools.cache
+def migrations() -> Migrations:
+    """The migration set, registered with sqlite-utils (importing it)."""
+    from sqlite_utils import Migrations
+
+    registered = Migrations(MIGRATION_SET)
+    for fn in MIGRATIONS:
+        registered()(fn)
+    return registered
+
+
 # --- the store ----------------------------------------------------------------------------
 
 
@@ -326,7 +343,13 @@ class Store:
         self.busy_timeout = busy_timeout
         self._conn = conn
         self._lock = threading.RLock()
-        self.db = Database(conn, execute_plugins=False)
+
+    @functools.cached_property
+    def db(self) -> Database:
+        """sqlite-utils' view of the connection (imports sqlite-utils)."""
+        from sqlite_utils import Database
+
+        return Database(self._conn, execute_plugins=False)
 
     @classmethod
     def open(cls, path: Path | None = None, *, busy_timeout: float = BUSY_TIMEOUT) -> Store:
@@ -373,11 +396,10 @@ class Store:
         tables = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
-        applied = {m.name for m in migrations.applied(self.db)}
+        applied = set(self._applied()) if "_sqlite_migrations" in tables else set()
         if tables - {"_sqlite_migrations"} and not applied:
             raise not_ours(self.path)
-        known = {m.name for m in migrations._migrations}
-        if applied - known:
+        if applied - set(MIGRATION_NAMES):
             raise StoreError(
                 f"{self.path} was written by a newer ba-chat", "upgrade ba-chat to open it"
             )
@@ -390,13 +412,21 @@ class Store:
         conn.execute("PRAGMA cache_size = -16384")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
-        if migrations.pending(self.db):
+        if set(MIGRATION_NAMES) - applied:
             # Under the write lock, and checked again: two processes opening a new
             # database at once must not both create its tables.
             with self._write():
-                if migrations.pending(self.db):
-                    migrations.apply(self.db)
+                if migrations().pending(self.db):
+                    migrations().apply(self.db)
         self._recover()
+
+    def _applied(self) -> list[str]:
+        """Names of our applied migrations, in order (the table exists)."""
+        rows = self._conn.execute(
+            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+            (MIGRATION_SET,),
+        )
+        return [name for (name,) in rows]
 
     def _recover(self) -> None:
         """Rows left `streaming` by a process that is gone become `interrupted`."""
@@ -868,7 +898,7 @@ class Store:
 
     @_guarded
     def schema_version(self) -> int:
-        return len(migrations.applied(self.db))
+        return len(self._applied())
 
     @_guarded
     def integrity_check(self) -> str:

@@ -1,8 +1,9 @@
 """TUI numbers: time to the first frame, and how fast the conversation view absorbs a stream.
 
     python bench/tui_bench.py             # everything (about two minutes)
-    python bench/tui_bench.py startup     # first frame at 0 and 10,000 threads
+    python bench/tui_bench.py startup     # first frame at 0 and 10,000 threads, 1M messages
     python bench/tui_bench.py stream      # tokens/s absorbed; per-token cost early vs late
+    python bench/tui_bench.py paste       # a 1 MB paste into the prompt box
 
 First frame: the real TUI is started in a pseudo-terminal, both through the `ba-chat`
 entry point and by calling `ba_tui.tui.app.run()` directly, and the clock stops when the
@@ -36,6 +37,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
 FAKE_ENV = {
     "ANTHROPIC_API_KEY": "bench-key-anthropic",
@@ -103,11 +105,15 @@ DIRECT = ("run()", [sys.executable, "-c", "from ba_tui.tui.app import run; run()
 
 
 def first_frame(
-    home: Path, expect: list[bytes], command: list[str], timeout: float = 15.0
+    home: Path,
+    expect: list[bytes],
+    command: list[str],
+    timeout: float = 15.0,
+    env_extra: dict[str, str] | None = None,
 ) -> float:
     """Seconds from launching `command` until the terminal has shown every `expect` string."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
-    env.update(FAKE_ENV, BA_CHAT_HOME=str(home))
+    env.update(FAKE_ENV, BA_CHAT_HOME=str(home), **(env_extra or {}))
     master, slave = pty.openpty()
     import fcntl
 
@@ -149,20 +155,77 @@ def first_frame(
     return elapsed
 
 
+BIG_HOME = Path(tempfile.gettempdir()) / "ba-bench-1m"
+
+
+def big_home(path: Path = BIG_HOME) -> tuple[Path, str]:
+    """A home with store_bench's 1,000,000-message store (built once, ~75 s, 1.5 GB, then
+    reused), and the newest thread's title."""
+    import sqlite3
+
+    from store_bench import generate
+
+    from ba_tui.store import Store
+
+    db = path / "ba-chat.db"
+    if not db.exists():
+        print(f"  building a 1,000,000-message store at {db} (about 75 s, once)")
+        path.mkdir(parents=True, exist_ok=True)
+        with Store.open(db) as store:
+            generate(store, 1_000_000, 10_000)
+    with sqlite3.connect(db) as conn:
+        (title,) = conn.execute(
+            "SELECT title FROM threads ORDER BY updated_at DESC, id DESC LIMIT 1"
+        ).fetchone()
+    return path, title
+
+
 def bench_startup(runs: int = 7) -> None:
     print("First frame (thread list + model indicator on the terminal), median of", runs)
+    homes = []
     for count in (0, 10_000):
         home = make_home(count)
         expect = [b"claude-sonnet-5-5"]
         if count:
             expect.append(f"Bench thread number {count - 1}".encode())
+        homes.append((f"{count:,} threads", home, expect))
+    home, title = big_home()
+    # The list shortens titles to its width: look for the start of the newest one.
+    homes.append(("1,000,000 messages", home, [b"claude-sonnet-5-5", title[:18].encode()]))
+    for label, home, expect in homes:
         for name, command in (ENTRY, DIRECT):
             times = [first_frame(home, expect, command) * 1000 for _ in range(runs)]
             median = statistics.median(times)
             print(
-                f"  {count:>6,} threads, {name:<7}: median {median:4.0f} ms"
+                f"  {label:>18}, {name:<7}: median {median:4.0f} ms"
                 f"  (min {min(times):.0f}, max {max(times):.0f})"
             )
+    bench_elia(runs)
+
+
+ELIA = Path(os.environ.get("ELIA", "/work/bench-peers/elia/bin/elia"))
+
+
+def bench_elia(runs: int) -> None:
+    """Elia (elia-chat, a Textual chat app on SQLite) beside us: launch to its model name
+    and chat history on the terminal, with an empty history. See bench/README.md."""
+    if not ELIA.exists():
+        print(f"  Elia: skipped, {ELIA} not found (set ELIA=/path/to/elia; see bench/README.md)")
+        return
+    home = Path(tempfile.mkdtemp(prefix="ba-bench-elia-"))
+    env = {
+        "HOME": str(home),
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "OPENAI_API_KEY": "bench-key-openai",
+    }
+    expect = [b"GPT-4o", b"History ("]
+    first_frame(home, expect, [str(ELIA)], env_extra=env)  # creates its database
+    times = [first_frame(home, expect, [str(ELIA)], env_extra=env) * 1000 for _ in range(runs)]
+    print(
+        f"  {'Elia 1.10.0, empty':>18}, {'elia':<7}: median {statistics.median(times):4.0f} ms"
+        f"  (min {min(times):.0f}, max {max(times):.0f})"
+    )
 
 
 # --- streaming ------------------------------------------------------------------------------
@@ -305,9 +368,101 @@ def bench_stream(repeats: int = 3) -> None:
         print(f"  {shape:<9} absorbed: {statistics.median(rates):,.0f} tokens/s (10,000 tokens)")
 
 
+# --- a big paste ----------------------------------------------------------------------------
+
+
+class StallWatch:
+    """The longest the event loop went without running a 5 ms heartbeat (a frozen UI)."""
+
+    def __init__(self) -> None:
+        self.worst = 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _beat(self) -> None:
+        last = time.perf_counter()
+        while True:
+            await asyncio.sleep(0.005)
+            now = time.perf_counter()
+            self.worst = max(self.worst, now - last - 0.005)
+            last = now
+
+    def start(self) -> None:
+        self.worst = 0.0
+        self._task = asyncio.get_running_loop().create_task(self._beat())
+
+    def stop(self) -> float:
+        if self._task is not None:
+            self._task.cancel()
+        return self.worst
+
+
+async def paste(size: int = 1_000_000) -> dict[str, float]:
+    """A `size`-byte paste (62,000 lines) into the prompt box: ms from the Paste event to
+    the app having handled the next key, and the worst event-loop stall meanwhile; then
+    Enter: to the next key, to the prompt drawn in the conversation, and the worst stall
+    until its request has failed (against a closed port, after retries)."""
+    from textual.events import Key, Paste
+
+    from ba_tui.tui.widgets.message import UserMessage
+
+    line = "requirement line\n"
+    big = line * (size // len(line))
+    app = await _app()
+    watch = StallWatch()
+    out: dict[str, float] = {}
+    async with app.run_test(size=(120, 36)) as pilot:
+        box = app.main.query_one("#prompt")
+        box.focus()
+        await pilot.pause()
+        watch.start()
+        start = time.perf_counter()
+        # Posted as the terminal driver posts them, without waiting for the app to idle.
+        app.post_message(Paste(big))
+        app.post_message(Key("x", "x"))
+        while not box.document.lines[-1].endswith("x"):
+            await asyncio.sleep(0.001)
+        out["paste_to_key_ms"] = (time.perf_counter() - start) * 1000
+        await pilot.pause()
+        out["paste_stall_ms"] = watch.stop() * 1000
+        sent = getattr(box, "prompt", box.text)
+        assert sent == big + "x", "the prompt is the pasted text"
+        watch.start()
+        start = time.perf_counter()
+        app.post_message(Key("enter", "\r"))
+        app.post_message(Key("y", "y"))
+        while not box.document.lines[-1].endswith("y"):
+            await asyncio.sleep(0.001)
+        out["enter_to_key_ms"] = (time.perf_counter() - start) * 1000
+        while not app.main.query(UserMessage):
+            await asyncio.sleep(0.001)
+        await pilot.pause()  # and drawn
+        out["enter_to_shown_ms"] = (time.perf_counter() - start) * 1000
+        while app.main.reply is not None:  # the request to a closed port fails, retried
+            await asyncio.sleep(0.005)
+        await pilot.pause()
+        out["enter_stall_ms"] = watch.stop() * 1000
+    return out
+
+
+def bench_paste(repeats: int = 3) -> None:
+    print("A 1 MB paste (62,000 lines) into the prompt box (headless, 120x36)")
+    runs = [asyncio.run(paste()) for _ in range(repeats)]
+    for key, label in (
+        ("paste_to_key_ms", "paste -> next key handled"),
+        ("paste_stall_ms", "  worst event-loop stall"),
+        ("enter_to_key_ms", "Enter -> next key handled"),
+        ("enter_to_shown_ms", "Enter -> the prompt drawn in the chat"),
+        ("enter_stall_ms", "  worst event-loop stall"),
+    ):
+        values = [r[key] for r in runs]
+        print(f"  {label:<40} median {statistics.median(values):7.0f} ms  (max {max(values):.0f})")
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["startup", "stream"]
+    which = sys.argv[1:] or ["startup", "stream", "paste"]
     if "startup" in which:
         bench_startup()
     if "stream" in which:
         bench_stream()
+    if "paste" in which:
+        bench_paste()

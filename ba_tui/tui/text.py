@@ -67,3 +67,33 @@ def one_line(text: str, width: int = 60) -> str:
     """The first non-blank line of `text`, shortened to `width` characters."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+
+
+# A text longer than either of these is too big to put in a widget whole: Textual wraps and
+# measures every line of a Static or TextArea on the event loop (a 1 MB paste: seconds).
+BIG_CHARS = 20_000
+BIG_LINES = 400
+
+
+def is_big(text: str) -> bool:
+    """Too big to show whole (see BIG_CHARS, BIG_LINES)."""
+    return len(text) > BIG_CHARS or text.count("\n", 0, BIG_CHARS) >= BIG_LINES
+
+
+def size_label(text: str) -> str:
+    """`1.1 MB, 62,000 lines`: how big a text is, in the words people use."""
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size >= 1_000_000:
+        shown = f"{size / 1_000_000:.1f} MB"
+    elif size >= 1000:
+        shown = f"{size / 1000:.0f} KB"
+    else:
+        shown = f"{size} bytes"
+    lines = text.count("\n") + (not text.endswith("\n"))
+    return f"{shown}, {lines:,} line{'s' if lines != 1 else ''}"
+
+
+def head(text: str, lines: int = 12, chars: int = 1200) -> str:
+    """The start of a big text: at most `lines` lines and `chars` characters."""
+    start = "\n".join(text[:chars].split("\n")[:lines])
+    return start.rstrip("\n")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import random
+from pathlib import Path
 
 from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock
 
-from ba_tui.tui.widgets.answer import BLOCKS, FENCE_CUT, LIST_CUT, Answer, find_cut
+from ba_tui.tui.widgets.answer import BLOCKS, FENCE_CUT, HOLD_SECONDS, LIST_CUT, Answer, find_cut
 
 DOC = (
     "# Title\n\nIntro paragraph with **bold** and `code`.\n\n"
@@ -32,6 +33,8 @@ def leaf_text(root) -> str:
 
 
 class Streamed(App):
+    CSS_PATH = Path(__file__).parents[2] / "ba_tui" / "tui" / "app.tcss"  # the seams' rules
+
     def compose(self) -> ComposeResult:
         yield Answer(id="streamed")
         yield Markdown(DOC, id="whole")
@@ -56,6 +59,17 @@ async def test_streamed_answer_matches_one_markdown_document():
         widgets = answer.query(Markdown)
         assert len(widgets) > 4
         assert all(len(w.children) <= BLOCKS + 2 for w in widgets)
+        # Cut widgets restyle only what their classes style: restyling everything again
+        # changes nothing.
+        assert answer.query(".-list-cut") and answer.query(".-fence-cut")
+
+        def styles() -> list[tuple]:
+            nodes = answer.walk_children(with_self=True)
+            return [(n, n.styles.margin, n.styles.padding, n.styles.height) for n in nodes]
+
+        before = styles()
+        app.update_styles(answer, animate=False)
+        assert styles() == before
 
 
 def test_cuts():
@@ -102,3 +116,24 @@ async def test_far_parts_of_a_long_answer_are_dropped_and_rebuilt():
         assert chunks[0].shown
         assert "Part 0" in " ".join(str(b._content.plain) for b in answer.query(MarkdownBlock))
         assert answer.text == doc
+
+
+async def test_a_very_long_paragraph_is_redrawn_less_often_and_shown_whole_at_the_end():
+    words = "the reply goes on and on without a break "
+    app = Streamed()
+    async with app.run_test(size=(100, 60)) as pilot:
+        answer = app.query_one(Answer)
+        held = 0
+        for _ in range(300):  # ~12 KB in one paragraph
+            await answer.append(words)
+            held = max(held, len(answer._held))
+        assert held > 0  # small additions to a long block wait for more
+        await answer.release(overdue_only=True)
+        await pilot.pause(HOLD_SECONDS)
+        await answer.release(overdue_only=True)  # a pause in the stream shows them
+        assert answer._held == ""
+        await answer.append("The end.")
+        await answer.release()
+        await pilot.pause()
+        [paragraph] = answer.query("MarkdownParagraph")
+        assert str(paragraph._content.plain) == (words * 300 + "The end.").strip()

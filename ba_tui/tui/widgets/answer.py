@@ -20,6 +20,7 @@ answer then costs the same at the first token and the ten-thousandth.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -42,6 +43,12 @@ LIST_CUT = 8
 FENCE_CUT = 24
 # Frozen Markdown widgets per chunk.
 CHUNK = 4
+# Text for a last block longer than HOLD_FROM characters is held back until it is
+# 1/HOLD_SHARE of the block, or for HOLD_SECONDS at most (the block is then redrawn at
+# least 4 times a second, and its cost per token stays flat).
+HOLD_FROM = 2000
+HOLD_SHARE = 16
+HOLD_SECONDS = 0.25
 
 
 @cache
@@ -121,6 +128,18 @@ def _closing(opening: str) -> str:
     return marker * (len(stripped) - len(stripped.lstrip(marker)))
 
 
+def _mark_cut(widget: Markdown, kind: str) -> None:
+    """Give `widget` the `-list-cut` or `-fence-cut` class. `add_class` would restyle its
+    whole subtree (a list of a hundred items is over 500 widgets); the rules keyed on
+    these classes (app.tcss) style only its children and a code block's label."""
+    widget.set_class(True, f"-{kind}-cut", update=False)
+    nodes = [widget, *widget.children]
+    if kind == "fence":
+        nodes += [label for child in widget.children for label in child.children]
+    widget.app.stylesheet.update_nodes(nodes, animate=False)
+    widget.refresh(layout=True)
+
+
 @dataclass
 class Part:
     """The text of one Markdown widget of the answer, and its CSS classes."""
@@ -180,6 +199,8 @@ class Answer(Vertical):
         self._chunks = [Chunk(parts=[self._part])]
         self._width = 0
         self._checking = False
+        self._held = ""
+        self._held_since = 0.0
 
     def compose(self) -> ComposeResult:
         # Textual's Markdown mis-appends to a document it was constructed with (it
@@ -193,12 +214,51 @@ class Answer(Vertical):
         yield chunk
 
     async def append(self, text: str) -> None:
-        """Add `text` (already inert) to the end of the answer."""
+        """Add `text` (already inert) to the end of the answer. A little text for a very
+        long last block may be held back for up to HOLD_SECONDS (see `_hold`); `release`
+        shows it at once."""
         if not text:
             return
         self.text += text
         if not self.is_mounted:
             return
+        if self._hold(text):
+            return
+        text, self._held = self._held + text, ""
+        await self._append(text)
+
+    async def release(self, *, overdue_only: bool = False) -> None:
+        """Show the text held back: all of it (the stream ended), or only if it has been
+        held for HOLD_SECONDS (the stream paused)."""
+        overdue = time.monotonic() - self._held_since >= HOLD_SECONDS
+        if self._held and self.is_mounted and (overdue or not overdue_only):
+            text, self._held = self._held, ""
+            await self._append(text)
+
+    def _hold(self, text: str) -> bool:
+        """Keep `text` back while it is small beside the last block it grows.
+
+        Textual re-parses and re-wraps the whole last block on every append, so a block
+        that never ends (a paragraph of 40 KB) costs more per token the longer it gets.
+        Updating it once it has grown by 1/HOLD_SHARE (or HOLD_SECONDS have passed) makes
+        that cost flat; a new line is never held, so cuts happen as they would."""
+        held = self._held + text
+        if "\n" in held:
+            return False
+        tail = len(self._live_text) - self._live_text.rfind("\n\n")
+        now = time.monotonic()
+        if not self._held:
+            self._held_since = now
+        if (
+            tail > HOLD_FROM
+            and len(held) * HOLD_SHARE < tail
+            and now - self._held_since < HOLD_SECONDS
+        ):
+            self._held = held
+            return True
+        return False
+
+    async def _append(self, text: str) -> None:
         live = self._live
         if live is None:
             live = await self._start(Part())
@@ -228,7 +288,7 @@ class Answer(Vertical):
             if cut.kind != "block":
                 # The two parts are drawn as one (see app.tcss). The live widget holds at
                 # most BLOCKS blocks, so restyling it is cheap.
-                live.add_class(f"-{cut.kind}-cut")
+                _mark_cut(live, cut.kind)
                 self._part.classes = " ".join(live.classes)
                 classes = f"-{cut.kind}-continued"
             fresh = await self._start(Part(classes=classes))

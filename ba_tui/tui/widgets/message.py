@@ -18,7 +18,7 @@ from textual.widgets import Static
 
 from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
 from ba_tui.pricing import format_cost
-from ba_tui.tui.text import InertStream, inert, seconds, tokens
+from ba_tui.tui.text import InertStream, head, inert, is_big, seconds, size_label, tokens
 from ba_tui.tui.widgets.answer import Answer
 from ba_tui.tui.widgets.reasoning import Reasoning
 
@@ -136,7 +136,15 @@ class UserMessage(MessageView):
 
     def compose(self) -> ComposeResult:
         yield Static(self._label(), classes="message-label")
-        yield Static(Content(inert(self.text)), classes="message-body")
+        text = self.text
+        if is_big(text):
+            # Shown whole, a 1 MB prompt would take Textual seconds to wrap and draw.
+            body = Content.assemble(
+                inert(head(text)), ("\n… " + size_label(text) + " in all", "$text-muted")
+            )
+        else:
+            body = Content(inert(text))
+        yield Static(body, classes="message-body")
 
     def _label(self) -> Content:
         variant = variant_label(self.variant)
@@ -247,8 +255,11 @@ class AssistantMessage(MessageView):
                 if self.reasoning is not None:
                     self.reasoning.fold()
             await self.answer.append(text)
+        # Text held back for a very long last block shows after a pause, or at the end.
+        await self.answer.release(overdue_only=not final)
         if final:
             await self.answer.append(self._clean_text.close())
+            await self.answer.release()
             if self.reasoning is not None:
                 await self.reasoning.append(self._clean_reasoning.close())
 

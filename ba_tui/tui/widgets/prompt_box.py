@@ -1,14 +1,30 @@
 """The multi-line prompt: Enter sends, Ctrl+J (or Shift+Enter where the terminal
-reports it) starts a new line."""
+reports it) starts a new line.
+
+A big paste (a log, a file) is not put into the editor: wrapping and measuring a
+megabyte of text takes TextArea seconds on the event loop. The box keeps the pasted
+text whole and shows a one-line chip in its place, `[pasted 1.0 MB, 62,000 lines #1]`;
+Enter sends the prompt with each chip replaced by exactly the text it stands for, and
+Backspace or Delete next to a chip removes it whole (so does Ctrl+U, like any line).
+"""
 
 from __future__ import annotations
+
+import re
 
 from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 
+from ba_tui.tui.text import is_big, size_label
+
 NEWLINE_KEYS = ("ctrl+j", "shift+enter")
+
+
+def chip_label(text: str, number: int) -> str:
+    """What the box shows in place of a big paste (`is_big`): its size and a number."""
+    return f"[pasted {size_label(text)} #{number}]"
 
 
 class PromptBox(TextArea):
@@ -32,6 +48,9 @@ class PromptBox(TextArea):
             return self.prompt_box
 
     def __init__(self, *, id: str | None = None) -> None:
+        # Chip label -> the text it stands for. Kept until the box is cleared or loaded,
+        # so undoing the removal of a chip brings its text back too.
+        self.pastes: dict[str, str] = {}
         super().__init__(
             id=id,
             soft_wrap=True,
@@ -41,13 +60,59 @@ class PromptBox(TextArea):
             placeholder="Ask anything — Enter sends, Ctrl+J adds a line",
         )
 
-    def action_submit(self) -> None:
+    @property
+    def prompt(self) -> str:
+        """What Enter sends: the text shown, each chip replaced by its pasted text."""
         text = self.text
+        if not self.pastes:
+            return text
+        # One pass: a pasted text that happens to contain another chip's label stays as is.
+        labels = re.compile("|".join(map(re.escape, self.pastes)))
+        return labels.sub(lambda match: self.pastes[match.group()], text)
+
+    def _chip(self, text: str) -> str:
+        label = chip_label(text, len(self.pastes) + 1)
+        self.pastes[label] = text
+        return label
+
+    def clear(self):  # type: ignore[no-untyped-def]
+        self.pastes.clear()
+        return super().clear()
+
+    def load_text(self, text: str) -> None:
+        """Replace the text (editing an earlier prompt, a prompt given back); a big one
+        is shown as a chip."""
+        self.pastes.clear()
+        super().load_text(self._chip(text) if is_big(text) else text)
+
+    def action_submit(self) -> None:
+        text = self.prompt
         if text.strip():
             self.post_message(self.Submitted(self, text))
 
     def action_newline(self) -> None:
         self.insert("\n")
+
+    async def _on_paste(self, event: events.Paste) -> None:
+        if self.read_only or not is_big(event.text):
+            return  # TextArea's own handler inserts it
+        event.prevent_default()
+        if result := self._replace_via_keyboard(self._chip(event.text), *self.selection):
+            self.move_cursor(result.end_location)
+            self.focus()
+
+    def _chip_at_cursor(self, before: bool) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """The span of a chip that ends at (before=True) or starts at the cursor."""
+        if not self.pastes or not self.selection.is_empty:
+            return None
+        row, column = self.cursor_location
+        line = self.document[row]
+        for label in self.pastes:
+            if before and line.endswith(label, 0, column):
+                return (row, column - len(label)), (row, column)
+            if not before and line.startswith(label, column):
+                return (row, column), (row, column + len(label))
+        return None
 
     async def _on_key(self, event: events.Key) -> None:
         # Not a priority binding: those run when the app receives the key, before this
@@ -62,5 +127,12 @@ class PromptBox(TextArea):
                 self.action_submit()
             else:
                 self.action_newline()
+            return
+        if event.key in ("backspace", "delete") and (
+            span := self._chip_at_cursor(before=event.key == "backspace")
+        ):
+            event.stop()
+            event.prevent_default()
+            self._delete_via_keyboard(*span)
             return
         await super()._on_key(event)

@@ -241,7 +241,7 @@ class ChatApp(App[int]):
             if not targets:
                 return
             self.store.set_kv(LAST_CHOICE, "\n".join(f"{p}:{m}" for p, m in targets))
-            prompt = box.text if box.text.strip() else None
+            prompt = box.prompt if box.text.strip() else None
             box.clear()
             self.push_screen(CompareScreen(targets, prompt))
 

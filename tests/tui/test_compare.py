@@ -191,3 +191,34 @@ async def test_a_model_without_a_key_is_one_line_in_its_column(
     assert [r.json["model"] for r in server.requests] == [OPENAI]  # nothing without a key
     [thread] = store.list_threads()
     assert (thread.provider, thread.model) == ("openai", OPENAI)
+
+
+async def test_a_long_answer_can_be_scrolled_back_to_its_start(make_app, server, store):
+    from tests.servers import text_stream
+
+    long = "".join(
+        f"Paragraph {i}: the quick brown fox jumps over the dog.\n\n" for i in range(150)
+    )
+    # Slow enough for many flushes: the answer is built in chunks, and the chunks far
+    # from the screen drop their widgets.
+    server.queue(*(text_stream("anthropic", long, chunk_size=40, delay=0.01) for _ in range(2)))
+    store.set_kv(LAST_CHOICE, f"anthropic:{ANTHROPIC}\nanthropic:claude-opus-5-5")
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.click("#prompt")
+        await pilot.press(*"go long", "ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareSetup) and app.screen.chosen)
+        await pilot.press("enter")
+        screen = await compare_done(pilot)
+        await pilot.pause(0.2)
+        shown = screen_text(app)
+        assert shown.count("Paragraph 149:") == 2  # both columns show their end...
+        assert shown.count("ttft ") == 2  # ...and their footers
+        assert not all(chunk.shown for chunk in screen.columns[0].reply.answer._chunks)
+        body = screen.columns[0].body
+        while body.scroll_y > 0:  # page up the first column: no page is blank
+            await pilot.press("pageup")
+            await pilot.pause(0.1)
+            left = [line[:70] for line in screen_text(app).splitlines()[5:-1]]
+            assert any("Paragraph" in line for line in left), body.scroll_y
+        assert "Paragraph 0:" in screen_text(app)

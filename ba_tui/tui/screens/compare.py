@@ -58,6 +58,14 @@ class CompareColumn(Vertical):
     def body(self) -> VerticalScroll:
         return self.query_one(".compare-body", VerticalScroll)
 
+    def on_mount(self) -> None:
+        self.watch(self.body, "scroll_y", self._scrolled, init=False)
+
+    def _scrolled(self) -> None:
+        # A long answer drops the widgets of parts far from the screen; bring back what
+        # scrolled near it (the conversation view does the same for its replies).
+        self.reply.answer.check_soon()
+
     def follow(self) -> None:
         """Keep the newest text in view once the answer outgrows its column.
 
@@ -244,6 +252,9 @@ class CompareScreen(Screen[None]):
         self.state = "done"
         if self._follow is not None:
             self._follow.stop()
+        # One last look after the final layout: the end of each answer, with its
+        # footer (tokens, cost, timings), is what is on screen when they are done.
+        self.call_after_refresh(self._follow_columns)
         if any(column.keepable for column in self.columns):
             first = next(c for c in self.columns if c.keepable)
             self._select(first.index)
@@ -294,8 +305,10 @@ class CompareScreen(Screen[None]):
         turn = column.turn
         main = self.chat_app.main
         self.chat_app.store.update_thread(self.thread_id, provider=turn.provider, model=turn.model)
-        await main.continue_from(self.thread_id, turn.message_id)
+        # The chat screen redraws the thread once it is on screen again: its replies lay
+        # themselves out against what is visible.
         self.dismiss()
+        main.call_later(main.continue_from, self.thread_id, turn.message_id)
         self.app.notify(
             f"Continuing with {turn.provider} · {turn.model}; the other answers are kept "
             "as variants (Ctrl+↑, then ←→)."
@@ -306,8 +319,8 @@ class CompareScreen(Screen[None]):
             self.worker.cancel()
             return
         main = self.chat_app.main
+        self.dismiss()
         if self.thread_id is not None:
             first = next((c.turn for c in self.columns if c.keepable and c.turn), None)
-            await main.continue_from(self.thread_id, first.message_id if first else None)
+            main.call_later(main.continue_from, self.thread_id, first.message_id if first else None)
             self.app.notify("Every answer is kept as a variant of the prompt (Ctrl+↑, then ←→).")
-        self.dismiss()

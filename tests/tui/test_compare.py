@@ -222,3 +222,25 @@ async def test_a_long_answer_can_be_scrolled_back_to_its_start(make_app, server,
             left = [line[:70] for line in screen_text(app).splitlines()[5:-1]]
             assert any("Paragraph" in line for line in left), body.scroll_y
         assert "Paragraph 0:" in screen_text(app)
+
+
+async def test_a_big_pasted_prompt_is_compared_whole(make_app, server, store):
+    from textual.events import Paste
+
+    store.set_kv(LAST_CHOICE, f"anthropic:{ANTHROPIC}\nopenai:{OPENAI}")
+    big = "log line\n" * 5_000
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await pilot.click("#prompt")
+        await pilot.press(*"why? ")
+        app.post_message(Paste(big))
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: isinstance(app.screen, CompareSetup) and app.screen.chosen)
+        await pilot.press("enter")
+        await compare_done(pilot)
+        assert "[pasted" not in screen_text(app)  # the prompt is shown, shortened
+    prompts = [r.json["messages"][-1]["content"] for r in server.requests]
+    texts = [p if isinstance(p, str) else p[-1]["text"] for p in prompts]
+    assert texts == [f"why? {big}"] * 2
+    [thread] = store.list_threads()
+    assert store.messages(thread.id)[0].content == f"why? {big}"

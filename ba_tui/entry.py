@@ -12,6 +12,14 @@ def main() -> None:
         from ba_tui.tui.app import run
 
         raise SystemExit(run())
+    import gc
+
     from ba_tui.cli import main as cli_main
 
-    cli_main()
+    try:
+        cli_main()
+    finally:
+        # A CLI command is one short process: its output is written, its store closed and
+        # its log flushed (atexit). Freezing the heap now spares the interpreter's final
+        # garbage collections over every SDK class, 0.1-0.25 s at exit, without os._exit.
+        gc.freeze()

@@ -20,11 +20,12 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Concatenate, ParamSpec, TypeVar
-
-from sqlite_utils import Database, Migrations
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from ba_tui.errors import BaChatError, UsageError
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
 
 ROLES = ("user", "assistant", "system")
 STATUSES = ("complete", "streaming", "partial", "error", "cancelled", "interrupted")
@@ -251,10 +252,46 @@ def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate
 
 # --- schema -------------------------------------------------------------------------------
 
-migrations = Migrations(MIGRATION_SET)
+# The schema's steps, in order. sqlite-utils (~50 ms to import) runs them, and is imported
+# only when one is pending: opening an up-to-date store reads `_sqlite_migrations` directly.
+MIGRATIONS: list[Callable[[Database], None]] = []
 
 
-@migrations()
+def _migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@functools.cache
+def migrations() -> Migrations:
+    """The migration set as sqlite-utils runs it; each step is named after its function."""
+    from sqlite_utils import Migrations
+
+    steps = Migrations(MIGRATION_SET)
+    for fn in MIGRATIONS:
+        steps()(fn)
+    return steps
+
+
+def _applied(conn: sqlite3.Connection) -> list[str]:
+    """Names of the applied steps, in order, as sqlite-utils records them."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+    ).fetchone():
+        return []
+    rows = conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+        (MIGRATION_SET,),
+    )
+    return [row[0] for row in rows]
+
+
+def _pending(conn: sqlite3.Connection) -> bool:
+    applied = set(_applied(conn))
+    return any(fn.__name__ not in applied for fn in MIGRATIONS)
+
+
+@_migration
 def m001_threads_messages_search(db: Database) -> None:
     db["threads"].create(
         {
@@ -323,7 +360,13 @@ class Store:
         self.path = path
         self._conn = conn
         self._lock = threading.RLock()
-        self.db = Database(conn, execute_plugins=False)
+
+    @functools.cached_property
+    def db(self) -> Database:
+        """The connection as a sqlite-utils Database (imported on first use)."""
+        from sqlite_utils import Database
+
+        return Database(self._conn, execute_plugins=False)
 
     @classmethod
     def open(cls, path: Path | None = None, *, busy_timeout: float = BUSY_TIMEOUT) -> Store:
@@ -370,10 +413,10 @@ class Store:
         tables = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
-        applied = {m.name for m in migrations.applied(self.db)}
+        applied = set(_applied(conn))
         if tables - {"_sqlite_migrations"} and not applied:
             raise not_ours(self.path)
-        known = {m.name for m in migrations._migrations}
+        known = {fn.__name__ for fn in MIGRATIONS}
         if applied - known:
             raise StoreError(
                 f"{self.path} was written by a newer ba-chat", "upgrade ba-chat to open it"
@@ -387,12 +430,12 @@ class Store:
         conn.execute("PRAGMA cache_size = -16384")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
-        if migrations.pending(self.db):
+        if _pending(conn):
             # Under the write lock, and checked again: two processes opening a new
             # database at once must not both create its tables.
             with self._write():
-                if migrations.pending(self.db):
-                    migrations.apply(self.db)
+                if _pending(conn):
+                    migrations().apply(self.db)
         self._recover()
 
     def _recover(self) -> None:
@@ -847,7 +890,7 @@ class Store:
 
     @_guarded
     def schema_version(self) -> int:
-        return len(migrations.applied(self.db))
+        return len(_applied(self._conn))
 
     @_guarded
     def integrity_check(self) -> str:

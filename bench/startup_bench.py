@@ -197,13 +197,21 @@ def main() -> None:
         f"median of {args.runs} interleaved runs, {os.cpu_count()} cores, "
         f"Python {sys.version.split()[0]}, load average {load_before} -> {load_after}"
     )
-    print(f"{'command':<40} {'wall s':>7} {'cpu s':>6} {'over bare':>9} {'x bare':>7}  budget")
+    print(
+        f"{'command':<40} {'wall s':>7} {'cpu s':>6} {'over bare':>9} {'x bare':>6} "
+        f"{'over frozen':>11}  budget"
+    )
     for row in rows:
-        over = ratio = ""
+        over = ratio = over_frozen = ""
         if row.bare is not None:
             over = f"{row.wall - row.bare.wall:+.3f}"
             ratio = f"{row.wall / row.bare.wall:.2f}"
-        print(f"{row.name:<40} {row.wall:>7.3f} {row.cpu:>6.3f} {over:>9} {ratio:>7}  {row.budget}")
+        if row.frozen is not None:
+            over_frozen = f"{row.wall - row.frozen.wall:+.3f}"
+        print(
+            f"{row.name:<40} {row.wall:>7.3f} {row.cpu:>6.3f} {over:>9} {ratio:>6} "
+            f"{over_frozen:>11}  {row.budget}"
+        )
     if shutil.which("uptime"):
         subprocess.run(["uptime"])
 

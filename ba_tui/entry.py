@@ -14,6 +14,11 @@ def main() -> None:
         raise SystemExit(run())
     import gc
 
+    # A command imports an SDK: tens of thousands of pydantic classes and schemas, all kept
+    # to the end. With the default threshold (700) the collector walks them again and again
+    # (~45 ms of an `ask`); a short process can afford rarer young collections. (The
+    # full-screen app, if a command starts it, puts cli.app.GC_DEFAULTS back.)
+    gc.set_threshold(50_000, 20, 100)
     from ba_tui.cli import main as cli_main
 
     try:

@@ -128,8 +128,11 @@ def main() -> None:
     parser.add_argument(
         "--llm", type=Path, default=DEFAULT_LLM, help=f"the peer's executable ({DEFAULT_LLM})"
     )
+    parser.add_argument(
+        "--ba-chat", type=Path, help="the ba-chat to time (default: the one beside this Python)"
+    )
     args = parser.parse_args()
-    cli = str(Path(sys.executable).with_name("ba-chat"))
+    cli = str(args.ba_chat or Path(sys.executable).with_name("ba-chat"))
     llm = args.llm if args.llm.exists() else None
     if llm is None:
         print(

@@ -252,11 +252,46 @@ def _guarded(method: Callable[Concatenate[Store, P], R]) -> Callable[Concatenate
 
 # --- schema -------------------------------------------------------------------------------
 
-# sqlite-utils (≈100 ms to import) is loaded only when a migration is pending: opening an
-# up-to-date database reads `_sqlite_migrations` with plain SQL, and the TUI's first frame
-# does not wait for the import. Add each new migration to MIGRATIONS, in order.
+# The schema's steps, in order. sqlite-utils (~50 ms to import) runs them, and is imported
+# only when one is pending: opening an up-to-date store reads `_sqlite_migrations` directly.
+MIGRATIONS: list[Callable[[Database], None]] = []
 
 
+def _migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@functools.cache
+def migrations() -> Migrations:
+    """The migration set as sqlite-utils runs it; each step is named after its function."""
+    from sqlite_utils import Migrations
+
+    steps = Migrations(MIGRATION_SET)
+    for fn in MIGRATIONS:
+        steps()(fn)
+    return steps
+
+
+def _applied(conn: sqlite3.Connection) -> list[str]:
+    """Names of the applied steps, in order, as sqlite-utils records them."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+    ).fetchone():
+        return []
+    rows = conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+        (MIGRATION_SET,),
+    )
+    return [row[0] for row in rows]
+
+
+def _pending(conn: sqlite3.Connection) -> bool:
+    applied = set(_applied(conn))
+    return any(fn.__name__ not in applied for fn in MIGRATIONS)
+
+
+@_migration
 def m001_threads_messages_search(db: Database) -> None:
     db["threads"].create(
         {
@@ -315,21 +350,6 @@ def m001_threads_messages_search(db: Database) -> None:
     db["kv"].create({"key": str, "value": str, "updated_at": str}, pk="key")
 
 
-MIGRATIONS = (m001_threads_messages_search,)
-MIGRATION_NAMES = tuple(fn.__name__ for fn in MIGRATIONS)
-
-
-@functools.cache
-def migrations() -> Migrations:
-    """The migration set, registered with sqlite-utils (importing it)."""
-    from sqlite_utils import Migrations
-
-    registered = Migrations(MIGRATION_SET)
-    for fn in MIGRATIONS:
-        registered()(fn)
-    return registered
-
-
 # --- the store ----------------------------------------------------------------------------
 
 
@@ -346,7 +366,7 @@ class Store:
 
     @functools.cached_property
     def db(self) -> Database:
-        """sqlite-utils' view of the connection (imports sqlite-utils)."""
+        """The connection as a sqlite-utils Database (imported on first use)."""
         from sqlite_utils import Database
 
         return Database(self._conn, execute_plugins=False)
@@ -396,10 +416,11 @@ class Store:
         tables = {
             row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")
         }
-        applied = set(self._applied()) if "_sqlite_migrations" in tables else set()
+        applied = set(_applied(conn))
         if tables - {"_sqlite_migrations"} and not applied:
             raise not_ours(self.path)
-        if applied - set(MIGRATION_NAMES):
+        known = {fn.__name__ for fn in MIGRATIONS}
+        if applied - known:
             raise StoreError(
                 f"{self.path} was written by a newer ba-chat", "upgrade ba-chat to open it"
             )
@@ -412,21 +433,13 @@ class Store:
         conn.execute("PRAGMA cache_size = -16384")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
-        if set(MIGRATION_NAMES) - applied:
+        if _pending(conn):
             # Under the write lock, and checked again: two processes opening a new
             # database at once must not both create its tables.
             with self._write():
-                if migrations().pending(self.db):
+                if _pending(conn):
                     migrations().apply(self.db)
         self._recover()
-
-    def _applied(self) -> list[str]:
-        """Names of our applied migrations, in order (the table exists)."""
-        rows = self._conn.execute(
-            "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
-            (MIGRATION_SET,),
-        )
-        return [name for (name,) in rows]
 
     def _recover(self) -> None:
         """Rows left `streaming` by a process that is gone become `interrupted`."""
@@ -898,7 +911,7 @@ class Store:
 
     @_guarded
     def schema_version(self) -> int:
-        return len(self._applied())
+        return len(_applied(self._conn))
 
     @_guarded
     def integrity_check(self) -> str:

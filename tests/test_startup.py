@@ -1,4 +1,5 @@
-"""Start-up stays instant: help imports no provider SDK, no Textual and no sqlite_utils."""
+"""Start-up stays instant: help imports no provider SDK, no Textual and no sqlite_utils;
+an `ask` on an up-to-date store does not import sqlite_utils either."""
 
 from __future__ import annotations
 
@@ -48,3 +49,39 @@ def test_help_imports_nothing_heavy(args):
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
     assert [m for m in loaded if m.split(".")[0] in HEAVY] == []
     assert "Usage:" in done.stdout
+
+
+_ASK_PROBE = """
+import json, sys
+sys.argv = ["ba-chat", *json.loads(sys.argv[1])]
+from ba_tui.entry import main
+try:
+    main()
+except SystemExit:
+    pass
+print()
+print(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_saved_ask_on_an_up_to_date_store_skips_sqlite_utils(server, env):
+    from tests.conftest import run_cli
+    from tests.servers import fixture
+
+    server.queue(fixture("openai_stream_usage.sse"), fixture("openai_stream_usage.sse"))
+    first = run_cli("ask", "-p", "openai", "-m", "gpt-4o-mini", "first", env=env)
+    assert first.returncode == 0, first.stderr
+    args = ["ask", "-c", "second"]
+    done = subprocess.run(
+        [sys.executable, "-c", _ASK_PROBE, json.dumps(args)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        stdin=subprocess.DEVNULL,
+    )
+    answer, _, modules = done.stdout.rstrip("\n").rpartition("\n")
+    assert answer.strip() == first.stdout.strip()
+    assert "sqlite_utils" not in json.loads(modules)
+    listed = run_cli("threads", env=env)
+    assert listed.returncode == 0 and "first" in listed.stdout

@@ -23,6 +23,7 @@ app = typer.Typer(
 )
 
 state = {"verbose": False}
+GC_DEFAULTS = (700, 10, 10)  # CPython's own thresholds
 
 
 def terminal_safe(text: str) -> str:
@@ -65,6 +66,10 @@ def root(
             raise UsageError(
                 "the full-screen app needs a terminal", 'use `ba-chat ask "..."` in scripts'
             )
+        import gc
+
         from ba_tui.tui.app import run
 
+        # entry.py tuned the collector for a short command; the full-screen app runs long.
+        gc.set_threshold(*GC_DEFAULTS)
         raise typer.Exit(run())

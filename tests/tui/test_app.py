@@ -395,7 +395,8 @@ async def test_keys_typed_in_one_burst_are_sent_in_order(make_app, server, store
 
 async def test_leaving_and_reopening_a_thread_while_it_streams(make_app, server, seeded):
     text = "alpha beta gamma delta " * 30
-    server.queue(text_stream("anthropic", text, chunk_size=6, delay=0.02))
+    # ~6 s of stream: still going after the switches below, even on a loaded machine.
+    server.queue(text_stream("anthropic", text, chunk_size=6, delay=0.05))
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await send(pilot, "stream while I look elsewhere")

@@ -219,7 +219,10 @@ async def _try_targets(
                 provider=target.provider,
             )
         else:
-            stream = adapter(target.spec).stream
+            if index == 0:  # the caller has imported it (the TUI does, in a thread)
+                stream = adapter(target.spec).stream
+            else:  # a fallback's SDK (up to 2 s to import): never on the TUI's loop
+                stream = (await asyncio.to_thread(adapter, target.spec)).stream
             attempt_request = replace(request, model=target.model)
             await _stream_with_retries(
                 stream, target, attempt_request, options, turn, emit, checkpoints, start

@@ -113,6 +113,9 @@ def first_frame(
 ) -> float:
     """Seconds from launching `command` until the terminal has shown every `expect` string."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
+    # An installed package has its bytecode cached; let every process write and use it
+    # (this machine's shell sets PYTHONDONTWRITEBYTECODE, which recompiles ba_tui each run).
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env.update(FAKE_ENV, BA_CHAT_HOME=str(home), **(env_extra or {}))
     master, slave = pty.openpty()
     import fcntl

@@ -94,10 +94,13 @@ class PromptBox(TextArea):
         self.insert("\n")
 
     async def _on_paste(self, event: events.Paste) -> None:
-        if self.read_only or not is_big(event.text):
+        # Terminals send a pasted line break as CR; TextArea turns CR and CRLF into LF, and
+        # so does a chip, so a big paste is sent with the same line breaks as a small one.
+        text = event.text.replace("\r\n", "\n").replace("\r", "\n")
+        if self.read_only or not is_big(text):
             return  # TextArea's own handler inserts it
         event.prevent_default()
-        if result := self._replace_via_keyboard(self._chip(event.text), *self.selection):
+        if result := self._replace_via_keyboard(self._chip(text), *self.selection):
             self.move_cursor(result.end_location)
             self.focus()
 

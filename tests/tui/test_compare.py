@@ -17,6 +17,15 @@ ANTHROPIC_SAYS = "A user story is a short, plain-language"
 OPENAI_SAYS = "A user story describes a feature"
 
 
+async def open_setup(pilot, prompt: str) -> CompareSetup:
+    """Type `prompt`, press Ctrl+T; returns the setup once its models are listed."""
+    app = pilot.app
+    await pilot.click("#prompt")
+    await pilot.press(*prompt, "ctrl+t")
+    await wait_for(pilot, lambda: isinstance(app.screen, CompareSetup) and app.screen.available)
+    return app.screen
+
+
 async def compare_done(pilot) -> CompareScreen:
     await wait_for(pilot, lambda: isinstance(pilot.app.screen, CompareScreen))
     screen = pilot.app.screen
@@ -33,11 +42,7 @@ def asked_with(server, prompt: str) -> list[str]:
 async def test_compare_two_models_keep_the_second_and_continue(make_app, server, store):
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        await pilot.click("#prompt")
-        await pilot.press(*"Define a user story", "ctrl+t")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareSetup))
-        setup = app.screen
-        await wait_for(pilot, lambda: setup.available)
+        setup = await open_setup(pilot, "Define a user story")
         assert setup.chosen == [("anthropic", ANTHROPIC)]  # the thread's model, preselected
         await pilot.press("enter")  # one model is not a comparison
         assert isinstance(app.screen, CompareSetup)
@@ -90,10 +95,8 @@ async def test_a_failing_model_does_not_stop_the_others(make_app, server, store)
     store.set_kv(LAST_CHOICE, f"anthropic:{ANTHROPIC}\nopenai:{OPENAI}\ngemini:overloaded-model")
     app = make_app()
     async with app.run_test(size=(150, 40)) as pilot:
-        await pilot.click("#prompt")
-        await pilot.press(*"three ways", "ctrl+t")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareSetup) and app.screen.chosen)
-        assert len(app.screen.chosen) == 3  # the last choice is remembered
+        setup = await open_setup(pilot, "three ways")
+        assert len(setup.chosen) == 3  # the last choice is remembered
         await pilot.press("enter")
         screen = await compare_done(pilot)
         shown = screen_text(app)
@@ -124,9 +127,7 @@ async def test_escape_cancels_every_column_and_keeps_what_arrived(make_app, serv
     store.set_kv(LAST_CHOICE, f"anthropic:{ANTHROPIC}\nopenai:{OPENAI}")
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        await pilot.click("#prompt")
-        await pilot.press(*"slowly", "ctrl+t")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareSetup) and app.screen.chosen)
+        await open_setup(pilot, "slowly")
         await pilot.press("enter")
         await wait_for(pilot, lambda: isinstance(app.screen, CompareScreen))
         screen = app.screen
@@ -153,9 +154,7 @@ async def test_compare_in_an_existing_thread_sends_its_history(make_app, server,
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
         await app.main.open_thread("t1")
-        await pilot.click("#prompt")
-        await pilot.press(*"and the rollback?", "ctrl+t")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareSetup) and app.screen.chosen)
+        await open_setup(pilot, "and the rollback?")
         await pilot.press("enter")
         await compare_done(pilot)
         await pilot.press("1")
@@ -177,10 +176,8 @@ async def test_a_model_without_a_key_is_one_line_in_its_column(
     store.set_kv(LAST_CHOICE, f"gemini:gemini-3.5-flash\nopenai:{OPENAI}")
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        await pilot.click("#prompt")
-        await pilot.press(*"keyless", "ctrl+t")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareSetup) and app.screen.chosen)
-        assert len(app.screen.chosen) == 2  # remembered, though gemini has no key now
+        setup = await open_setup(pilot, "keyless")
+        assert len(setup.chosen) == 2  # remembered, though gemini has no key now
         await pilot.press("enter")
         screen = await compare_done(pilot)
         assert "✗ no API key for gemini" in screen_text(app)
@@ -205,9 +202,7 @@ async def test_a_long_answer_can_be_scrolled_back_to_its_start(make_app, server,
     store.set_kv(LAST_CHOICE, f"anthropic:{ANTHROPIC}\nanthropic:claude-opus-5-5")
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
-        await pilot.click("#prompt")
-        await pilot.press(*"go long", "ctrl+t")
-        await wait_for(pilot, lambda: isinstance(app.screen, CompareSetup) and app.screen.chosen)
+        await open_setup(pilot, "go long")
         await pilot.press("enter")
         screen = await compare_done(pilot)
         await pilot.pause(0.2)

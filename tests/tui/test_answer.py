@@ -137,3 +137,52 @@ async def test_a_very_long_paragraph_is_redrawn_less_often_and_shown_whole_at_th
         await pilot.pause()
         [paragraph] = answer.query("MarkdownParagraph")
         assert str(paragraph._content.plain) == (words * 300 + "The end.").strip()
+
+
+VARIED = (
+    "# Heading one\n\n## Heading two\n\nA long paragraph " + "with many words " * 30 + "\n\n"
+    "- a bullet with **bold** and `code`\n- a bullet\n  - a nested bullet\n  - another\n"
+    + "".join(f"- item {i}\n" for i in range(LIST_CUT * 2))
+    + "\n1. first\n2. second\n\n```python\n"
+    + "".join(f"x_{i} = {i}\n" for i in range(8))
+    + "```\n\n| a | b |\n|---|---|\n| 1 | 2 |\n\n> a block quote\n> on two lines\n\n"
+    + "".join(f"Paragraph {i} *em*.\n\n" for i in range(BLOCKS * 2))
+    + "The end."
+)
+
+
+class Plain(App):
+    CSS_PATH = Streamed.CSS_PATH
+
+    def compose(self) -> ComposeResult:
+        from textual.containers import Vertical
+
+        with Vertical(classes="answer"):
+            yield Markdown(VARIED, open_links=False)
+
+
+async def test_streamed_in_big_pieces_shows_the_same_screen_as_textual_markdown():
+    from tests.tui.conftest import screen_text
+
+    class One(App):
+        CSS = "Answer Markdown { padding: 0 2 0 2; }"  # as plain Markdown, for the compare
+        CSS_PATH = Streamed.CSS_PATH
+
+        def compose(self) -> ComposeResult:
+            yield Answer()
+
+    app = One()
+    async with app.run_test(size=(90, 200)) as pilot:
+        answer = app.query_one(Answer)
+        for start in range(0, len(VARIED), 700):  # pieces of many blocks, as a fast stream
+            await answer.append(VARIED[start : start + 700])
+        await pilot.pause()
+        assert answer.text == VARIED
+        streamed = screen_text(app)
+    plain = Plain()
+    async with plain.run_test(size=(90, 200)) as pilot:
+        await pilot.pause()
+        whole = screen_text(plain)
+    assert [line for line in streamed.splitlines() if line.strip()] == [
+        line for line in whole.splitlines() if line.strip()
+    ]

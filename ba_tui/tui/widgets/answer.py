@@ -21,6 +21,7 @@ answer then costs the same at the first token and the ten-thousandth.
 from __future__ import annotations
 
 import time
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -60,10 +61,101 @@ def _parser() -> Any:  # markdown_it comes with Textual
 
 
 def _new_markdown(text: str | None = None, classes: str = "") -> Markdown:
-    # Imported here: Markdown (and markdown-it) is not needed for the first frame.
-    from textual.widgets import Markdown
+    return _markdown_class()(
+        text, open_links=False, classes=classes or None, parser_factory=_parser
+    )
 
-    return Markdown(text, open_links=False, classes=classes or None, parser_factory=_parser)
+
+@cache
+def _markdown_class() -> type[Markdown]:
+    """Textual's Markdown, with blocks that cost fewer widgets and style look-ups to mount.
+
+    Mounting widgets is nearly all the cost of a stream. Every Markdown block styles a
+    virtual node for each of its four inline component classes (em, strong, s,
+    code_inline) when mounted, uncached; here a block styles only those its text uses. A
+    list item holding just a paragraph is drawn by the bullet and the paragraph side by
+    side, without the Vertical that Textual wraps around an item's blocks (which lays
+    out the same). Class names stay the same, so every CSS rule still applies."""
+    # Imported here: Markdown (and markdown-it) is not needed for the first frame.
+    from textual.containers import Horizontal, Vertical
+    from textual.widgets import Markdown
+    from textual.widgets._markdown import (
+        MarkdownBlock,
+        MarkdownBullet,
+        MarkdownBulletList,
+        MarkdownListItem,
+        MarkdownOrderedList,
+        MarkdownOrderedListItem,
+        MarkdownParagraph,
+    )
+
+    class InlineComponents:
+        """Style only the component classes this block's text uses (Textual styles the
+        class's COMPONENT_CLASSES for every block, used or not)."""
+
+        _content: Any
+
+        def _get_component_classes(self) -> frozenset[str]:  # called by the stylesheet
+            return frozenset(
+                span.style[1:]
+                for span in self._content.spans
+                if isinstance(span.style, str) and span.style.startswith(".")
+            )
+
+        def set_content(self, content: Any) -> None:
+            before = self._get_component_classes()
+            super().set_content(content)  # type: ignore[misc]
+            if self.is_mounted and not self._get_component_classes() <= before:  # type: ignore[attr-defined]
+                self.app.stylesheet.update_nodes([self], animate=False)  # type: ignore[attr-defined]
+
+    def item_row(bullet: MarkdownBullet, item: MarkdownListItem) -> Horizontal:
+        blocks = item._blocks
+        if len(blocks) == 1 and isinstance(blocks[0], MarkdownParagraph):
+            return Horizontal(bullet, blocks[0])
+        return Horizontal(bullet, Vertical(*blocks))
+
+    class BulletList(MarkdownBulletList):
+        def compose(self) -> ComposeResult:
+            for block in self._blocks:
+                if isinstance(block, MarkdownListItem):
+                    bullet = MarkdownBullet()
+                    bullet.symbol = block.bullet
+                    yield item_row(bullet, block)
+            self._blocks.clear()
+
+    class OrderedList(MarkdownOrderedList):
+        def compose(self) -> ComposeResult:
+            suffix = ". "
+            start = 1
+            if self._blocks and isinstance(self._blocks[0], MarkdownOrderedListItem):
+                with suppress(ValueError):
+                    start = int(self._blocks[0].bullet)
+            numbered = list(enumerate(self._blocks, start))
+            size = max(
+                (len(f"{n}{suffix}") for n, b in numbered if isinstance(b, MarkdownListItem)),
+                default=0,
+            )
+            for number, block in numbered:
+                if isinstance(block, MarkdownListItem):
+                    bullet = MarkdownBullet()
+                    bullet.symbol = f"{number}{suffix}".rjust(size + 1)
+                    yield item_row(bullet, block)
+            self._blocks.clear()
+
+    BulletList.__name__ = BulletList.__qualname__ = "MarkdownBulletList"
+    OrderedList.__name__ = OrderedList.__qualname__ = "MarkdownOrderedList"
+
+    @cache
+    def lighter(block: type[MarkdownBlock]) -> type[MarkdownBlock]:
+        block = {MarkdownBulletList: BulletList, MarkdownOrderedList: OrderedList}.get(block, block)
+        return type(block.__name__, (InlineComponents, block), {})
+
+    class AnswerMarkdown(Markdown):
+        def get_block_class(self, block_name: str) -> type[MarkdownBlock]:
+            return lighter(super().get_block_class(block_name))
+
+    AnswerMarkdown.__name__ = AnswerMarkdown.__qualname__ = "Markdown"
+    return AnswerMarkdown
 
 
 @dataclass(frozen=True)
@@ -115,6 +207,44 @@ def find_cut(source: str, *, move: bool = True) -> Cut | None:
     if blocks > BLOCKS:
         return Cut(_offset(lines, start))
     return None
+
+
+def _groups(done: str, text: str) -> list[tuple[str, bool]]:
+    """`text` (which ends where a block or list item starts) split where its top-level
+    blocks and list items start: the part that goes on from `done`, then groups of at
+    most BLOCKS blocks or LIST_CUT items. Each with whether it ends inside a list."""
+    source = done + text
+    lines = source.splitlines(keepends=True)
+    starts: list[tuple[int, bool]] = []  # (line, is a list item after a list's first)
+    for token in _parser().parse(source):
+        if token.map is None:
+            continue
+        if token.level == 0 and token.nesting >= 0:
+            starts.append((token.map[0], False))
+        elif (
+            token.level == 1
+            and token.type == "list_item_open"
+            and starts
+            and token.map[0] > starts[-1][0]  # not a list's first item
+        ):
+            starts.append((token.map[0], True))
+    groups: list[tuple[str, bool]] = []
+    begin, blocks, items = 0, 0, 0
+    for line, item in starts:
+        offset = _offset(lines, line) - len(done)
+        if offset < 0:
+            continue
+        if not groups or blocks >= BLOCKS or items >= LIST_CUT:
+            groups.append((text[begin:offset], item))
+            begin, blocks, items = offset, 0, 0
+        if item:
+            items += 1
+        else:
+            blocks, items = blocks + 1, 0
+    if not groups:
+        return [(text, False)]
+    groups.append((text[begin:], False))
+    return groups
 
 
 def _offset(lines: list[str], line: int) -> int:
@@ -282,9 +412,21 @@ class Answer(Vertical):
             if cut.kind == "fence":
                 head += _closing(cut.fence) + "\n"
                 tail = cut.fence + tail
-            if head:
-                self._set_live_text(self._live_text + head)
-                await live.append(head)
+            (first, in_list), *groups = _groups(self._live_text, head)
+            if first:
+                self._set_live_text(self._live_text + first)
+                await live.append(first)
+            for group, ends_in_list in groups:
+                # Finished blocks beyond what the live widget takes go to widgets of
+                # BLOCKS blocks (or LIST_CUT items), each built in one go, so a long
+                # flush fills chunks that are pinned and dropped like any others.
+                if in_list:
+                    _mark_cut(live, "list")
+                    self._part.classes = " ".join(live.classes)
+                live = await self._start(Part(classes="-list-continued" if in_list else ""))
+                self._set_live_text(group)
+                await live.append(group)
+                in_list = ends_in_list
             if cut.kind != "block":
                 # The two parts are drawn as one (see app.tcss). The live widget holds at
                 # most BLOCKS blocks, so restyling it is cheap.

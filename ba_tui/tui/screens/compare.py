@@ -58,14 +58,6 @@ class CompareColumn(Vertical):
     def body(self) -> VerticalScroll:
         return self.query_one(".compare-body", VerticalScroll)
 
-    def on_mount(self) -> None:
-        self.watch(self.body, "scroll_y", self._scrolled, init=False)
-
-    def _scrolled(self) -> None:
-        # A long answer drops the widgets of parts far from the screen; bring back what
-        # scrolled near it (the conversation view does the same for its replies).
-        self.reply.answer.check_soon()
-
     def follow(self) -> None:
         """Keep the newest text in view once the answer outgrows its column.
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import events
 from textual.app import ComposeResult
-from textual.containers import Vertical
+from textual.containers import ScrollableContainer, Vertical
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -509,6 +509,13 @@ class Answer(Vertical):
                 await chunk.show()
             else:
                 await chunk.hide()
+
+    def on_mount(self) -> None:
+        # Whatever scrolls this answer (the conversation, a compare column) brings back
+        # the dropped parts that scroll near the screen.
+        scroller = next((a for a in self.ancestors if isinstance(a, ScrollableContainer)), None)
+        if scroller is not None:
+            self.watch(scroller, "scroll_y", self.check_soon, init=False)
 
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._width:

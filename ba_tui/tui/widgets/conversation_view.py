@@ -96,16 +96,6 @@ class ConversationView(Vertical):
             yield Static(classes="conversation-empty")
         yield MessageCursor(id="cursor")
 
-    def on_mount(self) -> None:
-        self.watch(self.scroller, "scroll_y", self._scrolled, init=False)
-
-    def _scrolled(self) -> None:
-        # Long streamed answers drop the widgets of far-away parts; bring back what
-        # scrolled near the screen.
-        for view in self.views:
-            if isinstance(view, AssistantMessage):
-                view.answer.check_soon()
-
     @property
     def scroller(self) -> VerticalScroll:
         return self.query_one("#messages", VerticalScroll)

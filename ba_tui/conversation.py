@@ -30,6 +30,7 @@ from ba_tui.logs import log_event
 from ba_tui.providers import ChatMessage, ChatRequest, Target, adapter
 
 if TYPE_CHECKING:
+    from ba_tui.config import Config
     from ba_tui.store import Message, Store
 
 CHECKPOINT_SECONDS = 0.25
@@ -44,6 +45,18 @@ class TurnOptions:
     retries: int = 2
     stall_timeout: float = 60.0
     connect_timeout: float = 10.0
+
+    @classmethod
+    def from_config(
+        cls, config: Config, *, retries: int | None = None, **given: Any
+    ) -> TurnOptions:
+        """The options config.toml sets (`retries`, `stall_timeout`), one reading for the
+        CLI, the TUI and compare; a `retries` given here (`--retries`) wins."""
+        return cls(
+            retries=retries if retries is not None else int(config.number("retries", 2)),
+            stall_timeout=config.number("stall_timeout", 60.0),
+            **given,
+        )
 
 
 @dataclass

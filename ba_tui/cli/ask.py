@@ -173,12 +173,12 @@ def ask(
 
         chosen = get_persona(persona, config)
         provider, model, system = chosen.choose(provider, model, system)
-    options = TurnOptions(
+    options = TurnOptions.from_config(
+        config,
+        retries=retries,
         max_tokens=max_tokens,
         temperature=temperature,
         thinking_budget=thinking,
-        retries=retries if retries is not None else int(config.number("retries", 2)),
-        stall_timeout=config.number("stall_timeout", 60.0),
     )
     if compare:
         from ba_tui.cli.compare import ask_compare

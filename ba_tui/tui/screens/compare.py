@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ba_tui.errors import BaChatError
+from ba_tui.tui.screens.main import ready_target
 from ba_tui.tui.text import inert
 from ba_tui.tui.widgets.message import AssistantMessage, UserMessage, set_own_class
 from ba_tui.tui.widgets.prompt_box import PromptBox
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
     from ba_tui.conversation import Turn
     from ba_tui.events import Event
+    from ba_tui.providers import Target
     from ba_tui.tui.app import ChatApp
 
 
@@ -174,8 +176,7 @@ class CompareScreen(Screen[None]):
 
     async def _compare(self, prompt: str, turns: dict[int, Turn]) -> None:
         from ba_tui.compare import run_compare
-        from ba_tui.conversation import TurnOptions, to_chat_messages
-        from ba_tui.providers import Target, adapter, resolve
+        from ba_tui.conversation import TurnOptions
 
         app = self.chat_app
         config, store, main = app.config, app.store, app.main
@@ -183,9 +184,7 @@ class CompareScreen(Screen[None]):
         columns: list[CompareColumn] = []
         for column in self.columns:
             try:
-                target = await asyncio.to_thread(resolve, column.provider, column.model, config)
-                # The first use of a provider imports its SDK: never on the UI thread.
-                await asyncio.to_thread(adapter, target.spec)
+                target = await ready_target(column.provider, column.model, config)
             except BaChatError as exc:
                 await column.reply.finish(None, exc.line())
                 continue
@@ -193,15 +192,10 @@ class CompareScreen(Screen[None]):
             columns.append(column)
         if not targets:
             return
-        # A database locked by another process: wait off the UI thread, not in it.
-        await asyncio.to_thread(store.wait_writable)
-        if main.thread is None:
-            self.thread_id = main.create_thread(prompt, targets[0].provider, targets[0].model)
-            parent_id = None
-        else:
-            self.thread_id, parent_id = main.thread.id, main.leaf_id
-        thread = store.get_thread(self.thread_id)
-        history = to_chat_messages(store.history(thread.id, parent_id)) if parent_id else []
+        parent_id = main.leaf_id if main.thread else None
+        self.thread_id, history, system = await main.prepare_turn(
+            main.thread.id if main.thread else None, parent_id, prompt, targets[0]
+        )
 
         def forward(index: int, event: Event) -> None:
             columns[index].reply.feed(event)
@@ -212,14 +206,11 @@ class CompareScreen(Screen[None]):
                 targets,
                 prompt,
                 history=history,
-                system=thread.system,
-                options=TurnOptions(
-                    retries=int(config.number("retries", 2)),
-                    stall_timeout=config.number("stall_timeout", 60.0),
-                ),
+                system=system,
+                options=TurnOptions.from_config(config),
                 on_event=forward,
                 store=store,
-                thread_id=thread.id,
+                thread_id=self.thread_id,
                 parent_id=parent_id,
                 turns=filled,
             )

@@ -33,7 +33,9 @@ from ba_tui.tui.widgets.thread_list import ThreadList
 if TYPE_CHECKING:
     from textual.worker import Worker
 
+    from ba_tui.config import Config
     from ba_tui.events import Event
+    from ba_tui.providers import ChatMessage, Target
     from ba_tui.store import Message, Store, Thread
     from ba_tui.tui.app import ChatApp
 
@@ -79,6 +81,16 @@ class Reply:
         self.notice = text
         if self.on_notice is not None:
             self.on_notice()
+
+
+async def ready_target(provider: str | None, model: str | None, config: Config) -> Target:
+    """Resolve a provider and model (the keyring may be asked) and import its SDK (up to
+    2 s the first time), both off the UI thread."""
+    from ba_tui.providers import adapter, resolve
+
+    target = await asyncio.to_thread(resolve, provider, model, config)
+    await asyncio.to_thread(adapter, target.spec)
+    return target
 
 
 class _RecordingStore:
@@ -230,9 +242,9 @@ class MainScreen(Screen):
                 await old.remove()
                 reply.widget = widget
                 for text in reply.reasoning:
-                    widget.feed(_reasoning(text))
+                    widget.feed(ReasoningDelta(text))
                 for text in reply.text:
-                    widget.feed(_text(text))
+                    widget.feed(TextDelta(text))
                 return
 
     def _welcome_text(self) -> Content:
@@ -261,27 +273,32 @@ class MainScreen(Screen):
             await self.open_thread(event.thread_id)
         self.query_one(PromptBox).focus()
 
-    async def open_thread(self, thread_id: str, message_id: str | None = None) -> None:
+    async def open_thread(
+        self, thread_id: str, message_id: str | None = None, *, select: bool = True
+    ) -> bool:
+        """Show the thread along the branch through `message_id` (default: the newest),
+        with that message selected if `select`; False (and a notice) if it cannot be read."""
         from ba_tui.store import StoreError, ThreadNotFound
 
         try:
             thread = self.store.get_thread(thread_id)
         except (ThreadNotFound, StoreError) as exc:
             self.notify(exc.line(), severity="error")
-            return
+            return False
         leaf = None
         if message_id is not None:
             branches = Branches(self.store.messages(thread.id))
             if message_id in branches.by_id:
                 leaf = branches.leaf_below(message_id, {})
         await self._show_thread(thread, leaf)
-        if message_id is not None:
+        if message_id is not None and select:
             view = self.query_one(ConversationView)
             for message_view in view.views:
                 if message_view.message_id == message_id:
                     view.select(message_view)
                     view.query_one("#cursor").focus()
                     break
+        return True
 
     async def new_thread(
         self,
@@ -416,33 +433,21 @@ class MainScreen(Screen):
         model: str | None,
     ) -> None:
         """Run one turn; whatever happens, the reply widget ends with what is known."""
-        from ba_tui.conversation import TurnOptions, run_turn, to_chat_messages
-        from ba_tui.providers import adapter, fallback_targets, resolve
+        from ba_tui.conversation import TurnOptions, run_turn
+        from ba_tui.providers import fallback_targets
 
         store = self.store
         error: str | None = None
         try:
             config = self.chat_app.config
-            target = await asyncio.to_thread(resolve, provider, model, config)
+            target = await ready_target(provider, model, config)
             fallbacks, _ = await asyncio.to_thread(
                 fallback_targets, config.data.get("fallback") or [], config
             )
-            # The first use of a provider imports its SDK: never on the UI thread.
-            await asyncio.to_thread(adapter, target.spec)
-            # A database locked by another process: wait off the UI thread, not in it.
-            await asyncio.to_thread(store.wait_writable)
-            if reply.thread_id is None:
-                # A new thread is stored only once there is somewhere to send it.
-                reply.thread_id = self.create_thread(prompt or "", target.provider, target.model)
-            options = TurnOptions(
-                retries=int(config.number("retries", 2)),
-                stall_timeout=config.number("stall_timeout", 60.0),
+            reply.thread_id, history, system = await self.prepare_turn(
+                reply.thread_id, parent_id, prompt or "", target
             )
-            history = (
-                to_chat_messages(store.history(reply.thread_id, parent_id)) if parent_id else []
-            )
-            assert reply.thread_id is not None
-            system = store.get_thread(reply.thread_id).system
+            options = TurnOptions.from_config(config)
             turn = await run_turn(
                 target,
                 prompt,
@@ -467,6 +472,21 @@ class MainScreen(Screen):
             error = redact(f"internal error: {type(exc).__name__}: {exc}")
         await self._end_reply(reply, error)
 
+    async def prepare_turn(
+        self, thread_id: str | None, parent_id: str | None, prompt: str, target: Target
+    ) -> tuple[str, list[ChatMessage], str | None]:
+        """The thread a turn goes to (a draft is stored now), the history before
+        `parent_id` and the thread's system prompt: for a reply and for a comparison."""
+        from ba_tui.conversation import to_chat_messages
+
+        # A database locked by another process: wait off the UI thread, not in it.
+        await asyncio.to_thread(self.store.wait_writable)
+        if thread_id is None:
+            # A new thread is stored only once there is somewhere to send it.
+            thread_id = self.create_thread(prompt, target.provider, target.model)
+        history = to_chat_messages(self.store.history(thread_id, parent_id)) if parent_id else []
+        return thread_id, history, self.store.get_thread(thread_id).system
+
     def create_thread(self, prompt: str, provider: str, model: str) -> str:
         """Store the draft thread now that its first prompt is on its way; returns its id."""
         draft = self.draft
@@ -486,18 +506,12 @@ class MainScreen(Screen):
         return thread.id
 
     async def continue_from(self, thread_id: str, message_id: str | None) -> None:
-        """Show `thread_id` along the branch through `message_id` (default: the newest),
-        ready for the next prompt: how a comparison hands its kept answer back."""
-        try:
-            thread = self.store.get_thread(thread_id)
-        except BaChatError as exc:
-            self.notify(exc.line(), severity="error")
-            return
-        branches = Branches(self.store.messages(thread.id))
-        leaf = branches.leaf_below(message_id, {}) if message_id in branches.by_id else None
-        await self._show_thread(thread, leaf)
-        self.query_one(ThreadList).show_thread(thread)
-        self.query_one(PromptBox).focus()
+        """Show the thread through `message_id`, ready for the next prompt: how a
+        comparison hands its kept answer back (the thread's model may have changed)."""
+        if await self.open_thread(thread_id, message_id, select=False):
+            assert self.thread is not None
+            self.query_one(ThreadList).show_thread(self.thread)
+            self.query_one(PromptBox).focus()
 
     async def _end_reply(self, reply: Reply, error: str | None, status: str = "error") -> None:
         store = self.store
@@ -588,11 +602,3 @@ class MainScreen(Screen):
 
     def select_messages(self) -> None:
         self.query_one(ConversationView).enter()
-
-
-def _text(text: str) -> Event:
-    return TextDelta(text)
-
-
-def _reasoning(text: str) -> Event:
-    return ReasoningDelta(text)

@@ -433,7 +433,7 @@ class Store:
         conn.execute("PRAGMA cache_size = -16384")
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
-        if _pending(conn):
+        if known - applied:
             # Under the write lock, and checked again: two processes opening a new
             # database at once must not both create its tables.
             with self._write():

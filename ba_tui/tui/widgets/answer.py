@@ -421,8 +421,7 @@ class Answer(Vertical):
                 # BLOCKS blocks (or LIST_CUT items), each built in one go, so a long
                 # flush fills chunks that are pinned and dropped like any others.
                 if in_list:
-                    _mark_cut(live, "list")
-                    self._part.classes = " ".join(live.classes)
+                    self._cut_live(live, "list")
                 live = await self._start(Part(classes="-list-continued" if in_list else ""))
                 self._set_live_text(group)
                 await live.append(group)
@@ -430,13 +429,18 @@ class Answer(Vertical):
             if cut.kind != "block":
                 # The two parts are drawn as one (see app.tcss). The live widget holds at
                 # most BLOCKS blocks, so restyling it is cheap.
-                _mark_cut(live, cut.kind)
-                self._part.classes = " ".join(live.classes)
+                self._cut_live(live, cut.kind)
                 classes = f"-{cut.kind}-continued"
             fresh = await self._start(Part(classes=classes))
             self._set_live_text(tail)
             await fresh.append(tail)
         self.check_soon()
+
+    def _cut_live(self, live: Markdown, kind: str) -> None:
+        """The live widget's list or code block goes on in the next widget; its part
+        keeps the class, so a dropped chunk is rebuilt the same."""
+        _mark_cut(live, kind)
+        self._part.classes = " ".join(live.classes)
 
     def _set_live_text(self, text: str) -> None:
         self._live_text = self._part.text = text

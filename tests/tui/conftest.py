@@ -63,6 +63,12 @@ async def wait_for(pilot: Any, condition: Callable[[], object], timeout: float =
         await pilot.pause(0.05)
 
 
+async def send(pilot: Any, text: str) -> None:
+    """Click the prompt box, type `text` and press Enter, as a user does."""
+    await pilot.click("#prompt")
+    await pilot.press(*text, "enter")
+
+
 async def reply_done(pilot: Any) -> None:
     """Wait for the streaming reply to end and the screen to settle."""
     await wait_for(pilot, lambda: pilot.app.main.reply is None)

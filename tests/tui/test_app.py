@@ -12,15 +12,10 @@ import pytest
 from ba_tui.tui.widgets.message import AssistantMessage
 from ba_tui.tui.widgets.thread_list import PAGE
 from tests.servers import fixture, text_stream
-from tests.tui.conftest import rendered_segments, reply_done, screen_text, wait_for
+from tests.tui.conftest import rendered_segments, reply_done, screen_text, send, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWER = "Hello **there**.\n\n- first point\n- second point\n\n```python\nprint('hi')\n```\n"
-
-
-async def send(pilot, text: str) -> None:
-    await pilot.click("#prompt")
-    await pilot.press(*text, "enter")
 
 
 async def test_send_streams_the_answer_with_its_footer_and_saves_it(make_app, server, store):

@@ -8,7 +8,7 @@ import json
 from ba_tui.tui.screens.compare import CompareScreen
 from ba_tui.tui.screens.compare_setup import LAST_CHOICE, CompareSetup
 from ba_tui.tui.screens.main import MainScreen
-from tests.tui.conftest import screen_text, wait_for
+from tests.tui.conftest import screen_text, send, wait_for
 
 ANTHROPIC = "claude-sonnet-5-5"
 OPENAI = "gpt-5.4-mini-2026-03-17"
@@ -64,8 +64,7 @@ async def test_compare_two_models_keep_the_second_and_continue(make_app, server,
         assert OPENAI_SAYS in shown and ANTHROPIC_SAYS not in shown
         assert "‹ 2/2 ›" in shown  # the other answer is a variant of it
 
-        await pilot.click("#prompt")
-        await pilot.press(*"and an epic?", "enter")
+        await send(pilot, "and an epic?")
         await wait_for(pilot, lambda: main.reply is None and main.leaf_id is not None)
         await wait_for(pilot, lambda: len(store.messages(main.thread.id)) == 5)
 

@@ -12,12 +12,7 @@ import pytest
 
 from ba_tui.tui.widgets.message import AssistantMessage
 from tests.servers import fixture, text_stream
-from tests.tui.conftest import reply_done, screen_text, wait_for
-
-
-async def send(pilot, text: str) -> None:
-    await pilot.click("#prompt")
-    await pilot.press(*text, "enter")
+from tests.tui.conftest import reply_done, screen_text, send, wait_for
 
 
 def error_line(app) -> str:

@@ -8,14 +8,9 @@ from pathlib import Path
 
 from tests.conftest import KEYS, run_cli
 from tests.servers import fixture, status
-from tests.tui.conftest import reply_done, screen_text, wait_for
+from tests.tui.conftest import reply_done, screen_text, send, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-async def _send(pilot, text: str) -> None:
-    await pilot.click("#prompt")
-    await pilot.press(*text, "enter")
 
 
 async def test_no_key_anywhere_after_a_cli_and_tui_session(
@@ -49,9 +44,9 @@ async def test_no_key_anywhere_after_a_cli_and_tui_session(
     )
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await _send(pilot, "first")
+        await send(pilot, "first")
         await reply_done(pilot)
-        await _send(pilot, "second")
+        await send(pilot, "second")
         await reply_done(pilot)
         outputs.append(screen_text(app))
         outputs.append(app.export_screenshot())
@@ -132,7 +127,7 @@ async def test_tui_falls_back_and_shows_who_answered(make_app, server, store, ho
     server.queue(fixture("anthropic_error_529_overloaded.json"), fixture("openai_stream_usage.sse"))
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await _send(pilot, "hello")
+        await send(pilot, "hello")
         await reply_done(pilot)
         assert "openai · gpt-4o-mini" in screen_text(app)
     [thread] = store.list_threads()
@@ -147,7 +142,7 @@ async def test_status_line_shows_thread_cost_and_month_against_budget(
     server.queue(fixture("anthropic_stream_text.sse"))
     app = make_app()
     async with app.run_test(size=(160, 36)) as pilot:
-        await _send(pilot, "what will it cost")
+        await send(pilot, "what will it cost")
         await reply_done(pilot)
         await pilot.pause()
         [thread] = store.list_threads()
@@ -167,7 +162,7 @@ async def test_tui_streams_a_reply_from_the_builtin_local_model(make_app, store,
     (home / "config.toml").write_text('default_provider = "local"\n')
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await _send(pilot, "Say hi in three words")
+        await send(pilot, "Say hi in three words")
         await wait_for(pilot, lambda: pilot.app.main.reply is None, timeout=60)
         await pilot.pause()
         shown = screen_text(app)

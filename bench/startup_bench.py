@@ -25,6 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.conftest import make_env  # noqa: E402
 from tests.servers import FakeServer  # noqa: E402
 
 DEFAULT_LLM = Path("/work/bench-peers/llm/bin/llm")
@@ -144,20 +145,10 @@ def main() -> None:
         tempfile.TemporaryDirectory() as home,
         tempfile.TemporaryDirectory() as llm_home,
     ):
-        env = dict(os.environ)
+        # The tests' environment: fake keys, every provider at the fake server, a temp home.
+        env = make_env(server.url, Path(home), PYTHONWARNINGS="ignore")
         # An installed package has its bytecode cached; let every process write and use it.
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env.update(
-            BA_CHAT_HOME=home,
-            PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-            ANTHROPIC_BASE_URL=server.url,
-            ANTHROPIC_API_KEY="bench",
-            OPENAI_BASE_URL=f"{server.url}/v1",
-            OPENAI_API_KEY="bench",
-            GEMINI_BASE_URL=server.url,
-            GEMINI_API_KEY="bench",
-            PYTHONWARNINGS="ignore",
-        )
         llm_env = dict(env, LLM_USER_PATH=llm_home)
         Path(llm_home, "extra-openai-models.yaml").write_text(
             LLM_MODELS_YAML.format(model_id=LLM_MODEL_ID, base=f"{server.url}/v1")

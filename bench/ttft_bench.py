@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.conftest import make_env  # noqa: E402
 from tests.servers import FakeServer  # noqa: E402
 
 BUDGET_MS = 5.0
@@ -165,16 +166,8 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
     with FakeServer() as server, tempfile.TemporaryDirectory() as home:
-        os.environ.update(
-            BA_CHAT_HOME=home,
-            PYTHON_KEYRING_BACKEND="keyring.backends.null.Keyring",
-            ANTHROPIC_BASE_URL=server.url,
-            ANTHROPIC_API_KEY="bench",
-            OPENAI_BASE_URL=f"{server.url}/v1",
-            OPENAI_API_KEY="bench",
-            GEMINI_BASE_URL=server.url,
-            GEMINI_API_KEY="bench",
-        )
+        # The tests' environment: fake keys, every provider at the fake server, a temp home.
+        os.environ.update(make_env(server.url, Path(home)))
         from ba_tui.store import Store
 
         load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())

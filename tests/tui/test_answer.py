@@ -10,6 +10,7 @@ from textual.widgets import Markdown
 from textual.widgets._markdown import MarkdownBlock
 
 from ba_tui.tui.widgets.answer import BLOCKS, FENCE_CUT, HOLD_SECONDS, LIST_CUT, Answer, find_cut
+from tests.tui.conftest import wait_for
 
 DOC = (
     "# Title\n\nIntro paragraph with **bold** and `code`.\n\n"
@@ -105,13 +106,12 @@ async def test_far_parts_of_a_long_answer_are_dropped_and_rebuilt():
         for start in range(0, len(doc), 50):
             await answer.append(doc[start : start + 50])
             await pilot.pause()
-        await pilot.pause(0.2)
         chunks = answer._chunks
-        assert not chunks[0].shown and chunks[-1].shown  # the top is far from the screen
+        await wait_for(pilot, lambda: not chunks[0].shown)  # the top is far from the screen
+        assert chunks[-1].shown
         assert "Part 0" not in " ".join(str(b._content.plain) for b in answer.query(MarkdownBlock))
         scroller.scroll_home(animate=False)  # the answer sees its scroller move
-        await pilot.pause(0.3)
-        assert chunks[0].shown
+        await wait_for(pilot, lambda: chunks[0].shown)
         assert "Part 0" in " ".join(str(b._content.plain) for b in answer.query(MarkdownBlock))
         assert answer.text == doc
 

@@ -27,7 +27,9 @@ def leaf_text(root) -> str:
     """The words of every leaf block, in order, without the seams between widgets."""
     parts = []
     for block in root.query(MarkdownBlock):
-        if not block.query(MarkdownBlock):
+        if (flat := getattr(block, "_flat", None)) is not None:  # a list drawn as one widget
+            parts += [" ".join(text.plain.split()) for _, text in flat.items]
+        elif not block.query(MarkdownBlock):
             parts.append(" ".join(str(block._content.plain).split()))
     code = [" ".join(getattr(f, "code", "").split()) for f in root.query("MarkdownFence")]
     return " ".join(p for p in parts if p) + " | " + " ".join(code)
@@ -107,13 +109,36 @@ async def test_far_parts_of_a_long_answer_are_dropped_and_rebuilt():
             await answer.append(doc[start : start + 50])
             await pilot.pause()
         chunks = answer._chunks
-        await wait_for(pilot, lambda: not chunks[0].shown)  # the top is far from the screen
-        assert chunks[-1].shown
-        assert "Part 0" not in " ".join(str(b._content.plain) for b in answer.query(MarkdownBlock))
+
+        def mounted() -> str:
+            return " ".join(str(b._content.plain) for b in answer.query(MarkdownBlock))
+
+        # The top is far from the screen: its widgets are dropped.
+        await wait_for(pilot, lambda: not chunks[0].shown and "Part 0" not in mounted())
+        assert chunks[-1].shown and "Part 79" in mounted()
         scroller.scroll_home(animate=False)  # the answer sees its scroller move
-        await wait_for(pilot, lambda: chunks[0].shown)
-        assert "Part 0" in " ".join(str(b._content.plain) for b in answer.query(MarkdownBlock))
+        await wait_for(pilot, lambda: "Part 0" in mounted())
         assert answer.text == doc
+
+
+async def test_chunks_built_in_one_flush_are_pinned_at_their_laid_out_height():
+    # A fast stream flushes many blocks at once; their chunks are built inside one batch
+    # of updates, before any layout. Each is pinned once laid out, at its full height.
+    doc = "".join(f"Paragraph {i} of an answer that came in all at once.\n\n" for i in range(60))
+    app = Scrolling()
+    async with app.run_test(size=(80, 20)) as pilot:
+        answer = app.query_one(Answer)
+        await answer.append(doc)
+        chunks = answer._chunks
+        assert len(chunks) > 3
+        await wait_for(pilot, lambda: all(c.pinned is not None for c in chunks[:-1]))
+        await pilot.pause()
+        for chunk in chunks[:-1]:
+            answer.app.query_one("#scroller").scroll_to_widget(chunk, animate=False)
+            await wait_for(pilot, lambda chunk=chunk: chunk.shown and chunk.children)
+            await pilot.pause()
+            laid_out = sum(child.outer_size.height for child in chunk.children)
+            assert chunk.pinned == laid_out
 
 
 async def test_a_very_long_paragraph_is_redrawn_less_often_and_shown_whole_at_the_end():

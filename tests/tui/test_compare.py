@@ -212,11 +212,14 @@ async def test_a_long_answer_can_be_scrolled_back_to_its_start(make_app, server,
         chunks = screen.columns[0].reply.answer._chunks
         await wait_for(pilot, lambda: not all(chunk.shown for chunk in chunks))
         body = screen.columns[0].body
-        while body.scroll_y > 0:  # page up the first column: no page is blank
-            await pilot.press("pageup")
-            await pilot.pause(0.1)
+
+        def left_shows_text() -> bool:
             left = [line[:70] for line in screen_text(app).splitlines()[5:-1]]
-            assert any("Paragraph" in line for line in left), body.scroll_y
+            return any("Paragraph" in line for line in left)
+
+        while body.scroll_y > 0:  # page up the first column: every page fills with text
+            await pilot.press("pageup")
+            await wait_for(pilot, left_shows_text, timeout=5)
         assert "Paragraph 0:" in screen_text(app)
 
 

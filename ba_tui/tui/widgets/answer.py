@@ -10,8 +10,8 @@ code block after FENCE_CUT lines (the old part is closed, the new one reopened w
 same fence line), joined without a seam by CSS. A cut is made only where the new text
 itself starts a block, so no block is ever built twice.
 
-Frozen widgets are grouped in chunks of CHUNK. A full chunk's height is pinned once laid
-out (Textual re-measures every auto-height container whose parent grew), and a pinned
+Frozen widgets are grouped in chunks of CHUNK. A full chunk's height is worked out and
+pinned (Textual re-measures every auto-height container whose parent grew), and a pinned
 chunk more than a screen away from the visible part drops its widgets, to rebuild them
 from its text when it comes back near (Textual maps every widget of the screen after each
 layout change, so the work per update would otherwise grow with the reply). Updating the
@@ -21,7 +21,6 @@ answer then costs the same at the first token and the ten-thousandth.
 from __future__ import annotations
 
 import time
-from contextlib import suppress
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -29,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer, Vertical
+from textual.widget import Widget
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -50,6 +50,8 @@ CHUNK = 4
 HOLD_FROM = 2000
 HOLD_SHARE = 16
 HOLD_SECONDS = 0.25
+# Seconds before trying again to pin a chunk of an answer not yet laid out.
+PIN_RETRY = 0.05
 
 
 @cache
@@ -66,95 +68,10 @@ def _new_markdown(text: str | None = None, classes: str = "") -> Markdown:
     )
 
 
-@cache
 def _markdown_class() -> type[Markdown]:
-    """Textual's Markdown, with blocks that cost fewer widgets and style look-ups to mount.
-
-    Mounting widgets is nearly all the cost of a stream. Every Markdown block styles a
-    virtual node for each of its four inline component classes (em, strong, s,
-    code_inline) when mounted, uncached; here a block styles only those its text uses. A
-    list item holding just a paragraph is drawn by the bullet and the paragraph side by
-    side, without the Vertical that Textual wraps around an item's blocks (which lays
-    out the same). Class names stay the same, so every CSS rule still applies."""
     # Imported here: Markdown (and markdown-it) is not needed for the first frame.
-    from textual.containers import Horizontal, Vertical
-    from textual.widgets import Markdown
-    from textual.widgets._markdown import (
-        MarkdownBlock,
-        MarkdownBullet,
-        MarkdownBulletList,
-        MarkdownListItem,
-        MarkdownOrderedList,
-        MarkdownOrderedListItem,
-        MarkdownParagraph,
-    )
+    from ba_tui.tui.widgets.answer_markdown import AnswerMarkdown
 
-    class InlineComponents:
-        """Style only the component classes this block's text uses (Textual styles the
-        class's COMPONENT_CLASSES for every block, used or not)."""
-
-        _content: Any
-
-        def _get_component_classes(self) -> frozenset[str]:  # called by the stylesheet
-            return frozenset(
-                span.style[1:]
-                for span in self._content.spans
-                if isinstance(span.style, str) and span.style.startswith(".")
-            )
-
-        def set_content(self, content: Any) -> None:
-            before = self._get_component_classes()
-            super().set_content(content)  # type: ignore[misc]
-            if self.is_mounted and not self._get_component_classes() <= before:  # type: ignore[attr-defined]
-                self.app.stylesheet.update_nodes([self], animate=False)  # type: ignore[attr-defined]
-
-    def item_row(bullet: MarkdownBullet, item: MarkdownListItem) -> Horizontal:
-        blocks = item._blocks
-        if len(blocks) == 1 and isinstance(blocks[0], MarkdownParagraph):
-            return Horizontal(bullet, blocks[0])
-        return Horizontal(bullet, Vertical(*blocks))
-
-    class BulletList(MarkdownBulletList):
-        def compose(self) -> ComposeResult:
-            for block in self._blocks:
-                if isinstance(block, MarkdownListItem):
-                    bullet = MarkdownBullet()
-                    bullet.symbol = block.bullet
-                    yield item_row(bullet, block)
-            self._blocks.clear()
-
-    class OrderedList(MarkdownOrderedList):
-        def compose(self) -> ComposeResult:
-            suffix = ". "
-            start = 1
-            if self._blocks and isinstance(self._blocks[0], MarkdownOrderedListItem):
-                with suppress(ValueError):
-                    start = int(self._blocks[0].bullet)
-            numbered = list(enumerate(self._blocks, start))
-            size = max(
-                (len(f"{n}{suffix}") for n, b in numbered if isinstance(b, MarkdownListItem)),
-                default=0,
-            )
-            for number, block in numbered:
-                if isinstance(block, MarkdownListItem):
-                    bullet = MarkdownBullet()
-                    bullet.symbol = f"{number}{suffix}".rjust(size + 1)
-                    yield item_row(bullet, block)
-            self._blocks.clear()
-
-    BulletList.__name__ = BulletList.__qualname__ = "MarkdownBulletList"
-    OrderedList.__name__ = OrderedList.__qualname__ = "MarkdownOrderedList"
-
-    @cache
-    def lighter(block: type[MarkdownBlock]) -> type[MarkdownBlock]:
-        block = {MarkdownBulletList: BulletList, MarkdownOrderedList: OrderedList}.get(block, block)
-        return type(block.__name__, (InlineComponents, block), {})
-
-    class AnswerMarkdown(Markdown):
-        def get_block_class(self, block_name: str) -> type[MarkdownBlock]:
-            return lighter(super().get_block_class(block_name))
-
-    AnswerMarkdown.__name__ = AnswerMarkdown.__qualname__ = "Markdown"
     return AnswerMarkdown
 
 
@@ -292,13 +209,22 @@ class Chunk(Vertical):
         self.shown = True
 
     def pin(self) -> bool:
-        # outer_size, not size: size asks the compositor for the widget's region, which
-        # for an off-screen widget means mapping every widget on the screen.
-        if self.is_mounted and (height := self.outer_size.height):
-            self.pinned = height
-            self.styles.height = height  # layout, not styling: undone on a new width
-            return True
-        return False
+        """Fix the chunk at the height its content takes at the answer's width.
+
+        Worked out from the content (as the compositor would), not read from the last
+        layout: a fast flush builds several chunks in one batch of updates, and Textual
+        runs after-refresh callbacks during a batch, so a laid-out height can be stale
+        (clipping the chunk) or 0."""
+        container = self.parent
+        if not self.is_mounted or not isinstance(container, Widget) or not container.size:
+            return False
+        size = container.size
+        height = self.get_content_height(size, self.screen.size, size.width)
+        if not height:
+            return False
+        self.pinned = height
+        self.styles.height = height  # layout, not styling: undone on a new width
+        return True
 
     def unpin(self) -> None:
         self.pinned = None
@@ -478,8 +404,12 @@ class Answer(Vertical):
         return widget
 
     def _pin(self, chunk: Chunk) -> None:
+        if chunk.pinned is not None:
+            return
         if chunk.pin():
             self.check_soon()
+        elif chunk.is_mounted:  # the answer has not been laid out yet
+            self.set_timer(PIN_RETRY, lambda: self.call_after_refresh(self._pin, chunk))
 
     # --- chunks far from the screen are dropped, and rebuilt when they come back --------
 

@@ -45,6 +45,14 @@ enough to wrap around the line twice at the narrower width
 
 7. starts at seven
 8. eight
+
+- a loose list
+
+- its second item
+
+- a hard  
+  break in an item
+- and a ```fence``` less item
 """
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import anthropic
 
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import ChatRequest, Target
+from ba_tui.providers import ChatRequest, Target, clients
 
 DEFAULT_MAX_TOKENS = 8192
 _FINISH = {
@@ -21,16 +22,22 @@ _FINISH = {
 }
 
 
-def _client(target: Target, request: ChatRequest | None = None) -> anthropic.AsyncAnthropic:
-    stall = request.stall_timeout if request else 30.0
-    connect = request.connect_timeout if request else 10.0
-    # Retries are the turn runner's job, so every provider retries the same way.
-    return anthropic.AsyncAnthropic(
-        api_key=target.key,
-        base_url=target.base_url,
-        max_retries=0,
-        timeout=anthropic.Timeout(stall, connect=connect),
-    )
+def _client(
+    target: Target, request: ChatRequest | None = None
+) -> AbstractAsyncContextManager[anthropic.AsyncAnthropic]:
+    stall, connect = clients.timeouts(request)
+
+    def make() -> anthropic.AsyncAnthropic:
+        # Retries are the turn runner's job, so every provider retries the same way.
+        return anthropic.AsyncAnthropic(
+            api_key=target.key,
+            base_url=target.base_url,
+            max_retries=0,
+            timeout=anthropic.Timeout(stall, connect=connect),
+        )
+
+    key = ("anthropic", target.base_url, target.key, stall, connect)
+    return clients.client(key, make, lambda client: client.close())
 
 
 CACHE = {"type": "ephemeral"}
@@ -112,37 +119,35 @@ def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
 
 async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
-    client = _client(target, request)
-    try:
-        async with client.messages.stream(**_params(request)) as events:
-            async for event in events:
-                if event.type == "text":
-                    yield TextDelta(event.text)
-                elif event.type == "thinking":
-                    yield ReasoningDelta(event.thinking)
-                elif event.type == "signature":
-                    yield ReasoningDelta("", signature=event.signature)
-            final = await events.get_final_message()
-        yield _usage(final.usage)
-        if final.stop_reason is None:
-            yield StreamError(errors.ended_early(target.provider))
-        else:
-            yield Finished(_FINISH.get(final.stop_reason, "other"), final.stop_reason)
-    except Exception as exc:
-        if (error := _error(target, exc)) is None:
-            raise
-        yield StreamError(error)
-    finally:
-        await client.close()
+    async with _client(target, request) as client:
+        try:
+            # The stream's context closes its response, so a kept client's connection
+            # goes back to its pool however the stream ends.
+            async with client.messages.stream(**_params(request)) as events:
+                async for event in events:
+                    if event.type == "text":
+                        yield TextDelta(event.text)
+                    elif event.type == "thinking":
+                        yield ReasoningDelta(event.thinking)
+                    elif event.type == "signature":
+                        yield ReasoningDelta("", signature=event.signature)
+                final = await events.get_final_message()
+            yield _usage(final.usage)
+            if final.stop_reason is None:
+                yield StreamError(errors.ended_early(target.provider))
+            else:
+                yield Finished(_FINISH.get(final.stop_reason, "other"), final.stop_reason)
+        except Exception as exc:
+            if (error := _error(target, exc)) is None:
+                raise
+            yield StreamError(error)
 
 
 async def list_models(target: Target) -> list[str]:
-    client = _client(target)
-    try:
-        return [model.id async for model in client.models.list()]
-    except Exception as exc:
-        if (error := _error(target, exc)) is None:
-            raise
-        raise error from None
-    finally:
-        await client.close()
+    async with _client(target) as client:
+        try:
+            return [model.id async for model in client.models.list()]
+        except Exception as exc:
+            if (error := _error(target, exc)) is None:
+                raise
+            raise error from None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from google import genai
@@ -11,22 +12,29 @@ from google.genai import types
 
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import ChatRequest, Target
+from ba_tui.providers import ChatRequest, Target, clients
 
 API_VERSION = "v1beta"
 _FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
 
 
-def _client(target: Target, request: ChatRequest | None = None) -> genai.Client:
-    stall = request.stall_timeout if request else 30.0
-    # HttpOptions.timeout (ms) becomes httpx's per-read timeout, i.e. a stall limit.
-    # No retry_options: the turn runner retries every provider the same way.
-    return genai.Client(
-        api_key=target.key,
-        http_options=types.HttpOptions(
-            base_url=target.base_url, api_version=API_VERSION, timeout=int(stall * 1000)
-        ),
-    )
+def _client(
+    target: Target, request: ChatRequest | None = None
+) -> AbstractAsyncContextManager[genai.Client]:
+    stall, _ = clients.timeouts(request)
+
+    def make() -> genai.Client:
+        # HttpOptions.timeout (ms) becomes httpx's per-read timeout, i.e. a stall limit.
+        # No retry_options: the turn runner retries every provider the same way.
+        return genai.Client(
+            api_key=target.key,
+            http_options=types.HttpOptions(
+                base_url=target.base_url, api_version=API_VERSION, timeout=int(stall * 1000)
+            ),
+        )
+
+    key = ("gemini", target.base_url, target.key, stall)
+    return clients.client(key, make, lambda client: client.aio.aclose())
 
 
 def _config(request: ChatRequest, thoughts: bool) -> types.GenerateContentConfig:
@@ -126,56 +134,62 @@ def _thinking_refused(exc: Exception) -> bool:
 
 async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
-    client = _client(target, request)
     usage: Any = None
     finish: Any = None
-    try:
+    async with _client(target, request) as client:
+        chunks = None
         try:
-            chunks = await client.aio.models.generate_content_stream(
-                model=request.model, contents=_contents(request), config=_config(request, True)
-            )
-        except genai_errors.ClientError as exc:
-            # Models without thinking reject thinking_config; ask again without it.
-            if not _thinking_refused(exc):
+            try:
+                chunks = await client.aio.models.generate_content_stream(
+                    model=request.model,
+                    contents=_contents(request),
+                    config=_config(request, True),
+                )
+            except genai_errors.ClientError as exc:
+                # Models without thinking reject thinking_config; ask again without it.
+                if not _thinking_refused(exc):
+                    raise
+                chunks = await client.aio.models.generate_content_stream(
+                    model=request.model,
+                    contents=_contents(request),
+                    config=_config(request, False),
+                )
+            async for chunk in chunks:
+                if chunk.usage_metadata is not None:
+                    usage = chunk.usage_metadata  # cumulative: the last one is the total
+                for candidate in chunk.candidates or ():
+                    if candidate.finish_reason:
+                        finish = candidate.finish_reason
+                    for part in (candidate.content.parts if candidate.content else None) or ():
+                        if not part.text:
+                            continue
+                        yield ReasoningDelta(part.text) if part.thought else TextDelta(part.text)
+            if usage is not None:
+                yield _usage(usage)
+            if finish is None:
+                yield StreamError(errors.ended_early(target.provider))
+            else:
+                yield Finished(*_finish(finish))
+        except Exception as exc:
+            if (error := _error(target, exc)) is None:
                 raise
-            chunks = await client.aio.models.generate_content_stream(
-                model=request.model, contents=_contents(request), config=_config(request, False)
-            )
-        async for chunk in chunks:
-            if chunk.usage_metadata is not None:
-                usage = chunk.usage_metadata  # cumulative: the last one is the total
-            for candidate in chunk.candidates or ():
-                if candidate.finish_reason:
-                    finish = candidate.finish_reason
-                for part in (candidate.content.parts if candidate.content else None) or ():
-                    if not part.text:
-                        continue
-                    yield ReasoningDelta(part.text) if part.thought else TextDelta(part.text)
-        if usage is not None:
-            yield _usage(usage)
-        if finish is None:
-            yield StreamError(errors.ended_early(target.provider))
-        else:
-            yield Finished(*_finish(finish))
-    except Exception as exc:
-        if (error := _error(target, exc)) is None:
-            raise
-        yield StreamError(error)
-    finally:
-        await client.aio.aclose()
+            yield StreamError(error)
+        finally:
+            # The SDK's stream is a generator; closing it (rather than leaving it to the
+            # garbage collector) ends the response now.
+            if chunks is not None and hasattr(chunks, "aclose"):
+                await chunks.aclose()
 
 
 async def list_models(target: Target) -> list[str]:
-    client = _client(target)
-    try:
-        names = []
-        async for model in await client.aio.models.list():
-            if "generateContent" in (model.supported_actions or ["generateContent"]):
-                names.append((model.name or "").removeprefix("models/"))
-        return names
-    except Exception as exc:
-        if (error := _error(target, exc)) is None:
-            raise
-        raise error from None
-    finally:
-        await client.aio.aclose()
+    async with _client(target) as client:
+        try:
+            names = []
+            async for model in await client.aio.models.list():
+                if "generateContent" in (model.supported_actions or ["generateContent"]):
+                    names.append((model.name or "").removeprefix("models/"))
+            return names
+        except Exception as exc:
+            if (error := _error(target, exc)) is None:
+                raise
+            raise error from None

@@ -9,13 +9,14 @@ some refuse `stream_options`. All of those end up as the same events.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import openai
 
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import ChatRequest, Target
+from ba_tui.providers import ChatRequest, Target, clients
 
 _FINISH = {
     "stop": "stop",
@@ -28,16 +29,22 @@ _FINISH = {
 _no_stream_options: set[str] = set()
 
 
-def _client(target: Target, request: ChatRequest | None = None) -> openai.AsyncOpenAI:
-    stall = request.stall_timeout if request else 30.0
-    connect = request.connect_timeout if request else 10.0
-    return openai.AsyncOpenAI(
-        # Local servers need no key, but the SDK refuses to start without one.
-        api_key=target.key or "not-needed",
-        base_url=target.base_url,
-        max_retries=0,
-        timeout=openai.Timeout(stall, connect=connect),
-    )
+def _client(
+    target: Target, request: ChatRequest | None = None
+) -> AbstractAsyncContextManager[openai.AsyncOpenAI]:
+    stall, connect = clients.timeouts(request)
+
+    def make() -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(
+            # Local servers need no key, but the SDK refuses to start without one.
+            api_key=target.key or "not-needed",
+            base_url=target.base_url,
+            max_retries=0,
+            timeout=openai.Timeout(stall, connect=connect),
+        )
+
+    key = ("openai", target.base_url, target.key, stall, connect)
+    return clients.client(key, make, lambda client: client.close())
 
 
 def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
@@ -124,44 +131,44 @@ async def _open(client: openai.AsyncOpenAI, target: Target, request: ChatRequest
 
 async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
-    client = _client(target, request)
     usage: Usage | None = None
     finish: str | None = None
-    try:
-        chunks = await _open(client, target, request)
-        async for chunk in chunks:
-            if chunk.usage is not None:
-                usage = _usage(chunk.usage)
-            for choice in chunk.choices:
-                delta = choice.delta
-                if delta is not None:
-                    if reasoning := _reasoning(delta):
-                        yield ReasoningDelta(reasoning)
-                    if delta.content:
-                        yield TextDelta(delta.content)
-                if choice.finish_reason:
-                    finish = choice.finish_reason
-        if usage is not None:
-            yield usage
-        if finish is None:
-            yield StreamError(errors.ended_early(target.provider))
-        else:
-            yield Finished(_FINISH.get(finish, "other"), finish)
-    except Exception as exc:
-        if (error := _error(target, exc)) is None:
-            raise
-        yield StreamError(error)
-    finally:
-        await client.close()
+    async with _client(target, request) as client:
+        chunks = None
+        try:
+            chunks = await _open(client, target, request)
+            async for chunk in chunks:
+                if chunk.usage is not None:
+                    usage = _usage(chunk.usage)
+                for choice in chunk.choices:
+                    delta = choice.delta
+                    if delta is not None:
+                        if reasoning := _reasoning(delta):
+                            yield ReasoningDelta(reasoning)
+                        if delta.content:
+                            yield TextDelta(delta.content)
+                    if choice.finish_reason:
+                        finish = choice.finish_reason
+            if usage is not None:
+                yield usage
+            if finish is None:
+                yield StreamError(errors.ended_early(target.provider))
+            else:
+                yield Finished(_FINISH.get(finish, "other"), finish)
+        except Exception as exc:
+            if (error := _error(target, exc)) is None:
+                raise
+            yield StreamError(error)
+        finally:
+            if chunks is not None:  # a kept client's connection goes back to its pool
+                await chunks.close()
 
 
 async def list_models(target: Target) -> list[str]:
-    client = _client(target)
-    try:
-        return sorted([model.id async for model in client.models.list()])
-    except Exception as exc:
-        if (error := _error(target, exc)) is None:
-            raise
-        raise error from None
-    finally:
-        await client.close()
+    async with _client(target) as client:
+        try:
+            return sorted([model.id async for model in client.models.list()])
+        except Exception as exc:
+            if (error := _error(target, exc)) is None:
+                raise
+            raise error from None

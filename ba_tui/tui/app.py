@@ -125,6 +125,19 @@ class ChatApp(App[int]):
         except Exception:
             return None
 
+    # --- while the app runs ----------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from ba_tui.providers import clients
+
+        # Turn after turn, a provider's SDK client (and its open connection) is reused.
+        clients.keep()
+
+    async def on_unmount(self) -> None:
+        from ba_tui.providers import clients
+
+        await clients.release()
+
     # --- after the first frame --------------------------------------------------------------
 
     def on_ready(self) -> None:

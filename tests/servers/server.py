@@ -89,6 +89,7 @@ class Recorded:
     headers: dict[str, str]  # names lower-cased
     body: bytes
     json: Any | None  # the body parsed, or None if it is not JSON
+    peer: int = 0  # the client's port: requests with the same one shared a connection
 
 
 def _openai_flavour(model: str) -> str:
@@ -190,6 +191,12 @@ class FakeServer:
         """A snapshot of every request received so far, oldest first."""
         with self._lock:
             return list(self._requests)
+
+    @property
+    def open_connections(self) -> int:
+        """Connections a client has open to the server now."""
+        with self._lock:
+            return len(self._connections)
 
     def queue(self, *responses: Reply) -> None:
         """Script replies: each request consumes the oldest one left, whatever its path."""
@@ -336,7 +343,10 @@ class _Handler(BaseHTTPRequestHandler):
             parsed = None
         headers = {k.lower(): v for k, v in self.headers.items()}
         fake = self.server.fake
-        reply = fake._receive(Recorded(self.command, path, query, headers, body, parsed))
+        recorded = Recorded(
+            self.command, path, query, headers, body, parsed, self.client_address[1]
+        )
+        reply = fake._receive(recorded)
         if fake.verbose:
             print(f"{self.command} {self.path} -> {reply.label}", file=sys.stderr, flush=True)
         try:

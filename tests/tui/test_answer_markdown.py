@@ -50,7 +50,7 @@ enough to wrap around the line twice at the narrower width
 
 - its second item
 
-- a hard  
+- a hard\\
   break in an item
 - and a ```fence``` less item
 """

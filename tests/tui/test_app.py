@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -62,6 +64,27 @@ async def test_second_turn_sends_the_history(make_app, server, store):
         "two",
         "Second.",
     ]
+
+
+async def test_turns_reuse_one_connection_and_quitting_closes_it(make_app, server, store):
+    from ba_tui.providers import clients
+
+    server.queue(text_stream("anthropic", "First answer."), text_stream("anthropic", "Second."))
+    app = make_app()
+    async with app.run_test() as pilot:
+        await send(pilot, "one")
+        await reply_done(pilot)
+        await send(pilot, "two")
+        await reply_done(pilot)
+        assert clients.kept_count() == 1
+        assert server.open_connections == 1
+    first, second = server.requests
+    assert first.peer == second.peer  # the second turn came over the first one's connection
+    assert clients.kept_count() == 0
+    deadline = time.monotonic() + 5
+    while server.open_connections:  # the server sees the client hang up
+        assert time.monotonic() < deadline, "the app left its connection open"
+        await asyncio.sleep(0.05)
 
 
 async def test_switching_threads_shows_their_messages_and_model(make_app, seeded):

@@ -1,0 +1,69 @@
+"""SDK clients kept from one turn to the next while the TUI runs.
+
+Building a client costs 27–57 ms of CPU (an SSL context loading the CA bundle, the SDK's
+own set-up), and a new client opens a new connection: another TCP and TLS handshake to the
+provider before the first token. The TUI sends turn after turn to the same few endpoints,
+so while it runs (`keep()` … `release()`), each adapter reuses one client per endpoint,
+key and timeouts, and its connection pool. Everywhere else (`ask`, `doctor`, the tests
+that call adapters) a turn builds its client and closes it, as the SDKs' examples do.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
+from contextlib import asynccontextmanager, suppress
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from ba_tui.providers import ChatRequest
+
+Client = TypeVar("Client")
+
+# Per event loop: an SDK's async client belongs to the loop it first ran on.
+_kept: dict[asyncio.AbstractEventLoop, dict[Hashable, tuple[Any, Callable[[], Awaitable[Any]]]]]
+_kept = {}
+
+
+def timeouts(request: ChatRequest | None) -> tuple[float, float]:
+    """(stall, connect) seconds for a request, or the defaults for a model list."""
+    return (request.stall_timeout, request.connect_timeout) if request else (30.0, 10.0)
+
+
+def keep() -> None:
+    """From now on, keep clients on the running loop for the next turn."""
+    _kept.setdefault(asyncio.get_running_loop(), {})
+
+
+async def release() -> None:
+    """Close the clients kept on the running loop, and stop keeping them."""
+    for _, close in _kept.pop(asyncio.get_running_loop(), {}).values():
+        with suppress(Exception):  # closing a pool that lost its connection is not news
+            await close()
+
+
+def kept_count() -> int:
+    """How many clients the running loop keeps (for tests and `doctor`-style checks)."""
+    return len(_kept.get(asyncio.get_running_loop(), {}))
+
+
+@asynccontextmanager
+async def client(
+    key: Hashable, make: Callable[[], Client], close: Callable[[Client], Awaitable[Any]]
+) -> AsyncIterator[Client]:
+    """A client for `key`: the kept one if clients are kept, else a new one closed after.
+
+    `key` must hold everything the client was built from (provider kind, base URL, key,
+    timeouts); the client's requests may run at the same time (compare mode)."""
+    kept = _kept.get(asyncio.get_running_loop())
+    if kept is None:
+        made = make()
+        try:
+            yield made
+        finally:
+            await close(made)
+        return
+    if key not in kept:
+        made = make()
+        kept[key] = (made, lambda: close(made))
+    yield kept[key][0]

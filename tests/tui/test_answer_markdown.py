@@ -12,7 +12,7 @@ from textual.widgets import Markdown
 from ba_tui.tui.widgets.answer import _new_markdown
 from ba_tui.tui.widgets.answer_markdown import FlatItems
 
-LISTS = """Intro with **bold**.
+DOC = """Intro with **bold**.
 
 - first item with **bold**, `code` and a [link](https://example.com) that goes on long \
 enough to wrap around the line twice at the narrower width
@@ -53,6 +53,11 @@ enough to wrap around the line twice at the narrower width
 - a hard\\
   break in an item
 - and a ```fence``` less item
+
+```python
+def total(rows):  # a code block, highlighted
+    return sum(row.amount for row in rows if row.amount > 0)
+```
 """
 
 
@@ -65,10 +70,15 @@ class One(App):
         yield self.widget
 
 
-async def _screen(widget: Markdown, width: int) -> list[list[tuple[str, object]]]:
+async def _screen(
+    widget: Markdown, width: int, themes: tuple[str, ...] = ()
+) -> list[list[tuple[str, object]]]:
     app = One(widget)
-    async with app.run_test(size=(width, 60)) as pilot:
+    async with app.run_test(size=(width, 70)) as pilot:
         await pilot.pause()
+        for theme in themes:  # switched while the widget is up
+            app.theme = theme
+            await pilot.pause()
         strips = app.screen._compositor.render_strips()
         # What shows: styles without their meta (the offsets that selections use count
         # from each widget's own text, and a flat list is one widget where Textual has
@@ -88,12 +98,20 @@ def _shown(text: str, style: Style | None) -> Style | None:
     return Style(bgcolor=style.bgcolor, underline=style.underline, strike=style.strike)
 
 
-async def test_lists_are_drawn_cell_for_cell_as_textual_draws_them():
+async def test_lists_and_code_are_drawn_cell_for_cell_as_textual_draws_them():
     for width in (70, 41):
-        ours = await _screen(_new_markdown(LISTS), width)
-        textuals = await _screen(Markdown(LISTS), width)
+        ours = await _screen(_new_markdown(DOC), width)
+        textuals = await _screen(Markdown(DOC), width)
         assert "".join(t for t, _ in ours[2]).strip().startswith("• first item")  # not blank
         assert ours == textuals, width
+
+
+async def test_code_takes_the_colours_of_a_new_theme():
+    # Our code blocks are highlighted once per theme, not on every style update. In
+    # ANSI themes the highlighting itself differs between dark and light.
+    ours = await _screen(_new_markdown(DOC), 70, ("ansi-dark", "ansi-light"))
+    assert ours == await _screen(Markdown(DOC), 70, ("ansi-dark", "ansi-light"))
+    assert ours != await _screen(_new_markdown(DOC), 70, ("ansi-dark",))
 
 
 async def test_a_list_of_one_line_items_is_one_widget_that_selects_by_item():

@@ -192,6 +192,31 @@ class FlatList(InlineComponents):
         return selection.extract(self._content.plain), "\n"
 
 
+class MarkdownFence(InlineComponents, md.MarkdownFence):
+    """A code block highlighted once per theme. Textual's highlights the whole block again
+    on every style update (when mounted, and when a cut restyles it), three times per
+    block of a stream; only a change of theme changes the colours."""
+
+    def __init__(self, markdown: Markdown, token: Any, code: str) -> None:
+        super().__init__(markdown, token, code)
+        self._highlighted_for = self._theme_key()
+
+    def _theme_key(self) -> tuple[bool, bool]:
+        return self.app.native_ansi_color, self.app.current_theme.dark
+
+    def _copy_context(self, block: MarkdownBlock) -> None:
+        super()._copy_context(block)
+        if isinstance(block, MarkdownFence):
+            self._highlighted_for = block._highlighted_for
+
+    def notify_style_update(self) -> None:
+        if self._theme_key() != self._highlighted_for:
+            md.MarkdownFence.notify_style_update(self)  # highlights again
+            self._highlighted_for = self._theme_key()
+        else:
+            super(md.MarkdownFence, self).notify_style_update()
+
+
 # The bullets' colour, as Textual's MarkdownBullet has it.
 _BULLET_CSS = f"""
 & > .{BULLET} {{ color: $text-primary; }}
@@ -223,17 +248,18 @@ class MarkdownOrderedList(FlatList, md.MarkdownOrderedList):
         return [(f"{n}{suffix}".rjust(size + 1), b) for n, b in numbered]
 
 
-_LISTS: dict[type[MarkdownBlock], type[MarkdownBlock]] = {
+_LIGHTER: dict[type[MarkdownBlock], type[MarkdownBlock]] = {
     md.MarkdownBulletList: MarkdownBulletList,
     md.MarkdownOrderedList: MarkdownOrderedList,
+    md.MarkdownFence: MarkdownFence,
 }
 _lighter: dict[type[MarkdownBlock], type[MarkdownBlock]] = {}
 
 
 def lighter(block: type[MarkdownBlock]) -> type[MarkdownBlock]:
     """The lighter version of a Markdown block class."""
-    if block in _LISTS:
-        return _LISTS[block]
+    if block in _LIGHTER:
+        return _LIGHTER[block]
     if block not in _lighter:
         _lighter[block] = type(block.__name__, (InlineComponents, block), {})
     return _lighter[block]

@@ -10,6 +10,8 @@ looks exactly as Textual draws it but is cheaper to mount:
   lays out a bullet widget beside a paragraph widget. One widget instead of three per item
   (four in Textual). Any other list keeps a row per item, without the Vertical Textual
   wraps around an item's blocks when the item is a single paragraph.
+- A code block is highlighted again only when the theme changes, not on every style
+  update.
 Class names stay the same, so every CSS rule still applies.
 
 Imported only when an answer is drawn: Markdown (and markdown-it) is not needed for the

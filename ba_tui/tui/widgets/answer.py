@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from textual import events
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer, Vertical
+from textual.geometry import Size
 from textual.widget import Widget
 
 if TYPE_CHECKING:
@@ -216,9 +217,14 @@ class Chunk(Vertical):
         runs after-refresh callbacks during a batch, so a laid-out height can be stale
         (clipping the chunk) or 0."""
         container = self.parent
-        if not self.is_mounted or not isinstance(container, Widget) or not container.size:
+        if not self.is_mounted or not isinstance(container, Widget):
             return False
-        size = container.size
+        # From outer_size, not size: size asks the compositor for the widget's region,
+        # which for an off-screen widget means mapping every widget on the screen.
+        outer, gutter = container.outer_size, container.styles.gutter
+        size = Size(outer.width - gutter.width, outer.height - gutter.height)
+        if size.width <= 0:
+            return False  # not laid out yet
         height = self.get_content_height(size, self.screen.size, size.width)
         if not height:
             return False

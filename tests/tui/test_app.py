@@ -87,6 +87,34 @@ async def test_turns_reuse_one_connection_and_quitting_closes_it(make_app, serve
         await asyncio.sleep(0.05)
 
 
+async def test_page_keys_scroll_the_conversation_and_paging_up_stops_following(
+    make_app, server, store
+):
+    from ba_tui.tui.widgets.conversation_view import ConversationView
+    from ba_tui.tui.widgets.prompt_box import PromptBox
+
+    answer = "".join(f"Line {i} of a long answer.\n\n" for i in range(400))
+    server.queue(text_stream("anthropic", answer, chunk_size=40, delay=0.01))
+    app = make_app()
+    async with app.run_test() as pilot:
+        await send(pilot, "go")
+        scroller = app.main.query_one(ConversationView).scroller
+        await wait_for(pilot, lambda: scroller.max_scroll_y > 2 * scroller.size.height)
+        assert app.main.reply is not None  # still streaming
+        assert isinstance(app.focused, PromptBox)
+        await pilot.press("pageup")  # from the prompt box
+        await pilot.pause()
+        held = scroller.scroll_y
+        assert held < scroller.max_scroll_y
+        await reply_done(pilot)
+        assert scroller.scroll_y == held  # the rest of the reply did not pull the view down
+        assert "Line 399" not in screen_text(app)
+        while scroller.scroll_y < scroller.max_scroll_y:
+            await pilot.press("pagedown")
+            await pilot.pause()
+        assert "Line 399" in screen_text(app)
+
+
 async def test_switching_threads_shows_their_messages_and_model(make_app, seeded):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:

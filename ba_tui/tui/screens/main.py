@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.screen import Screen
@@ -117,6 +118,14 @@ class _RecordingStore:
 class MainScreen(Screen):
     """Threads on the left, the current thread's conversation on the right."""
 
+    BINDINGS = [
+        # Page through the conversation from anywhere on the screen (the prompt box passes
+        # these keys on): scrolling up stops following a streaming reply, scrolling back
+        # to the bottom follows it again.
+        Binding("pageup", "scroll(-1)", "Page up", show=False),
+        Binding("pagedown", "scroll(1)", "Page down", show=False),
+    ]
+
     def __init__(self) -> None:
         super().__init__()
         self.thread: Thread | None = None
@@ -134,6 +143,13 @@ class MainScreen(Screen):
     @property
     def store(self) -> Store:
         return self.chat_app.store
+
+    def action_scroll(self, step: int) -> None:
+        scroller = self.query_one(ConversationView).scroller
+        if step < 0:
+            scroller.scroll_page_up(animate=False)
+        else:
+            scroller.scroll_page_down(animate=False)
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):

@@ -35,6 +35,10 @@ class PromptBox(TextArea):
         # these entries name them in the footer.
         Binding("enter", "submit", "Send"),
         Binding(",".join(NEWLINE_KEYS), "newline", "New line", key_display="^j"),
+        # A prompt is rarely a page long: these page the conversation (or compare's
+        # column) instead of moving the cursor by a page.
+        Binding("pageup", "screen.scroll(-1)", "Page up", show=False),
+        Binding("pagedown", "screen.scroll(1)", "Page down", show=False),
     ]
 
     class Submitted(Message):

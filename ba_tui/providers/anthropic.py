@@ -25,9 +25,7 @@ _FINISH = {
 def _client(
     target: Target, request: ChatRequest | None = None
 ) -> AbstractAsyncContextManager[anthropic.AsyncAnthropic]:
-    stall, connect = clients.timeouts(request)
-
-    def make() -> anthropic.AsyncAnthropic:
+    def make(stall: float, connect: float) -> anthropic.AsyncAnthropic:
         # Retries are the turn runner's job, so every provider retries the same way.
         return anthropic.AsyncAnthropic(
             api_key=target.key,
@@ -36,8 +34,7 @@ def _client(
             timeout=anthropic.Timeout(stall, connect=connect),
         )
 
-    key = ("anthropic", target.base_url, target.key, stall, connect)
-    return clients.client(key, make, lambda client: client.close())
+    return clients.client(target, request, make, lambda client: client.close())
 
 
 CACHE = {"type": "ephemeral"}

@@ -16,18 +16,13 @@ from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from ba_tui.providers import ChatRequest
+    from ba_tui.providers import ChatRequest, Target
 
 Client = TypeVar("Client")
 
 # Per event loop: an SDK's async client belongs to the loop it first ran on.
 _kept: dict[asyncio.AbstractEventLoop, dict[Hashable, tuple[Any, Callable[[], Awaitable[Any]]]]]
 _kept = {}
-
-
-def timeouts(request: ChatRequest | None) -> tuple[float, float]:
-    """(stall, connect) seconds for a request, or the defaults for a model list."""
-    return (request.stall_timeout, request.connect_timeout) if request else (30.0, 10.0)
 
 
 def keep() -> None:
@@ -49,21 +44,28 @@ def kept_count() -> int:
 
 @asynccontextmanager
 async def client(
-    key: Hashable, make: Callable[[], Client], close: Callable[[Client], Awaitable[Any]]
+    target: Target,
+    request: ChatRequest | None,
+    make: Callable[[float, float], Client],
+    close: Callable[[Client], Awaitable[Any]],
 ) -> AsyncIterator[Client]:
-    """A client for `key`: the kept one if clients are kept, else a new one closed after.
+    """A client for `target`: the kept one if clients are kept, else a new one closed after.
 
-    `key` must hold everything the client was built from (provider kind, base URL, key,
-    timeouts); the client's requests may run at the same time (compare mode)."""
+    `make(stall, connect)` builds it with the request's timeouts in seconds (a model list
+    gets the defaults). Clients are kept per adapter, base URL, key and timeouts, which is
+    everything they are built from; a kept client's requests may run at the same time
+    (compare mode)."""
+    stall, connect = (request.stall_timeout, request.connect_timeout) if request else (30.0, 10.0)
     kept = _kept.get(asyncio.get_running_loop())
     if kept is None:
-        made = make()
+        made = make(stall, connect)
         try:
             yield made
         finally:
             await close(made)
         return
+    key = (target.spec.kind, target.base_url, target.key, stall, connect)
     if key not in kept:
-        made = make()
+        made = make(stall, connect)
         kept[key] = (made, lambda: close(made))
     yield kept[key][0]

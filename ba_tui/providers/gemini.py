@@ -21,11 +21,10 @@ _FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", 
 def _client(
     target: Target, request: ChatRequest | None = None
 ) -> AbstractAsyncContextManager[genai.Client]:
-    stall, _ = clients.timeouts(request)
-
-    def make() -> genai.Client:
-        # HttpOptions.timeout (ms) becomes httpx's per-read timeout, i.e. a stall limit.
-        # No retry_options: the turn runner retries every provider the same way.
+    def make(stall: float, connect: float) -> genai.Client:
+        # HttpOptions.timeout (ms) becomes httpx's per-read timeout, i.e. a stall limit;
+        # it has no connect timeout of its own. No retry_options: the turn runner retries
+        # every provider the same way.
         return genai.Client(
             api_key=target.key,
             http_options=types.HttpOptions(
@@ -33,8 +32,7 @@ def _client(
             ),
         )
 
-    key = ("gemini", target.base_url, target.key, stall)
-    return clients.client(key, make, lambda client: client.aio.aclose())
+    return clients.client(target, request, make, lambda client: client.aio.aclose())
 
 
 def _config(request: ChatRequest, thoughts: bool) -> types.GenerateContentConfig:

@@ -32,9 +32,7 @@ _no_stream_options: set[str] = set()
 def _client(
     target: Target, request: ChatRequest | None = None
 ) -> AbstractAsyncContextManager[openai.AsyncOpenAI]:
-    stall, connect = clients.timeouts(request)
-
-    def make() -> openai.AsyncOpenAI:
+    def make(stall: float, connect: float) -> openai.AsyncOpenAI:
         return openai.AsyncOpenAI(
             # Local servers need no key, but the SDK refuses to start without one.
             api_key=target.key or "not-needed",
@@ -43,8 +41,7 @@ def _client(
             timeout=openai.Timeout(stall, connect=connect),
         )
 
-    key = ("openai", target.base_url, target.key, stall, connect)
-    return clients.client(key, make, lambda client: client.close())
+    return clients.client(target, request, make, lambda client: client.close())
 
 
 def _params(target: Target, request: ChatRequest) -> dict[str, Any]:

@@ -21,6 +21,7 @@ first frame.
 from __future__ import annotations
 
 from contextlib import suppress
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from rich._wrap import divide_line  # what Content itself wraps with
@@ -255,16 +256,12 @@ _LIGHTER: dict[type[MarkdownBlock], type[MarkdownBlock]] = {
     md.MarkdownOrderedList: MarkdownOrderedList,
     md.MarkdownFence: MarkdownFence,
 }
-_lighter: dict[type[MarkdownBlock], type[MarkdownBlock]] = {}
 
 
+@cache
 def lighter(block: type[MarkdownBlock]) -> type[MarkdownBlock]:
     """The lighter version of a Markdown block class."""
-    if block in _LIGHTER:
-        return _LIGHTER[block]
-    if block not in _lighter:
-        _lighter[block] = type(block.__name__, (InlineComponents, block), {})
-    return _lighter[block]
+    return _LIGHTER.get(block) or type(block.__name__, (InlineComponents, block), {})
 
 
 class AnswerMarkdown(Markdown):

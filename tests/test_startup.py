@@ -12,17 +12,19 @@ import pytest
 # pydantic is not listed: typer imports it for any subcommand, and every SDK needs it anyway.
 HEAVY = ("anthropic", "openai", "google", "textual", "sqlite_utils", "keyring", "tomlkit")
 
+# Runs `ba-chat ARGS` as the console script does (ba_tui.entry.main), then prints, after
+# a blank line, the modules that were imported.
 _PROBE = """
 import json, sys
 sys.argv = ["ba-chat", *json.loads(sys.argv[1])]
-from ba_tui.cli import app
+from ba_tui.entry import main
 try:
-    app()
+    main()
 except SystemExit:
     pass
+print()
 print(json.dumps(sorted(sys.modules)))
 """
-
 
 HELP = [
     ["usage", "--help"],
@@ -51,19 +53,6 @@ def test_help_imports_nothing_heavy(args):
     assert "Usage:" in done.stdout
 
 
-_ASK_PROBE = """
-import json, sys
-sys.argv = ["ba-chat", *json.loads(sys.argv[1])]
-from ba_tui.entry import main
-try:
-    main()
-except SystemExit:
-    pass
-print()
-print(json.dumps(sorted(sys.modules)))
-"""
-
-
 def test_saved_ask_on_an_up_to_date_store_skips_sqlite_utils(server, env):
     from tests.conftest import run_cli
     from tests.servers import fixture
@@ -73,7 +62,7 @@ def test_saved_ask_on_an_up_to_date_store_skips_sqlite_utils(server, env):
     assert first.returncode == 0, first.stderr
     args = ["ask", "-c", "second"]
     done = subprocess.run(
-        [sys.executable, "-c", _ASK_PROBE, json.dumps(args)],
+        [sys.executable, "-c", _PROBE, json.dumps(args)],
         env=env,
         capture_output=True,
         text=True,

@@ -41,6 +41,8 @@ MAX_RETRY_AFTER = 60.0
 class TurnOptions:
     max_tokens: int | None = None
     temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()
     thinking_budget: int | None = None
     retries: int = 2
     stall_timeout: float = 60.0
@@ -171,6 +173,8 @@ async def run_turn(
         system=system,
         max_tokens=options.max_tokens,
         temperature=options.temperature,
+        top_p=options.top_p,
+        stop=options.stop,
         thinking_budget=options.thinking_budget,
         stall_timeout=options.stall_timeout,
         connect_timeout=options.connect_timeout,

@@ -198,8 +198,18 @@ _TRANSPORT_MODULES = ("httpx", "httpx2", "httpcore", "h11", "anyio", "ssl")
 def transport(provider: str, base_url: str, exc: BaseException) -> ProviderError | None:
     """Our error for a network failure, or None when `exc` is not one.
 
-    SDKs wrap most transport failures, but a connection dropped mid-stream escapes
-    anthropic and google-genai as a raw httpx2 exception, so those are recognised too.
+    What a failing stream raises differs by SDK and version, so this goes by the
+    exception's name and module, never by one SDK class. Measured against the fake server:
+    - a connection dropped mid-body: anthropic 2.12 lets the raw
+      `httpx2.RemoteProtocolError` escape, 2.17 wraps it in `APIConnectionError` ("peer
+      closed connection without sending complete message body"); openai 3.54 and 3.63
+      wrap it in `APIConnectionError`; google-genai 3.4 and 3.6 let it escape raw;
+    - no byte for the read timeout: anthropic 2.12 and google-genai raise the raw httpx2
+      `ReadTimeout`, anthropic 2.17 and openai `APITimeoutError`;
+    - connection refused: `APIConnectionError` (anthropic, openai), the raw httpx2
+      `ConnectError` (google-genai).
+    Any of these, or an OSError, is a transport failure; tests/test_servers.py checks
+    what ba-chat makes of each, on the newest and the lowest supported versions.
     """
     name = type(exc).__name__
     module = type(exc).__module__.split(".")[0]

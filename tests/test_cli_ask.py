@@ -34,6 +34,45 @@ def test_ask_streams_exact_answer_for_every_provider(server, env, provider, mode
     assert "Say hello" in json.dumps(request.json)
 
 
+OPTIONS = ["-s", "Be brief", "--max-tokens", "300", "--temperature", "0.5", "--top-p", "0.9"]
+OPTIONS += ["--stop", "END", "--stop", "###", "--thinking", "2048", "--json"]
+
+
+@pytest.mark.parametrize(("provider", "model", "name", "reasons"), STREAMS)
+def test_ask_sends_every_option_to_every_provider(server, env, provider, model, name, reasons):
+    """Each generation option reaches the wire in the provider's own terms, whatever SDK
+    version is installed; one a provider cannot take is named in one line, not dropped."""
+    server.queue(fixture(name))
+    done = run_cli("ask", "-p", provider, "-m", model, *OPTIONS, "Say hello", env=env)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert (out["text"], out["status"]) == (expected(name).text, "complete")
+    body = server.requests[-1].json
+    ignored = f"--thinking is ignored: {provider} takes no thinking budget"
+    if provider == "anthropic":
+        assert (body["temperature"], body["top_p"]) == (0.5, 0.9)
+        assert body["stop_sequences"] == ["END", "###"]
+        assert body["system"][0]["text"] == "Be brief"
+        assert body["thinking"] == {"type": "enabled", "budget_tokens": 2048}
+        assert body["max_tokens"] == 2048 + 1024  # room for the answer after the thinking
+    elif provider == "gemini":
+        config = body["generationConfig"]
+        assert (config["temperature"], config["topP"]) == (0.5, 0.9)
+        assert config["stopSequences"] == ["END", "###"]
+        assert config["maxOutputTokens"] == 300
+        thinking = config["thinkingConfig"]  # google-genai has sent either spelling
+        assert thinking.get("thinkingBudget", thinking.get("thinking_budget")) == 2048
+        assert body["systemInstruction"]["parts"][0]["text"] == "Be brief"
+    else:
+        assert (body["temperature"], body["top_p"]) == (0.5, 0.9)
+        assert body["stop"] == ["END", "###"]
+        limit = "max_completion_tokens" if provider == "openai" else "max_tokens"
+        assert body[limit] == 300
+        assert body["messages"][0] == {"role": "system", "content": "Be brief"}
+    assert (ignored in done.stderr) == (provider not in ("anthropic", "gemini"))
+    assert "Traceback" not in done.stderr
+
+
 def test_ask_json_carries_usage_and_reasoning_anthropic(server, env):
     server.queue(fixture("anthropic_stream_thinking.sse"))
     done = run_cli(

@@ -18,9 +18,10 @@ import httpx2
 import openai
 import pytest
 from google import genai
-from google.genai import errors as genai_errors
 from google.genai import types
 
+from ba_tui.events import StreamError, TextDelta
+from ba_tui.providers import BUILTIN, ChatMessage, ChatRequest, Target, adapter
 from tests.servers import FIXTURES, FakeServer, drop, fixture, status, text_stream
 from tests.servers.replies import split_events
 from tests.wire import expected
@@ -64,6 +65,30 @@ class Clients:
     async def aclose(self) -> None:
         for client in self.opened:
             await (client.aio.aclose() if isinstance(client, genai.Client) else client.close())
+
+
+async def adapter_events(
+    server: FakeServer, provider: str, model: str, key: str = "k-test", **request
+) -> list:
+    """Every event ba-chat's own adapter yields for one prompt to the fake server.
+
+    Failures are asserted here, through the adapters, rather than as SDK exception classes:
+    which class an SDK raises changes between releases; what ba-chat makes of it must not."""
+    spec = BUILTIN[provider]
+    base_url = f"{server.url}/v1" if spec.kind == "openai" else server.url
+    target = Target(spec, model, base_url, key, "test")
+    chat = ChatRequest(model=model, messages=(ChatMessage("user", "hi"),), **request)
+    return [event async for event in adapter(spec).stream(target, chat)]
+
+
+def failure(events: list):
+    """The error a stream ended with, after checking that it did end with one."""
+    assert isinstance(events[-1], StreamError), events[-1]
+    return events[-1].error
+
+
+def text_of(events: list) -> str:
+    return "".join(event.text for event in events if isinstance(event, TextDelta))
 
 
 @pytest.fixture
@@ -149,13 +174,12 @@ async def test_anthropic_thinking_stream_with_signature(sdk):
     assert final.usage.cache_creation_input_tokens == 1843
 
 
-async def test_anthropic_stream_error_event_is_status_200(server, sdk):
+async def test_anthropic_stream_error_event_is_overloaded(server):
     server.queue(fixture("anthropic_stream_error_overloaded.sse"))
-    with pytest.raises(anthropic.APIStatusError) as caught:
-        await claude_stream(sdk.claude(max_retries=2))
-    assert caught.value.status_code == 200
-    assert caught.value.body["error"]["type"] == "overloaded_error"
-    assert len(server.requests) == 1  # not retried
+    error = failure(await adapter_events(server, "anthropic", "claude-sonnet-4-6"))
+    assert (error.kind, error.status, error.retryable) == ("overloaded", 200, True)
+    assert "anthropic is overloaded" in error.line()
+    assert len(server.requests) == 1  # the SDK does not retry it; the turn runner decides
 
 
 # -- OpenAI-compatible ------------------------------------------------------------------------
@@ -192,9 +216,16 @@ async def test_openai_compatible_streams(server, sdk, model, name, tokens):
     assert server.requests[0].headers["authorization"] == "Bearer sk-test"
 
 
-async def test_openai_non_stream_request_is_refused(sdk):
-    with pytest.raises(openai.BadRequestError):
-        await sdk.gpt().chat.completions.create(model="gpt-4o-mini", messages=HI)
+def test_openai_non_stream_request_is_refused(server):
+    request = urllib.request.Request(
+        f"{server.url}/v1/chat/completions",
+        data=json.dumps({"model": "gpt-4o-mini", "messages": HI}).encode(),
+        headers={"authorization": "Bearer sk-test", "content-type": "application/json"},
+    )
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        urllib.request.urlopen(request, timeout=5)
+    caught.value.close()
+    assert caught.value.code == 400
 
 
 # -- Gemini ---------------------------------------------------------------------------------
@@ -238,28 +269,29 @@ async def test_gemini_default_api_version_v1_is_served(server, sdk):
 # -- errors ---------------------------------------------------------------------------------
 
 ERRORS = [
-    ("anthropic_error_401_authentication.json", anthropic.AuthenticationError, 401),
-    ("anthropic_error_404_not_found_model.json", anthropic.NotFoundError, 404),
-    ("anthropic_error_429_rate_limit.json", anthropic.RateLimitError, 429),
-    ("anthropic_error_529_overloaded.json", anthropic.OverloadedError, 529),
-    ("openai_error_401_invalid_api_key.json", openai.AuthenticationError, 401),
-    ("openai_error_404_model_not_found.json", openai.NotFoundError, 404),
-    ("openai_error_429_rate_limit.json", openai.RateLimitError, 429),
-    ("gemini_error_400_api_key_invalid.json", genai_errors.ClientError, 400),
-    ("gemini_error_404_model_not_found.json", genai_errors.ClientError, 404),
-    ("gemini_error_429_resource_exhausted.json", genai_errors.ClientError, 429),
-    ("gemini_error_503_unavailable.json", genai_errors.ServerError, 503),
+    # fixture, what ba-chat calls it, its HTTP status, the retry-after it carries
+    ("anthropic_error_401_authentication.json", "auth", 401, None),
+    ("anthropic_error_404_not_found_model.json", "model_not_found", 404, None),
+    ("anthropic_error_429_rate_limit.json", "rate_limited", 429, 2.0),
+    ("anthropic_error_529_overloaded.json", "overloaded", 529, None),
+    ("openai_error_401_invalid_api_key.json", "auth", 401, None),
+    ("openai_error_404_model_not_found.json", "model_not_found", 404, None),
+    ("openai_error_429_rate_limit.json", "rate_limited", 429, 1.0),
+    ("gemini_error_400_api_key_invalid.json", "auth", 400, None),
+    ("gemini_error_404_model_not_found.json", "model_not_found", 404, None),
+    ("gemini_error_429_resource_exhausted.json", "rate_limited", 429, 26.0),
+    ("gemini_error_503_unavailable.json", "overloaded", 503, None),
 ]
 
 
-@pytest.mark.parametrize(("name", "error", "code"), ERRORS)
-async def test_error_fixtures_raise_the_sdk_error(server, sdk, name, error, code):
+@pytest.mark.parametrize(("name", "kind", "code", "wait"), ERRORS)
+async def test_error_fixtures_become_our_errors(server, name, kind, code, wait):
     server.queue(fixture(name))
-    with pytest.raises(error) as caught:
-        await sdk.call(name.split("_")[0])
-    assert type(caught.value) is error
-    got = caught.value.code if name.startswith("gemini") else caught.value.status_code
-    assert got == code
+    events = await adapter_events(server, name.split("_")[0], "some-model")
+    error = failure(events)
+    assert len(events) == 1  # nothing before the error
+    assert (error.kind, error.status, error.retry_after) == (kind, code, wait)
+    assert error.line().startswith(("anthropic", "openai", "gemini", "rate limited by"))
     assert len(server.requests) == 1
 
 
@@ -285,86 +317,116 @@ async def test_openai_honours_retry_after(server, sdk):
 
 
 MAGIC = [
-    ("anthropic", "claude-not-found", anthropic.NotFoundError),
-    ("anthropic", "claude-rate-limit", anthropic.RateLimitError),
-    ("anthropic", "claude-overloaded", anthropic.OverloadedError),
-    ("anthropic", "claude-midstream-error", anthropic.APIStatusError),
-    ("anthropic", "claude-dropped", httpx2.RemoteProtocolError),
-    ("openai", "gpt-not-found", openai.NotFoundError),
-    ("openai", "gpt-rate-limit", openai.RateLimitError),
-    ("openai", "gpt-overloaded", openai.InternalServerError),
-    ("openai", "gpt-midstream-error", openai.APIError),
-    ("openai", "gpt-dropped", openai.APIConnectionError),
-    ("gemini", "gemini-not-found", genai_errors.ClientError),
-    ("gemini", "gemini-rate-limit", genai_errors.ClientError),
-    ("gemini", "gemini-overloaded", genai_errors.ServerError),
-    ("gemini", "gemini-midstream-error", genai_errors.ServerError),
-    ("gemini", "gemini-dropped", httpx2.RemoteProtocolError),
+    # model, what ba-chat calls the failure, text that arrived before it
+    ("claude-not-found", "model_not_found", False),
+    ("claude-rate-limit", "rate_limited", False),
+    ("claude-overloaded", "overloaded", False),
+    ("claude-midstream-error", "overloaded", True),
+    ("claude-dropped", "unreachable", True),
+    ("gpt-not-found", "model_not_found", False),
+    ("gpt-rate-limit", "rate_limited", False),
+    ("gpt-overloaded", "overloaded", False),
+    ("gpt-midstream-error", "unreachable", True),
+    ("gpt-dropped", "unreachable", True),
+    ("gemini-not-found", "model_not_found", False),
+    ("gemini-rate-limit", "rate_limited", False),
+    ("gemini-overloaded", "overloaded", False),
+    ("gemini-midstream-error", "overloaded", True),
+    ("gemini-dropped", "unreachable", True),
 ]
+PROVIDER = {"claude": "anthropic", "gpt": "openai", "gemini": "gemini"}
 
 
-@pytest.mark.parametrize(("dialect", "model", "error"), MAGIC)
-async def test_magic_model_names(server, sdk, dialect, model, error):
-    with pytest.raises(error):
-        await sdk.call(dialect, model)
+@pytest.mark.parametrize(("model", "kind", "partial"), MAGIC)
+async def test_magic_model_names(server, model, kind, partial):
+    events = await adapter_events(server, PROVIDER[model.split("-")[0]], model)
+    error = failure(events)
+    assert error.kind == kind
+    assert error.retryable == (kind != "model_not_found")
+    assert bool(text_of(events)) == partial
     assert len(server.requests) == 1
 
 
 # -- broken streams ---------------------------------------------------------------------------
 
+CUTS = [
+    ("anthropic", "anthropic_stream_text.sse", 6),
+    ("openai", "openai_stream_usage.sse", 6),
+    ("gemini", "gemini_stream_text.sse", 4),
+]
 
-async def test_cut_after_breaks_each_sdk_mid_stream(server, sdk):
-    """What each SDK raises when the connection closes mid-body (no final chunk)."""
-    server.queue(fixture("anthropic_stream_text.sse", cut_after=6))
-    with pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read"):
-        await sdk.call("anthropic")  # not wrapped in an anthropic exception
-    server.queue(fixture("openai_stream_usage.sse", cut_after=6))
-    with pytest.raises(openai.APIConnectionError) as caught:  # wrapped by openai
-        await sdk.call("openai")
-    assert isinstance(caught.value.__cause__, httpx2.RemoteProtocolError)
-    server.queue(fixture("gemini_stream_text.sse", cut_after=4))
-    got = []
-    stream = await sdk.gemini().aio.models.generate_content_stream(model="g", contents="hi")
-    with pytest.raises(httpx2.RemoteProtocolError, match="incomplete chunked read"):
-        async for chunk in stream:  # not wrapped either
-            got.append(chunk.text)
-    assert got == [
-        json.loads(e[6:])["candidates"][0]["content"]["parts"][0]["text"]
-        for e in split_events((FIXTURES / "gemini_stream_text.sse").read_bytes())[:4]
-    ]
-    assert len(server.requests) == 3
+
+@pytest.mark.parametrize(("provider", "name", "events"), CUTS)
+async def test_cut_after_breaks_each_stream_midway(server, provider, name, events):
+    """A connection closed mid-body (no final chunk): the text before the cut arrives,
+    then one retryable error that says the provider could not be reached."""
+    server.queue(fixture(name, cut_after=events))
+    got = await adapter_events(server, provider, "some-model")
+    error = failure(got)
+    assert (error.kind, error.retryable) == ("unreachable", True)
+    assert f"could not reach {provider}" in error.line()
+    sent = split_events((FIXTURES / name).read_bytes())[:events]
+    assert text_of(got) == "".join(_texts(provider, sent)) != ""
+    assert len(server.requests) == 1
+
+
+def _texts(provider: str, events: list[bytes]) -> list[str]:
+    """The text pieces carried by raw SSE events, read straight from their JSON."""
+    pieces = []
+    for event in events:
+        for line in event.decode().splitlines():
+            if not line.startswith("data:") or line[5:].strip() in ("", "[DONE]"):
+                continue
+            data = json.loads(line[5:])
+            if provider == "anthropic":
+                pieces.append(data.get("delta", {}).get("text", ""))
+            elif provider == "openai":
+                pieces += [c["delta"].get("content") or "" for c in data.get("choices", [])]
+            else:
+                for candidate in data.get("candidates", []):
+                    pieces += [p.get("text", "") for p in candidate["content"]["parts"]]
+    return [piece for piece in pieces if piece]
 
 
 async def test_drop_is_a_connection_error_and_retryable(server, sdk):
     server.queue(drop())
-    with pytest.raises(openai.APIConnectionError):
-        await sdk.call("openai")
+    error = failure(await adapter_events(server, "openai", "gpt-4o-mini"))
+    assert (error.kind, error.retryable) == ("unreachable", True)
     server.queue(drop(), fixture("openai_stream_usage.sse"))
     text, _, _ = await gpt_stream(sdk.gpt(max_retries=1))
     assert text == expected("openai_stream_usage.sse").text
     assert len(server.requests) == 3
 
 
-async def test_stall_trips_read_timeout_and_stop_does_not_wait():
+@pytest.mark.parametrize(("provider", "name", "events"), CUTS)
+async def test_stall_trips_read_timeout(server, provider, name, events):
+    """No byte for the stall timeout: the text so far, then one retryable `stalled`."""
+    server.queue(fixture(name, stall_after=events, stall_seconds=30))
+    got = await adapter_events(server, provider, "some-model", stall_timeout=0.3)
+    assert (failure(got).kind, failure(got).retryable) == ("stalled", True)
+    sent = split_events((FIXTURES / name).read_bytes())[:events]
+    assert text_of(got) == "".join(_texts(provider, sent)) != ""
+
+
+async def test_stop_does_not_wait_for_a_stalled_stream():
     server = FakeServer().start()
-    sdk = Clients(server)
-    server.queue(fixture("openai_stream_usage.sse", stall_after=3, stall_seconds=30))
-    got = []
-    with pytest.raises(openai.APITimeoutError):
-        async for chunk in await sdk.gpt(timeout=0.3).chat.completions.create(
-            model="gpt-4o-mini", messages=HI, stream=True
-        ):
-            got.append(chunk)
-    assert len(got) == 3
     server.queue(fixture("openai_stream_usage.sse", stall_after=1, stall_seconds=30))
-    stream = await sdk.gpt().chat.completions.create(model="m", messages=HI, stream=True)
-    await stream.__anext__()  # the handler is now stalling
+    events = []
+    target = Target(BUILTIN["openai"], "m", f"{server.url}/v1", "k", "test")
+
+    async def read() -> None:
+        request = ChatRequest(model="m", messages=(ChatMessage("user", "hi"),))
+        async for event in adapter(target.spec).stream(target, request):
+            events.append(event)
+
+    reading = asyncio.create_task(read())
+    while not server.requests:  # the handler is now stalling after its first event
+        await asyncio.sleep(0.01)
     started = time.monotonic()
     await asyncio.to_thread(server.stop)
     assert time.monotonic() - started < 2
-    with pytest.raises(openai.APIConnectionError):
-        await stream.__anext__()  # stop() closed the stalled stream
-    await sdk.aclose()
+    await asyncio.wait_for(reading, 5)  # stop() closed the stalled stream
+    assert failure(events).kind == "unreachable"
 
 
 async def test_delay_spaces_events(server, sdk):
@@ -464,17 +526,14 @@ async def test_keys_gate_every_dialect():
     with FakeServer(keys=keys) as server:
         sdk = Clients(server)
         server.queue(text_stream("openai", "queued"))
-        with pytest.raises(anthropic.AuthenticationError):
-            await sdk.call("anthropic")
-        with pytest.raises(openai.AuthenticationError):
-            await sdk.call("openai")
-        with pytest.raises(genai_errors.ClientError) as caught:
-            await sdk.call("gemini")
-        assert caught.value.code == 400 and caught.value.status == "INVALID_ARGUMENT"
+        for provider, code in (("anthropic", 401), ("openai", 401), ("gemini", 400)):
+            error = failure(await adapter_events(server, provider, "some-model"))
+            assert (error.kind, error.status) == ("auth", code)
         good = sdk.gpt(api_key="o-key")
         assert (await gpt_stream(good))[0] == "queued"  # refusals left the queue alone
-        with pytest.raises(openai.AuthenticationError):  # deepseek's own key is required
-            await gpt_stream(good, "deepseek-reasoner")
+        # deepseek's own key is required
+        error = failure(await adapter_events(server, "openai", "deepseek-reasoner", key="o-key"))
+        assert error.kind == "auth"
         assert (await gpt_stream(sdk.gpt(api_key="d-key"), "deepseek-reasoner"))[1]
         assert (await claude_stream(sdk.claude(api_key="a-key")))[0]
         assert (await gemini_stream(sdk.gemini(api_key="g-key")))[0]

@@ -11,7 +11,8 @@ from ba_tui.cli.app import app, state, terminal_safe, warn
 from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
 
 if TYPE_CHECKING:
-    from ba_tui.conversation import Turn
+    from ba_tui.conversation import Turn, TurnOptions
+    from ba_tui.providers import Target
 
 
 def _read_stdin() -> str:
@@ -115,6 +116,14 @@ def _json(turn: Turn) -> str:
     )
 
 
+def note_ignored(targets: list[Target], options: TurnOptions) -> None:
+    """One line for each target that will not use an option it was given, so a setting
+    is never dropped silently; the turn goes on without it."""
+    for target in targets:
+        if options.thinking_budget and not target.spec.takes_thinking:
+            warn(f"ba-chat: --thinking is ignored: {target.provider} takes no thinking budget")
+
+
 @app.command()
 def ask(
     prompt: list[str] | None = typer.Argument(None, help="The prompt (stdin is added to it)."),
@@ -123,6 +132,10 @@ def ask(
     system: str | None = typer.Option(None, "-s", "--system", help="System prompt."),
     max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Reply length cap."),
     temperature: float | None = typer.Option(None, "--temperature", min=0.0, max=2.0),
+    top_p: float | None = typer.Option(None, "--top-p", min=0.0, max=1.0, help="Nucleus sampling."),
+    stop: list[str] | None = typer.Option(
+        None, "--stop", metavar="TEXT", help="End the reply at this text (repeat it)."
+    ),
     thinking: int | None = typer.Option(
         None, "--thinking", min=1024, help="Extended-thinking budget in tokens (Anthropic, Gemini)."
     ),
@@ -178,6 +191,8 @@ def ask(
         retries=retries,
         max_tokens=max_tokens,
         temperature=temperature,
+        top_p=top_p,
+        stop=tuple(stop or ()),
         thinking_budget=thinking,
     )
     if compare:
@@ -210,6 +225,7 @@ def ask(
     fallbacks, skipped = fallback_targets(fallback or config.data.get("fallback") or [], config)
     for note in skipped:
         warn(note)
+    note_ignored([target], options)
     history: list[Any] = []
     thread_id = parent_id = None
     if store is not None:

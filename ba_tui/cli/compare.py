@@ -87,7 +87,7 @@ def ask_compare(
     fastest: bool,
 ) -> int:
     """Run the comparison and print it; returns the exit code."""
-    from ba_tui.cli.ask import title_for
+    from ba_tui.cli.ask import note_ignored, title_for
     from ba_tui.compare import run_compare
     from ba_tui.errors import UsageError
     from ba_tui.events import TextDelta
@@ -99,6 +99,7 @@ def ask_compare(
     for spec in specs:
         provider, _, model = spec.partition(":")
         targets.append(resolve(provider, model or None, config))
+    note_ignored(targets, options)
     store = thread_id = None
     if not no_save:
         from ba_tui.store import Store

@@ -31,6 +31,12 @@ class ProviderSpec:
     # OpenAI's own API wants max_completion_tokens; compatible servers know max_tokens.
     max_tokens_param: str = "max_tokens"
 
+    @property
+    def takes_thinking(self) -> bool:
+        """Whether a thinking budget means anything to this provider's API (the OpenAI
+        chat API has none; DeepSeek's reasoner thinks whether asked or not)."""
+        return self.kind in ("anthropic", "gemini")
+
 
 BUILTIN: dict[str, ProviderSpec] = {
     spec.name: spec
@@ -151,6 +157,8 @@ class ChatRequest:
     system: str | None = None
     max_tokens: int | None = None
     temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()  # sequences that end the reply
     # Extended-thinking budget in tokens; None leaves the model's default behaviour.
     thinking_budget: int | None = None
     # Seconds without a byte before a stream counts as stalled.

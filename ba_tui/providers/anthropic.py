@@ -78,8 +78,14 @@ def _params(request: ChatRequest) -> dict[str, Any]:
     }
     if request.system:
         params["system"] = [{"type": "text", "text": request.system, "cache_control": CACHE}]
-    if request.temperature is not None:
-        params["temperature"] = request.temperature
+    # anthropic 2.17 took the sampling settings out of `messages.stream()`'s signature, but
+    # the API still reads them from the body (the SDK's migration guide says to send them
+    # this way), and 2.12 sends them the same way: one wire request on every version.
+    sampling = {"temperature": request.temperature, "top_p": request.top_p}
+    if sampling := {name: value for name, value in sampling.items() if value is not None}:
+        params["extra_body"] = sampling
+    if request.stop:
+        params["stop_sequences"] = list(request.stop)
     if request.thinking_budget:
         params["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
         params["max_tokens"] = max(params["max_tokens"], request.thinking_budget + 1024)

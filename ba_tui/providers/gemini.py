@@ -45,6 +45,8 @@ def _config(request: ChatRequest, thoughts: bool) -> types.GenerateContentConfig
         system_instruction=request.system or None,
         max_output_tokens=request.max_tokens,
         temperature=request.temperature,
+        top_p=request.top_p,
+        stop_sequences=list(request.stop) or None,
         thinking_config=thinking,
     )
 

@@ -56,6 +56,10 @@ def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
         params[target.spec.max_tokens_param] = request.max_tokens
     if request.temperature is not None:
         params["temperature"] = request.temperature
+    if request.top_p is not None:
+        params["top_p"] = request.top_p
+    if request.stop:
+        params["stop"] = list(request.stop)
     return params
 
 

@@ -355,7 +355,7 @@ def export_threads(
 ) -> None:
     """Export threads as Markdown (to read), JSON or JSONL (to keep or import again)."""
     from ba_tui.errors import UsageError
-    from ba_tui.export import FORMATS, export, open_output
+    from ba_tui.export import FORMATS, export, open_output, output_for
 
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(output.suffix.lower(), "md") if output else "md"
@@ -374,10 +374,14 @@ def export_threads(
             with _stdout():
                 export(store, ids, fmt, _Out(json=fmt != "md"))
             return
-        with open_output(output) as handle:
+        target = output_for(output)
+        with open_output(target) as handle:
             count = export(store, ids, fmt, handle)
     what = "all threads" if ids is None else f"{len(ids)} thread(s)"
-    print(f"exported {what} ({count:,} messages) to {output}", file=sys.stderr)
+    line = f"exported {what} ({count:,} messages) to {output}"
+    if target.target != output:
+        line += f" (a symlink: the file written is {target.target})"
+    print(terminal_safe(line), file=sys.stderr)
 
 
 @app.command("import")

@@ -7,6 +7,7 @@ so stores, SDKs and Textual are imported inside command bodies.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
 
@@ -41,6 +42,30 @@ def warn(message: str) -> None:
     if sys.stderr.isatty():
         line = f"\x1b[2m{terminal_safe(line)}\x1b[0m"
     print(line, file=sys.stderr, flush=True)
+
+
+def utf8(param: typer.CallbackParam, value: Any) -> Any:
+    """A callback for text parameters: bytes that were not valid UTF-8 become U+FFFD, said
+    once on stderr. Python carries them as lone surrogates, which nothing downstream (the
+    store, the log, an SDK) can encode. Path parameters keep them: the OS needs the bytes."""
+    from ba_tui.sanitize import bytes_replaced, replace_surrogates
+
+    if value is None:
+        return value
+    if isinstance(value, list | tuple):
+        texts = [replace_surrogates(item) for item in value]
+        replaced = sum(count for _, count in texts)
+        value = [text for text, _ in texts]
+    else:
+        value, replaced = replace_surrogates(value)
+    if replaced:
+        if param.param_type_name == "option":
+            name = max(param.opts, key=len)  # --system
+        else:
+            # "the prompt", "the title"; thread_ids -> "the thread id" (one line for all)
+            name = f"the {(param.name or 'argument').replace('_', ' ')}".removesuffix("s")
+        warn(bytes_replaced(name, replaced))
+    return value
 
 
 def _show_version(value: bool) -> None:

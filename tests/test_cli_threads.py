@@ -92,6 +92,23 @@ def test_search_human_json_and_hostile(home: Path, filled: dict[str, str]) -> No
     assert hostile.stderr.startswith("no messages match")
 
 
+def test_text_starting_with_a_dash_says_to_put_double_dash_before_it(
+    home: Path, filled: dict[str, str]
+) -> None:
+    for args in (("search", "-quokka"), ("search", "-n", "1", "-quokka")):
+        one_line_error(
+            run(home, *args),
+            2,
+            "no such option: -quokka; if -quokka is text, not an option, put -- before it: "
+            "ba-chat search -- -quokka",
+        )
+    one_line_error(run(home, "search", "--jsn"), 2, "(did you mean --json?)")
+    one_line_error(run(home, "ask", "-1 * -1"), 2, "put -- before it: ba-chat ask -- '-1 * -1'")
+    found = run(home, "search", "-n", "1", "--", "-quokka")
+    assert found.returncode == 0, found.stderr
+    assert "What is a [quokka]?" in found.stdout
+
+
 def test_export_import_round_trip_through_the_cli(
     home: Path, tmp_path: Path, filled: dict[str, str]
 ) -> None:

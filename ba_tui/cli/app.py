@@ -10,6 +10,7 @@ import sys
 from typing import Any
 
 import typer
+from typer.core import TyperCommand
 
 from ba_tui import __version__
 from ba_tui.errors import UsageError
@@ -66,6 +67,34 @@ def utf8(param: typer.CallbackParam, value: Any) -> Any:
             name = f"the {(param.name or 'argument').replace('_', ' ')}".removesuffix("s")
         warn(bytes_replaced(name, replaced))
     return value
+
+
+class TextArgumentCommand(TyperCommand):
+    """A command whose text argument may start with '-' (`search -fox`, `ask "-1 * -1"`):
+    the parser takes such text for an unknown option, so the error says how to pass it."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        import shlex
+
+        from typer._click.exceptions import NoSuchOption
+
+        given = list(args)  # the parser consumes `args`
+        try:
+            return super().parse_args(ctx, args)
+        except NoSuchOption as exc:
+            if ctx.resilient_parsing:
+                raise
+            # The parser names "-f" for "-fox" (a cluster of short options): show the word.
+            before = given[: given.index("--")] if "--" in given else given
+            word = next((a for a in before if a.startswith(exc.option_name)), exc.option_name)
+            word = terminal_safe(word)
+            close = sorted(exc.possibilities or [])
+            guess = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise UsageError(
+                f"no such option: {word}{guess}",
+                f"if {word} is text, not an option, put -- before it: "
+                f"ba-chat {ctx.info_name} -- {shlex.quote(word)}",
+            ) from None
 
 
 def _show_version(value: bool) -> None:

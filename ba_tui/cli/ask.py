@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ba_tui.cli.app import app, state, terminal_safe, utf8, warn
+from ba_tui.cli.app import TextArgumentCommand, app, state, terminal_safe, utf8, warn
 from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
 
 if TYPE_CHECKING:
@@ -130,7 +130,7 @@ def _json(turn: Turn) -> str:
     )
 
 
-@app.command()
+@app.command(cls=TextArgumentCommand)
 def ask(
     prompt: list[str] | None = typer.Argument(
         None, help="The prompt (stdin is added to it).", callback=utf8

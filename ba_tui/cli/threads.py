@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ba_tui.cli.app import app, terminal_safe, utf8
+from ba_tui.cli.app import TextArgumentCommand, app, terminal_safe, utf8
 
 if TYPE_CHECKING:
     from ba_tui.store import Message, Store, Thread
@@ -306,7 +306,7 @@ def delete_thread(
 # --- search, export, import ---------------------------------------------------------------
 
 
-@app.command("search")
+@app.command("search", cls=TextArgumentCommand)
 def search(
     query: str = typer.Argument(
         ..., help="Words to find (any text; FTS syntax is not parsed).", callback=utf8

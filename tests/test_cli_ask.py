@@ -392,6 +392,12 @@ def test_invalid_utf8_in_arguments_is_replaced_and_said(server, env, home):
     assert b"the title was not valid UTF-8; 1 byte replaced" in renamed.stderr
     found = run_bytes("search", b"\xe9t", env=env)
     assert found.returncode == 0 and b"Traceback" not in found.stderr
+    server.queue(text_stream("openai", "Seen."))
+    spare = run_bytes(
+        "ask", "--no-save", "-p", "openai", "--fallback", b"openai:\xff", "hi", env=env
+    )
+    assert (spare.returncode, spare.stdout) == (0, b"Seen."), spare.stderr
+    assert spare.stderr.decode() == "--fallback was not valid UTF-8; 1 byte replaced with \ufffd\n"
     missing = run_bytes("threads", "show", b"\xff", env=env)
     assert missing.returncode == 2 and missing.stderr.decode().splitlines() == [
         "the thread id was not valid UTF-8; 1 byte replaced with \ufffd",

@@ -157,11 +157,19 @@ def ask(
         None, "--persona", help="Persona for a new thread (see `ba-chat personas`)."
     ),
     compare: list[str] | None = typer.Option(
-        None, "--compare", metavar="P:M", help="Ask several models at once (repeat it)."
+        None,
+        "--compare",
+        metavar="P:M",
+        help="Ask several models at once (repeat it).",
+        callback=utf8,
     ),
     fastest: bool = typer.Option(False, "--fastest", help="With --compare: first answer wins."),
     fallback: list[str] | None = typer.Option(
-        None, "--fallback", metavar="P:M", help="Try this provider:model if the first fails."
+        None,
+        "--fallback",
+        metavar="P:M",
+        help="Try this provider:model if the first fails.",
+        callback=utf8,
     ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:

@@ -137,7 +137,10 @@ def for_status(
     key_source: str = "",
 ) -> ProviderError:
     """Map an HTTP status (and the provider's error type, when known) to our error."""
-    message = " ".join((message or "").split())[:300]
+    from ba_tui.sanitize import replace_surrogates
+
+    # A "\\ud800" escape in the body would make the line unloggable and unstorable.
+    message = " ".join(replace_surrogates(message or "")[0].split())[:300]
     detail = f"{provider} said: {message}" if message else f"{provider} answered HTTP {status}"
     kw = {"provider": provider, "status": status, "retry_after": retry_after}
     if kind in ("authentication_error", "permission_error", "auth") or status in (401, 403):

@@ -11,11 +11,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ba_tui.errors import ProviderError
+from ba_tui.sanitize import replace_surrogates
 
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
+
+    def __post_init__(self) -> None:
+        _valid_text(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,17 @@ class ReasoningDelta:
 
     text: str = ""
     signature: str | None = None
+
+    def __post_init__(self) -> None:
+        _valid_text(self)
+
+
+def _valid_text(delta: TextDelta | ReasoningDelta) -> None:
+    """A JSON `"\\ud800"` escape from a server decodes to a lone surrogate, which UTF-8
+    cannot encode: printing, storing or logging the reply would fail. It becomes U+FFFD.
+    (ASCII text, most deltas, is passed over at once.)"""
+    if not delta.text.isascii():
+        object.__setattr__(delta, "text", replace_surrogates(delta.text)[0])
 
 
 @dataclass(frozen=True, slots=True)

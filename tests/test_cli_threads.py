@@ -92,6 +92,23 @@ def test_search_human_json_and_hostile(home: Path, filled: dict[str, str]) -> No
     assert hostile.stderr.startswith("no messages match")
 
 
+def test_text_starting_with_a_dash_says_to_put_double_dash_before_it(
+    home: Path, filled: dict[str, str]
+) -> None:
+    for args in (("search", "-quokka"), ("search", "-n", "1", "-quokka")):
+        one_line_error(
+            run(home, *args),
+            2,
+            "no such option: -quokka; if -quokka is text, not an option, put -- before it: "
+            "ba-chat search -- -quokka",
+        )
+    one_line_error(run(home, "search", "--jsn"), 2, "(did you mean --json?)")
+    one_line_error(run(home, "ask", "-1 * -1"), 2, "put -- before it: ba-chat ask -- '-1 * -1'")
+    found = run(home, "search", "-n", "1", "--", "-quokka")
+    assert found.returncode == 0, found.stderr
+    assert "What is a [quokka]?" in found.stdout
+
+
 def test_export_import_round_trip_through_the_cli(
     home: Path, tmp_path: Path, filled: dict[str, str]
 ) -> None:
@@ -205,3 +222,150 @@ def test_terminal_output_drops_escapes_and_delete_asks(home: Path, filled: dict[
     assert f"Delete thread {filled['second']} “Empty one” and its 0 messages? [y/N]" in asked
     with Store.open(home / "ba-chat.db") as store:
         assert [t.id for t in store.list_threads()] == [filled["first"]]
+
+
+# --- export targets: symlinks, FIFOs, devices, folders, full disks ------------------------
+
+
+def exported(home: Path) -> str:
+    """The JSON export of `home` as stdout carries it, to compare file exports against."""
+    done = run(home, "export", "--all", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def no_exported_at(text: str) -> dict[str, object]:
+    document = json.loads(text)
+    document.pop("exported_at")
+    return document
+
+
+def char_device(tmp_path: Path, name: str, minor: int) -> Path:
+    """A private copy of /dev/null (minor 3) or /dev/full (7): a regression that replaces
+    the node then breaks only this copy, never the machine's. Without root, the real one."""
+    import os
+    import stat
+
+    node = tmp_path / name
+    try:
+        os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+    except PermissionError:
+        return Path("/dev") / name
+    return node
+
+
+def test_export_through_a_symlink_writes_its_target_and_keeps_the_link(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    target = tmp_path / "kept" / "real.json"
+    target.parent.mkdir()
+    target.write_text("previous export\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(Path("kept") / "real.json")  # relative, as people usually make them
+    done = run(home, "export", "--all", "-o", str(link))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"exported all threads (2 messages) to {link} (a symlink: the file written is "
+        f"{tmp_path / 'kept' / 'real.json'})"
+    ]
+    assert link.is_symlink() and link.readlink() == Path("kept") / "real.json"
+    assert no_exported_at(target.read_text()) == no_exported_at(exported(home))
+    assert sorted(p.name for p in target.parent.iterdir()) == ["real.json"]
+
+
+def test_export_into_a_fifo_streams_and_leaves_the_fifo(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    # Opening a FIFO waits for its writer: the reader runs beside the export.
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    done = run(home, "export", "--all", "-o", str(fifo))
+    reader.join(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert not reader.is_alive(), "nothing was ever written to the FIFO"
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert no_exported_at(received[0].decode()) == no_exported_at(exported(home))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "pipe.json"]
+
+
+def test_export_to_dev_null_leaves_the_device(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    import os
+    import stat
+
+    null = char_device(tmp_path, "null", 3)
+    done = run(home, "export", "--all", "-o", str(null))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"exported all threads (2 messages) to {null}\n"
+    assert stat.S_ISCHR(null.lstat().st_mode) and null.stat().st_rdev == os.makedev(1, 3)
+
+
+def test_export_to_a_terminal_is_refused(home: Path, filled: dict[str, str]) -> None:
+    """Written as is, a model's escape sequences would run; stdout makes them inert."""
+    import os
+    import pty
+
+    main, child = pty.openpty()
+    try:
+        done = run(home, "export", "--all", "-o", os.ttyname(child))
+    finally:
+        os.close(main), os.close(child)
+    one_line_error(done, 2, "it is a terminal", "leave out -o")
+
+
+def test_export_to_a_folder_is_one_line(home: Path, tmp_path: Path, filled: dict[str, str]) -> None:
+    one_line_error(run(home, "export", "--all", "-o", str(tmp_path)), 2, "it is a folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+def test_export_to_dev_full_is_one_line_exit_1(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    import stat
+
+    full = char_device(tmp_path, "full", 7)
+    one_line_error(run(home, "export", "--all", "-o", str(full)), 1, f"no space left on {full}")
+    assert stat.S_ISCHR(full.lstat().st_mode)
+
+
+@pytest.fixture
+def small_disk(tmp_path: Path):
+    """A 64 KB tmpfs at tmp_path/disk (needs root; skipped when mounting is not allowed)."""
+    import os
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True
+    )
+    if os.geteuid() != 0 or mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        yield disk
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+
+
+def test_export_to_a_full_disk_keeps_the_previous_file(home: Path, small_disk: Path) -> None:
+    with Store.open(home / "ba-chat.db") as store:
+        thread = store.create_thread(title="big", provider="openai", model="gpt-4o")
+        store.add_message(thread.id, role="user", content="x" * 200_000, parent_id=None)
+    previous = small_disk / "all.json"
+    previous.write_text("the export from yesterday\n")
+    done = run(home, "export", "--all", "-o", str(previous))
+    one_line_error(done, 1, f"the disk holding {previous} is full ({previous} is unchanged)")
+    assert "free some space and try again" in done.stderr
+    assert previous.read_text() == "the export from yesterday\n"
+    assert [p.name for p in small_disk.iterdir()] == ["all.json"]  # no temporary file left
+    fresh = small_disk / "new.json"
+    done = run(home, "export", "--all", "-o", str(fresh))
+    one_line_error(done, 1, f"the disk holding {fresh} is full (nothing was written)")
+    assert [p.name for p in small_disk.iterdir()] == ["all.json"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ba_tui.export import ExportError, export, import_file, open_output, read_file
+from ba_tui.export import ExportError, export, import_file, open_output, output_for, read_file
 from ba_tui.store import Store
 
 STAMP = "2026-11-22T00:00:00.000Z"
@@ -151,6 +151,30 @@ def test_unwritable_output_is_a_usage_error(tmp_path: Path, where: str) -> None:
     with pytest.raises(ExportError) as refused, open_output(tmp_path / where):
         pass
     assert refused.value.exit_code == 2 and "cannot write" in refused.value.line()
+
+
+def test_exports_go_only_to_files_fifos_and_character_devices(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(tmp_path / "socket"))
+        with pytest.raises(ExportError, match="it is not a regular file"):
+            output_for(tmp_path / "socket")
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(ExportError, match="loop of symlinks"):
+        output_for(tmp_path / "a")
+    (tmp_path / "dangling").symlink_to("missing/out.json")
+    with pytest.raises(ExportError) as refused, open_output(tmp_path / "dangling"):
+        pass
+    assert refused.value.line() == (
+        f"cannot write {tmp_path / 'missing' / 'out.json'} (where the symlink "
+        f"{tmp_path / 'dangling'} leads): No such file or directory"
+    )
+    (tmp_path / "new").symlink_to("new.json")  # a link to a file not made yet, as `>` does
+    with open_output(tmp_path / "new") as handle:
+        handle.write("made")
+    assert (tmp_path / "new").is_symlink() and (tmp_path / "new.json").read_text() == "made"
 
 
 CHATGPT = [

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ba_tui.cli.app import app, state, terminal_safe, warn
+from ba_tui.cli.app import TextArgumentCommand, app, state, terminal_safe, utf8, warn
 from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
 
 if TYPE_CHECKING:
@@ -16,16 +16,31 @@ if TYPE_CHECKING:
 
 
 def _read_stdin() -> str:
-    """Piped input, or "" for a terminal, /dev/null, or no stdin at all (cron, CI)."""
+    """Piped input, or "" for a terminal, /dev/null, or no stdin at all (cron, CI).
+
+    Read as bytes and decoded here: bytes that are not valid UTF-8 become U+FFFD, said once
+    on stderr. Python's own text stdin would raise, or in a C locale carry them as lone
+    surrogates that fail much later, when the prompt is stored or sent.
+    """
     stream = sys.stdin
     if stream is None or stream.closed:
         return ""
     try:
         if stream.isatty():
             return ""
-        return stream.read()
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:  # replaced by a text-only stream
+            return stream.read()
+        raw = buffer.read()
     except (OSError, ValueError):
         return ""
+    from ba_tui.sanitize import bytes_replaced, decode
+
+    encoding = stream.encoding or "utf-8"
+    text, replaced = decode(raw, encoding)
+    if replaced:
+        warn(bytes_replaced("stdin", replaced, encoding))
+    return text
 
 
 class _Printer:
@@ -124,12 +139,16 @@ def note_ignored(targets: list[Target], options: TurnOptions) -> None:
             warn(f"ba-chat: --thinking is ignored: {target.provider} takes no thinking budget")
 
 
-@app.command()
+@app.command(cls=TextArgumentCommand)
 def ask(
-    prompt: list[str] | None = typer.Argument(None, help="The prompt (stdin is added to it)."),
+    prompt: list[str] | None = typer.Argument(
+        None, help="The prompt (stdin is added to it).", callback=utf8
+    ),
     provider: str | None = typer.Option(None, "-p", "--provider", help="Provider to ask."),
-    model: str | None = typer.Option(None, "-m", "--model", help="Model id or alias."),
-    system: str | None = typer.Option(None, "-s", "--system", help="System prompt."),
+    model: str | None = typer.Option(
+        None, "-m", "--model", help="Model id or alias.", callback=utf8
+    ),
+    system: str | None = typer.Option(None, "-s", "--system", help="System prompt.", callback=utf8),
     max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Reply length cap."),
     temperature: float | None = typer.Option(None, "--temperature", min=0.0, max=2.0),
     top_p: float | None = typer.Option(None, "--top-p", min=0.0, max=1.0, help="Nucleus sampling."),
@@ -143,17 +162,27 @@ def ask(
     no_reasoning: bool = typer.Option(False, "--no-reasoning", help="Hide reasoning on stderr."),
     no_save: bool = typer.Option(False, "--no-save", help="Do not save the exchange."),
     cont: bool = typer.Option(False, "-c", "--continue", help="Continue the latest thread."),
-    thread: str | None = typer.Option(None, "--thread", help="Continue the thread with this id."),
+    thread: str | None = typer.Option(
+        None, "--thread", help="Continue the thread with this id.", callback=utf8
+    ),
     retries: int | None = typer.Option(None, "--retries", min=0, max=10, help="Default 2."),
     persona: str | None = typer.Option(
         None, "--persona", help="Persona for a new thread (see `ba-chat personas`)."
     ),
     compare: list[str] | None = typer.Option(
-        None, "--compare", metavar="P:M", help="Ask several models at once (repeat it)."
+        None,
+        "--compare",
+        metavar="P:M",
+        help="Ask several models at once (repeat it).",
+        callback=utf8,
     ),
     fastest: bool = typer.Option(False, "--fastest", help="With --compare: first answer wins."),
     fallback: list[str] | None = typer.Option(
-        None, "--fallback", metavar="P:M", help="Try this provider:model if the first fails."
+        None,
+        "--fallback",
+        metavar="P:M",
+        help="Try this provider:model if the first fails.",
+        callback=utf8,
     ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ba_tui.cli.app import app, terminal_safe
+from ba_tui.cli.app import TextArgumentCommand, app, terminal_safe, utf8
 
 if TYPE_CHECKING:
     from ba_tui.store import Message, Store, Thread
@@ -174,7 +174,9 @@ def list_threads(
 
 @threads_app.command("show")
 def show_thread(
-    thread_id: str = typer.Argument(..., metavar="ID", help="Thread id (a unique prefix will do)."),
+    thread_id: str = typer.Argument(
+        ..., metavar="ID", help="Thread id (a unique prefix will do).", callback=utf8
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the thread and messages as JSON."),
 ) -> None:
     """Show a thread and every message in it, all branches, with all stored fields."""
@@ -254,8 +256,10 @@ def _message_header(message: Message, *, branch: bool) -> str:
 
 @threads_app.command("rename")
 def rename_thread(
-    thread_id: str = typer.Argument(..., metavar="ID", help="Thread id (a unique prefix will do)."),
-    title: str = typer.Argument(..., help="The new title."),
+    thread_id: str = typer.Argument(
+        ..., metavar="ID", help="Thread id (a unique prefix will do).", callback=utf8
+    ),
+    title: str = typer.Argument(..., help="The new title.", callback=utf8),
 ) -> None:
     """Give a thread a new title."""
     from ba_tui.errors import UsageError
@@ -271,7 +275,9 @@ def rename_thread(
 
 @threads_app.command("delete")
 def delete_thread(
-    thread_id: str = typer.Argument(..., metavar="ID", help="Thread id (a unique prefix will do)."),
+    thread_id: str = typer.Argument(
+        ..., metavar="ID", help="Thread id (a unique prefix will do).", callback=utf8
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a thread and all its messages, for good (search rows included)."""
@@ -300,9 +306,11 @@ def delete_thread(
 # --- search, export, import ---------------------------------------------------------------
 
 
-@app.command("search")
+@app.command("search", cls=TextArgumentCommand)
 def search(
-    query: str = typer.Argument(..., help="Words to find (any text; FTS syntax is not parsed)."),
+    query: str = typer.Argument(
+        ..., help="Words to find (any text; FTS syntax is not parsed).", callback=utf8
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON array."),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many matches, best first."),
 ) -> None:
@@ -343,7 +351,10 @@ def _bold_matches(snippet: str) -> str:
 @app.command("export")
 def export_threads(
     thread_ids: list[str] | None = typer.Argument(
-        None, metavar="[ID]...", help="Threads to export (unique id prefixes will do)."
+        None,
+        metavar="[ID]...",
+        help="Threads to export (unique id prefixes will do).",
+        callback=utf8,
     ),
     all_threads: bool = typer.Option(False, "--all", help="Export every thread."),
     fmt: str | None = typer.Option(
@@ -355,7 +366,7 @@ def export_threads(
 ) -> None:
     """Export threads as Markdown (to read), JSON or JSONL (to keep or import again)."""
     from ba_tui.errors import UsageError
-    from ba_tui.export import FORMATS, export, open_output
+    from ba_tui.export import FORMATS, export, open_output, output_for
 
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(output.suffix.lower(), "md") if output else "md"
@@ -374,10 +385,14 @@ def export_threads(
             with _stdout():
                 export(store, ids, fmt, _Out(json=fmt != "md"))
             return
-        with open_output(output) as handle:
+        target = output_for(output)
+        with open_output(target) as handle:
             count = export(store, ids, fmt, handle)
     what = "all threads" if ids is None else f"{len(ids)} thread(s)"
-    print(f"exported {what} ({count:,} messages) to {output}", file=sys.stderr)
+    line = f"exported {what} ({count:,} messages) to {output}"
+    if target.target != output:
+        line += f" (a symlink: the file written is {target.target})"
+    print(terminal_safe(line), file=sys.stderr)
 
 
 @app.command("import")

@@ -153,7 +153,11 @@ def ask(
     temperature: float | None = typer.Option(None, "--temperature", min=0.0, max=2.0),
     top_p: float | None = typer.Option(None, "--top-p", min=0.0, max=1.0, help="Nucleus sampling."),
     stop: list[str] | None = typer.Option(
-        None, "--stop", metavar="TEXT", help="End the reply at this text (repeat it)."
+        None,
+        "--stop",
+        metavar="TEXT",
+        help="End the reply at this text (repeat it).",
+        callback=utf8,
     ),
     thinking: int | None = typer.Option(
         None, "--thinking", min=1024, help="Extended-thinking budget in tokens (Anthropic, Gemini)."

@@ -140,6 +140,20 @@ def test_bad_import_files_leave_the_store_alone(
         assert [(t, store.messages(t.id)) for t in store.list_threads()] == before
 
 
+def test_chatgpt_import_says_what_it_left_out(home: Path, tmp_path: Path) -> None:
+    from tests.test_export import CHATGPT
+
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(CHATGPT), encoding="utf-8")
+    done = run(home, "import", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        f"imported 2 thread(s) and 4 message(s) from {path} (ChatGPT export); left out:"
+        " 1 hidden system message(s), 1 image(s) (noted as [image]),"
+        " 2 code-interpreter or tool step(s), 1 message(s) on other branches"
+    )
+
+
 def test_not_a_database_is_one_line_and_untouched(home: Path) -> None:
     db = home / "ba-chat.db"
     db.write_bytes(b"my notes, not a database\n")

@@ -828,8 +828,9 @@ class Store:
     def import_rows(
         self, threads: Sequence[dict[str, Any]], messages: Sequence[dict[str, Any]]
     ) -> tuple[int, int]:
-        """Insert threads and messages that are not there yet, all in one transaction;
-        returns (threads added, messages added). Rows whose id exists are left as they are."""
+        """Insert threads and messages that are not there yet, in one transaction (so callers
+        pass a few hundred rows at a time, see export.import_batch); returns (threads added,
+        messages added). Rows whose id exists are left as they are."""
         thread_sql = (
             f"INSERT OR IGNORE INTO threads ({', '.join(THREAD_FIELDS)})"
             f" VALUES ({_placeholders(THREAD_FIELDS)})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -219,3 +220,62 @@ def test_terminal_output_drops_escapes_and_delete_asks(home: Path, filled: dict[
     assert f"Delete thread {filled['second']} “Empty one” and its 0 messages? [y/N]" in asked
     with Store.open(home / "ba-chat.db") as store:
         assert [t.id for t in store.list_threads()] == [filled["first"]]
+
+
+def _count(db: Path, sql: str) -> int:
+    import sqlite3
+
+    with closing(sqlite3.connect(db, timeout=5)) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def test_an_ask_during_a_large_import_gets_the_lock(
+    server, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Turns run back to back, each waiting at most 1 s for the write lock, while
+    `ba-chat import` writes 30,000 rows (one transaction of several seconds before imports
+    were batched). Every turn must finish `complete`, some of them mid-import."""
+    import asyncio
+
+    from ba_tui.config import load_config
+    from ba_tui.conversation import run_turn
+    from ba_tui.providers import resolve
+
+    size = 15_000
+    thread = {"provider": "openai", "model": "gpt-4o", "created_at": "2026-01-01T00:00:00.000Z"}
+    lines = ['{"format": "ba-chat", "version": 1}']
+    for number in range(size):
+        lines.append(json.dumps({"type": "thread", "id": f"imp{number}", **thread}))
+        for index in range(2):
+            row = {"type": "message", "id": f"imp{number}m{index}", "thread_id": f"imp{number}"}
+            row |= {"role": "user", "content": f"words {number} {index}", "created_at": "2026"}
+            lines.append(json.dumps(row))
+    source = tmp_path / "big.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    env = make_env(server.url, home)
+    for name in ("BA_CHAT_HOME", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.setenv(name, env[name])
+    target = resolve("openai", "gpt-4o-mini", load_config())
+    db = home / "ba-chat.db"
+    with Store.open(db, busy_timeout=1.0) as store:
+        importer = subprocess.Popen(
+            [sys.executable, "-m", "ba_tui", "import", str(source)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        statuses, mid_import = [], 0
+        while importer.poll() is None:
+            thread_id = store.create_thread(title="alongside", provider="openai", model="m").id
+            turn = asyncio.run(run_turn(target, "hi", store=store, thread_id=thread_id))
+            statuses.append((turn.status, turn.error and turn.error.line()))
+            imported = _count(db, "SELECT count(*) FROM threads")
+            mid_import += 1 < imported - len(statuses) < size
+        out, err = importer.communicate(timeout=60)
+        assert importer.returncode == 0, err
+        assert out.startswith(f"imported {size} thread(s) and {2 * size:,} message(s)")
+        assert statuses and set(statuses) == {("complete", None)}
+        assert mid_import > 0  # the turns really ran while the import was writing
+    replies = "SELECT count(*) FROM messages WHERE role = 'assistant' AND status = 'complete'"
+    assert _count(db, replies) == len(statuses)

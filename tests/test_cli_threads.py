@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from contextlib import closing
@@ -279,3 +280,39 @@ def test_an_ask_during_a_large_import_gets_the_lock(
         assert mid_import > 0  # the turns really ran while the import was writing
     replies = "SELECT count(*) FROM messages WHERE role = 'assistant' AND status = 'complete'"
     assert _count(db, replies) == len(statuses)
+
+
+def test_an_import_stopped_by_a_full_disk_says_how_far_and_a_rerun_finishes(
+    home: Path, tmp_path: Path, small_disk
+) -> None:
+    size = 2000
+    text = "bread " * 150  # ~1 KB a message: 2 MB of text for a 1 MB disk
+    thread = {"provider": "openai", "model": "gpt-4o", "created_at": "2026-01-01T00:00:00.000Z"}
+    lines = ['{"format": "ba-chat", "version": 1}']
+    for number in range(size):
+        lines.append(json.dumps({"type": "thread", "id": f"imp{number}", **thread}))
+        row = {"type": "message", "id": f"imp{number}m", "thread_id": f"imp{number}"}
+        row |= {"role": "user", "content": f"{number} {text}", "created_at": "2026"}
+        lines.append(json.dumps(row))
+    source = tmp_path / "big.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    small_disk("1m")
+    stopped = run(home, "import", str(source))
+    assert stopped.returncode == 1
+    (line,) = stopped.stderr.strip().splitlines()
+    match = re.fullmatch(
+        r"ba-chat: error: (.*); (\d+) thread\(s\) and ([\d,]+) message\(s\) were imported"
+        r" before it stopped; run the same import again to finish: what is already here is"
+        r" skipped",
+        line,
+    )
+    assert match, line
+    head, threads, messages = match.groups()
+    assert head == f"the disk holding {home / 'ba-chat.db'} is full"
+    assert 0 < int(threads) < size and int(messages.replace(",", "")) == int(threads)
+    small_disk("64m")
+    assert _count(home / "ba-chat.db", "SELECT count(*) FROM threads") == int(threads)
+    finished = run(home, "import", str(source))
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.startswith(f"imported {size - int(threads)} thread(s) and ")
+    assert _count(home / "ba-chat.db", "SELECT count(*) FROM messages") == size

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 ROLES = ("user", "assistant", "system")
 STATUSES = ("complete", "streaming", "partial", "error", "cancelled", "interrupted")
 BUSY_TIMEOUT = 5.0
+# Closing a reply waits this many busy timeouts for the write lock: its text is already on
+# the screen, and losing its final state to a long write elsewhere (an import) is worse
+# than a late exit.
+CLOSE_PATIENCE = 3
 MIGRATION_SET = "ba-chat"
 SHORT_ID = 8
 SEARCH_WINDOW = 2000
@@ -206,11 +210,16 @@ def stable_id(ms: int, seed: str) -> str:
 # --- errors -------------------------------------------------------------------------------
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(exc)
+
+
 def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     """Our one line for a sqlite failure, by its result code."""
     name = getattr(exc, "sqlite_errorname", "") or ""
     text = str(exc)
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+    if _is_busy(exc):
         return StoreError(
             f"database is locked by another ba-chat process: {path}", "close it and try again"
         )
@@ -474,11 +483,18 @@ class Store:
             raise _store_error(self.path, exc) from None
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, patience: int = 1) -> Iterator[sqlite3.Connection]:
         """One committed transaction. IMMEDIATE takes the write lock up front, so waiting
-        for another process goes through the busy timeout rather than failing mid-way."""
+        for another process goes through the busy timeout (`patience` times over) rather
+        than failing mid-way."""
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        for attempt in range(1, patience + 1):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if attempt == patience or not _is_busy(exc):
+                    raise
         try:
             yield conn
         except BaseException:
@@ -758,7 +774,7 @@ class Store:
             "error": _error_text(error),
         }
         assignments = ", ".join(f"{name} = ?" for name in values)
-        with self._write() as conn:
+        with self._write(patience=CLOSE_PATIENCE) as conn:
             row = conn.execute(
                 "SELECT thread_id FROM messages WHERE id = ?", (message_id,)
             ).fetchone()

@@ -215,3 +215,91 @@ def test_hostile_model_output_is_neutralised_only_on_a_terminal(server, env):
     text = out.decode()
     assert "\x1b" not in text and "\x07" not in text
     assert "ok red" in text and "[bold]x[/bold]" in text and "end" in text
+
+
+def _ask_in_background(env, *args):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "ba_tui", "ask", "-p", "openai", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(condition, timeout=20.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def _reply_text(db):
+    """The streaming reply's saved text, read the way another process would."""
+    import sqlite3
+
+    conn = sqlite3.connect(db, timeout=5)
+    try:
+        row = conn.execute("SELECT content FROM messages WHERE role = 'assistant'").fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def test_a_lock_held_after_the_stream_does_not_relabel_a_complete_reply(server, env, home):
+    """Another process takes the write lock once the answer is saved and holds it past
+    the busy timeout while the stream ends: the reply still closes `complete`."""
+    import sqlite3
+    import time
+
+    from tests.servers import text_stream
+
+    answer = "The whole answer."
+    server.queue(text_stream("openai", answer, chunk_size=100, delay=0.5))
+    _store(home).close()
+    proc = _ask_in_background(env, "hi")
+    _wait_for(lambda: _reply_text(home / "ba-chat.db") == answer)  # checkpointed
+    holder = sqlite3.connect(home / "ba-chat.db")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        time.sleep(7)  # the stream ends ~1.5 s in; 5 s is the CLI's busy timeout
+    finally:
+        holder.rollback()
+        holder.close()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out == answer and "error" not in err
+    reply = _last_reply(home)
+    assert (reply.status, reply.content, reply.error) == ("complete", answer, None)
+
+
+def test_a_disk_that_fills_mid_stream_stops_the_reply_in_one_line(server, env, home, small_disk):
+    """A real full disk: BA_CHAT_HOME on a 1 MB tmpfs and a 2 MB reply. The stream stops at
+    the failed checkpoint with one line and exit 1; what was saved before stays; the log
+    never calls the turn complete."""
+    from tests.servers import text_stream
+
+    small_disk("1m")
+    _store(home).close()
+    answer = "".join(f"word{i:06d} " for i in range(180_000))  # 2 MB
+    server.queue(text_stream("openai", answer, chunk_size=4000, delay=0.004))
+    done = run_cli("ask", "-p", "openai", "hi", env=env)
+    small_disk("64m")  # room to open the store and read what was saved
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"ba-chat: error: the disk holding {home / 'ba-chat.db'} is full;"
+        " free some space and try again"
+    ]
+    assert len(done.stdout) < len(answer)  # it stopped reading
+    reply = _last_reply(home)
+    assert reply.status in ("partial", "interrupted")
+    assert reply.content and answer.startswith(reply.content)
+    log = home / "ba-chat.log"
+    turns = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    assert all(t.get("status") != "complete" for t in turns if t["event"] == "turn")

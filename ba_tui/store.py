@@ -372,6 +372,7 @@ class Store:
         self.busy_timeout = busy_timeout
         self._conn = conn
         self._lock = threading.RLock()
+        self._journal: tuple[int, int] | None = None  # the WAL file this connection uses
 
     @functools.cached_property
     def db(self) -> Database:
@@ -407,7 +408,26 @@ class Store:
         except BaseException:
             conn.close()
             raise
+        store._journal = _file_id(store.wal_path)
         return store
+
+    @property
+    def wal_path(self) -> Path:
+        return self.path.with_name(self.path.name + "-wal")
+
+    def _check_journal(self) -> None:
+        """StoreError if the WAL file at our path is not the one this connection writes to.
+
+        While any connection is open SQLite never removes its WAL, so a different file (or
+        none) means something outside ba-chat deleted it: what we committed since went to
+        a file no other process will read, and `integrity_check` cannot tell.
+        """
+        if self._journal is not None and _file_id(self.wal_path) != self._journal:
+            raise StoreError(
+                f"{self.wal_path} was deleted or replaced while ba-chat was writing,"
+                " so this reply may not be saved",
+                "find what removes files in that folder; the reply is still on screen",
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -786,6 +806,7 @@ class Store:
                 (*values.values(), provider, model, message_id),
             )
             conn.execute("UPDATE threads SET updated_at = ? WHERE id = ?", (iso(now_ms()), row[0]))
+        self._check_journal()
         return self.get_message(message_id)
 
     # --- search -----------------------------------------------------------------------------
@@ -985,6 +1006,15 @@ def _error_text(error: str | BaseException | None) -> str | None:
 
     text = error.line() if isinstance(error, BaChatError) else str(error)
     return redact(text)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of `path`, None if there is no such file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _check_header(path: Path) -> None:

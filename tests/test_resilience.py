@@ -279,6 +279,29 @@ def test_a_lock_held_after_the_stream_does_not_relabel_a_complete_reply(server, 
     assert (reply.status, reply.content, reply.error) == ("complete", answer, None)
 
 
+def test_a_deleted_wal_while_a_turn_streams_is_reported(server, env, home):
+    """The issue's scenario: one process has the store open (a TUI), a second streams a
+    reply, and the WAL file is deleted under them. The second must say so, not exit 0."""
+    import os
+
+    from tests.servers import text_stream
+
+    server.queue(text_stream("openai", "one two three four five six", chunk_size=4, delay=0.2))
+    first = _store(home)  # like an open TUI
+    try:
+        proc = _ask_in_background(env, "hi")
+        _wait_for(lambda: bool(_reply_text(home / "ba-chat.db")))
+        os.unlink(home / "ba-chat.db-wal")
+        out, err = proc.communicate(timeout=30)
+    finally:
+        first.close()
+    assert proc.returncode == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ba-chat: error: "), err
+    assert "ba-chat.db-wal was deleted or replaced" in lines[0]
+    assert out == "one two three four five six"  # the answer reached the user
+
+
 def test_a_disk_that_fills_mid_stream_stops_the_reply_in_one_line(server, env, home, small_disk):
     """A real full disk: BA_CHAT_HOME on a 1 MB tmpfs and a 2 MB reply. The stream stops at
     the failed checkpoint with one line and exit 1; what was saved before stays; the log

@@ -144,6 +144,15 @@ class _Checkpointer:
             if self.task is not None:
                 self.task.cancel()
 
+    def stopped_the_stream(self) -> bool:
+        """Whether a failed checkpoint cancelled the turn's task; if so the cancel is
+        withdrawn (`uncancel`), so the caller gets the store's error, not a cancellation."""
+        if self.error is None or self.task is None:
+            return False
+        if self.task.cancelling():
+            self.task.uncancel()
+        return True
+
     def cancel(self) -> None:
         if self.handle is not None:
             self.handle.cancel()
@@ -209,20 +218,21 @@ async def run_turn(
             [target, *fallbacks], request, options, turn, emit, store, checkpoints, start, outcomes
         )
     except asyncio.CancelledError:
-        if checkpoints.error is None:
+        if not checkpoints.stopped_the_stream():
             turn.status = "cancelled"
             _close(turn, store, checkpoints, start)
             raise
-        # Not the user: a checkpoint failed and stopped the stream (see _Checkpointer).
-        asyncio.current_task().uncancel()  # type: ignore[union-attr]
     except Exception as exc:
-        # A bug, not a provider failure: still leave the row closed with what arrived.
-        turn.status = "partial" if turn.ttft_ms is not None else "error"
-        turn.error = errors.ProviderError(f"internal error: {exc}", provider=turn.provider)
-        _close(turn, store, checkpoints, start)
-        raise
-    if checkpoints.error is not None:
+        # (Code under the stream may turn a checkpoint's cancel into an error of its own.)
+        if not checkpoints.stopped_the_stream():
+            # A bug, not a provider failure: still leave the row closed with what arrived.
+            turn.status = "partial" if turn.ttft_ms is not None else "error"
+            turn.error = errors.ProviderError(f"internal error: {exc}", provider=turn.provider)
+            _close(turn, store, checkpoints, start)
+            raise
+    if checkpoints.stopped_the_stream():
         failed = checkpoints.error
+        assert failed is not None
         turn.status = "partial" if turn.ttft_ms is not None else "error"
         turn.error = errors.ProviderError(failed.message, failed.hint, provider=turn.provider)
         _close(turn, store, checkpoints, start)  # may well fail too: the log says so

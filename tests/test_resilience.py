@@ -326,3 +326,29 @@ def test_a_disk_that_fills_mid_stream_stops_the_reply_in_one_line(server, env, h
     log = home / "ba-chat.log"
     turns = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
     assert all(t.get("status") != "complete" for t in turns if t["event"] == "turn")
+
+
+def test_a_failed_bookkeeping_write_after_the_reply_is_one_warning(server, env, home):
+    """The breaker must be reset after a success, and that write fails (a trigger in the
+    database refuses it): the reply stays `complete`, exit 0, one warning line."""
+    import sqlite3
+
+    for _ in range(2):  # two outages: the breaker counts them (still closed)
+        server.queue(fixture("openai_error_429_rate_limit.json"))
+        assert run_cli("ask", "--retries", "0", "-p", "openai", "hi", env=env).returncode == 4
+    db = sqlite3.connect(home / "ba-chat.db")
+    db.execute(
+        "CREATE TRIGGER refuse BEFORE DELETE ON kv BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    db.commit()
+    db.close()
+    server.queue(fixture("openai_stream_usage.sse"))
+    done = run_cli("ask", "-p", "openai", "hi", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected("openai_stream_usage.sse").text
+    assert done.stderr.strip().splitlines() == [
+        "ba-chat: could not save the provider's health:"
+        f" database error in {home / 'ba-chat.db'}: refused"
+    ]
+    reply = _last_reply(home)
+    assert (reply.status, reply.error) == ("complete", None)

@@ -116,8 +116,9 @@ class _Checkpointer:
     """Writes the growing reply to the store at most every CHECKPOINT_SECONDS.
 
     It writes from a timer, outside the streaming code, so a write that fails (a full
-    disk, a lock held too long) cannot raise there: it keeps the error and cancels the
-    task streaming the reply, and `run_turn` reports it. Earlier checkpoints stay saved.
+    disk, a read-only file) cannot raise there: it keeps the error and cancels the task
+    streaming the reply, and `run_turn` reports it. Earlier checkpoints stay saved. A
+    lock held by another process only delays the checkpoint.
     """
 
     def __init__(self, store: Store | None, message_id: str | None, turn: Turn) -> None:
@@ -140,6 +141,13 @@ class _Checkpointer:
         try:
             self.store.checkpoint(self.message_id, self.turn.text, self.turn.reasoning or None)
         except errors.BaChatError as exc:
+            from ba_tui.store import StoreLocked
+
+            if isinstance(exc, StoreLocked):
+                # Another process's long write: the text is kept in memory, the next
+                # checkpoint tries again, and closing the reply waits longer still.
+                log_event("checkpoint_delayed", request_id=self.message_id, error=exc.line())
+                return
             self.error = exc
             if self.task is not None:
                 self.task.cancel()

@@ -47,6 +47,11 @@ class StoreError(BaChatError):
     exit_code = 1
 
 
+class StoreLocked(StoreError):
+    """Another process held the write lock for longer than the busy timeout: unlike a
+    full disk, trying again later can work."""
+
+
 class ThreadNotFound(UsageError):
     exit_code = 2
 
@@ -220,7 +225,7 @@ def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     name = getattr(exc, "sqlite_errorname", "") or ""
     text = str(exc)
     if _is_busy(exc):
-        return StoreError(
+        return StoreLocked(
             f"database is locked by another ba-chat process: {path}", "close it and try again"
         )
     if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in text:

@@ -352,3 +352,30 @@ def test_a_failed_bookkeeping_write_after_the_reply_is_one_warning(server, env, 
     ]
     reply = _last_reply(home)
     assert (reply.status, reply.error) == ("complete", None)
+
+
+def test_a_lock_held_mid_stream_delays_checkpoints_but_keeps_the_reply(server, env, home):
+    """Another process holds the write lock past the busy timeout while the reply streams:
+    a checkpoint waits and gives up, the stream goes on, and the reply closes complete."""
+    import sqlite3
+    import time
+
+    from tests.servers import text_stream
+
+    answer = "".join(f"w{i} " for i in range(40))
+    server.queue(text_stream("openai", answer, chunk_size=4, delay=0.2))
+    _store(home).close()
+    proc = _ask_in_background(env, "hi")
+    _wait_for(lambda: bool(_reply_text(home / "ba-chat.db")))  # a checkpoint is in
+    holder = sqlite3.connect(home / "ba-chat.db")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        time.sleep(6)  # past the CLI's 5 s busy timeout, while it still streams
+    finally:
+        holder.rollback()
+        holder.close()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert (out, err) == (answer, "")
+    reply = _last_reply(home)
+    assert (reply.status, reply.content) == ("complete", answer)

@@ -249,14 +249,13 @@ def import_batch(store: Store, batch: ImportBatch) -> ImportResult:
     """
     from ba_tui.store import StoreError
 
-    added_threads = added_messages = done = 0
+    added_threads = added_messages = 0
     try:
         for threads, messages in _batches(batch.threads, batch.messages, IMPORT_BATCH_ROWS):
             started = time.perf_counter()
             new_threads, new_messages = store.import_rows(threads, messages)
             added_threads += new_threads
             added_messages += new_messages
-            done += len(threads)
             # Leave the lock free for a while: a waiting process polls for it (up to every
             # 100 ms) and would starve if each commit were followed at once by the next.
             time.sleep(max(time.perf_counter() - started, 0.001) * IMPORT_PAUSE)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 FORMAT = "ba-chat"
 VERSION = 1
 FORMATS = ("md", "json", "jsonl")
-# Rows (threads + messages) per import transaction: about 20-40 ms of work (see
+# Rows (threads + messages) per import transaction: about 30-80 ms of work (see
 # bench/import_bench.py), so a concurrent ask never waits long for the write lock.
 IMPORT_BATCH_ROWS = 500
 # After each import transaction the lock stays free for this fraction of its length.

@@ -20,6 +20,7 @@ from ba_tui.events import (
     Event,
     FallingBack,
     Finished,
+    Notice,
     ReasoningDelta,
     Retrying,
     StreamError,
@@ -114,22 +115,53 @@ def backoff(attempt: int, retry_after: float | None) -> float:
 
 
 class _Checkpointer:
-    """Writes the growing reply to the store at most every CHECKPOINT_SECONDS."""
+    """Writes the growing reply to the store at most every CHECKPOINT_SECONDS.
+
+    It writes from a timer, outside the streaming code, so a write that fails (a full
+    disk, a read-only file) cannot raise there: it keeps the error and cancels the task
+    streaming the reply, and `run_turn` reports it. Earlier checkpoints stay saved. A
+    lock held by another process only delays the checkpoint.
+    """
 
     def __init__(self, store: Store | None, message_id: str | None, turn: Turn) -> None:
         self.store, self.message_id, self.turn = store, message_id, turn
         self.handle: asyncio.TimerHandle | None = None
+        self.task: asyncio.Task[Any] | None = None
+        self.error: errors.BaChatError | None = None
 
     def touch(self) -> None:
-        if self.store is not None and self.handle is None:
+        if self.store is not None and self.handle is None and self.error is None:
             loop = asyncio.get_running_loop()
+            self.task = asyncio.current_task()
             self.handle = loop.call_later(CHECKPOINT_SECONDS, self.flush)
 
     def flush(self) -> None:
         self.handle = None
-        if self.store is not None and self.message_id is not None:
-            self.turn._join()
+        if self.store is None or self.message_id is None:
+            return
+        self.turn._join()
+        try:
             self.store.checkpoint(self.message_id, self.turn.text, self.turn.reasoning or None)
+        except errors.BaChatError as exc:
+            from ba_tui.store import StoreLocked
+
+            if isinstance(exc, StoreLocked):
+                # Another process's long write: the text is kept in memory, the next
+                # checkpoint tries again, and closing the reply waits longer still.
+                log_event("checkpoint_delayed", request_id=self.message_id, error=exc.line())
+                return
+            self.error = exc
+            if self.task is not None:
+                self.task.cancel()
+
+    def stopped_the_stream(self) -> bool:
+        """Whether a failed checkpoint cancelled the turn's task; if so the cancel is
+        withdrawn (`uncancel`), so the caller gets the store's error, not a cancellation."""
+        if self.error is None or self.task is None:
+            return False
+        if self.task.cancelling():
+            self.task.uncancel()
+        return True
 
     def cancel(self) -> None:
         if self.handle is not None:
@@ -189,27 +221,62 @@ async def run_turn(
         )
         turn.message_id = reply.id
     checkpoints = _Checkpointer(store, turn.message_id, turn)
+    outcomes: list[tuple[str, bool]] = []
     # Import the SDK before the clock starts: timings describe the provider, not Python.
     adapter(target.spec)
     start = time.perf_counter()
     try:
         await _try_targets(
-            [target, *fallbacks], request, options, turn, emit, store, checkpoints, start
+            [target, *fallbacks], request, options, turn, emit, store, checkpoints, start, outcomes
         )
     except asyncio.CancelledError:
-        turn.status = "cancelled"
-        _close(turn, store, checkpoints, start)
-        raise
+        if not checkpoints.stopped_the_stream():
+            turn.status = "cancelled"
+            _close(turn, store, checkpoints, start)
+            raise
     except Exception as exc:
-        # A bug, not a provider failure: still leave the row closed with what arrived.
+        # (Code under the stream may turn a checkpoint's cancel into an error of its own.)
+        if not checkpoints.stopped_the_stream():
+            # A bug, not a provider failure: still leave the row closed with what arrived.
+            turn.status = "partial" if turn.ttft_ms is not None else "error"
+            turn.error = errors.ProviderError(f"internal error: {exc}", provider=turn.provider)
+            _close(turn, store, checkpoints, start)
+            raise
+    if checkpoints.stopped_the_stream():
+        failed = checkpoints.error
+        assert failed is not None
         turn.status = "partial" if turn.ttft_ms is not None else "error"
-        turn.error = errors.ProviderError(f"internal error: {exc}", provider=turn.provider)
-        _close(turn, store, checkpoints, start)
-        raise
-    _close(turn, store, checkpoints, start)
+        turn.error = errors.ProviderError(failed.message, failed.hint, provider=turn.provider)
+        _close(turn, store, checkpoints, start)  # may well fail too: the log says so
+        raise failed
+    unsaved = _close(turn, store, checkpoints, start)
+    if unsaved is not None:
+        raise unsaved
+    # Bookkeeping comes after the reply's final state is saved, and cannot change it.
+    if store is not None:
+        _bookkeep(emit, "the provider's health", _record_health, store, outcomes)
     if turn.error is not None:
         emit(StreamError(turn.error))
     return turn
+
+
+def _record_health(store: Store, outcomes: Sequence[tuple[str, bool]]) -> None:
+    from ba_tui import health
+
+    for provider, ok in outcomes:
+        health.record(store, provider, ok=ok)
+
+
+def _bookkeep(
+    emit: Callable[[Event], Any], what: str, write: Callable[..., Any], *args: Any
+) -> None:
+    """Run a write beside the reply (breaker state); if it fails, say so in one line and
+    carry on: the reply is saved already and keeps its status."""
+    try:
+        write(*args)
+    except errors.BaChatError as exc:
+        log_event("bookkeeping_failed", what=what, error=exc.line())
+        emit(Notice(f"ba-chat: could not save {what}: {exc.line()}"))
 
 
 async def _try_targets(
@@ -221,6 +288,7 @@ async def _try_targets(
     store: Store | None,
     checkpoints: _Checkpointer,
     start: float,
+    outcomes: list[tuple[str, bool]],
 ) -> None:
     from ba_tui import health
 
@@ -244,8 +312,8 @@ async def _try_targets(
             await _stream_with_retries(
                 stream, target, attempt_request, options, turn, emit, checkpoints, start
             )
-            if store is not None and (turn.error is None or turn.error.retryable):
-                health.record(store, target.provider, ok=turn.error is None)
+            if turn.error is None or turn.error.retryable:
+                outcomes.append((target.provider, turn.error is None))
         if turn.error is None or turn.ttft_ms is not None or index == len(targets) - 1:
             return
         following = targets[index + 1]
@@ -325,12 +393,22 @@ async def _stream_with_retries(
         return
 
 
-def _close(turn: Turn, store: Store | None, checkpoints: _Checkpointer, start: float) -> None:
+def _close(
+    turn: Turn, store: Store | None, checkpoints: _Checkpointer, start: float
+) -> errors.BaChatError | None:
+    """Save the reply's final state, then log the turn as it was saved; returns the error
+    if the save failed (the log line says so too)."""
     checkpoints.cancel()
     turn._join()
     turn.duration_ms = (time.perf_counter() - start) * 1000
     turn.cost = pricing.cost(turn.provider, turn.model, turn.usage, base_url=turn.base_url)
     usage = turn.usage or Usage()
+    unsaved = None
+    if store is not None and turn.message_id is not None:
+        try:
+            _finish(turn, store, usage)
+        except errors.BaChatError as exc:
+            unsaved = exc
     log_event(
         "turn",
         request_id=turn.message_id,
@@ -345,9 +423,13 @@ def _close(turn: Turn, store: Store | None, checkpoints: _Checkpointer, start: f
         finish_reason=turn.finish_reason,
         cost=turn.cost,
         error=turn.error.line() if turn.error else None,
+        not_saved=unsaved.line() if unsaved else None,
     )
-    if store is None or turn.message_id is None:
-        return
+    return unsaved
+
+
+def _finish(turn: Turn, store: Store, usage: Usage) -> None:
+    assert turn.message_id is not None
     store.finish_reply(
         turn.message_id,
         status=turn.status,

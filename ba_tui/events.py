@@ -97,4 +97,14 @@ class FallingBack:
         return f"{self.error.line()}; falling back to {self.provider} · {self.model}"
 
 
-Event = TextDelta | ReasoningDelta | Usage | Finished | StreamError | Retrying | FallingBack
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Emitted by the turn runner when something beside the reply went wrong (its
+    bookkeeping could not be saved): worth one line, never a reason to fail the turn."""
+
+    notice: str
+
+
+Event = (
+    TextDelta | ReasoningDelta | Usage | Finished | StreamError | Retrying | FallingBack | Notice
+)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -82,3 +82,27 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture
+def small_disk(home: Path) -> Iterator[Callable[[str], None]]:
+    """`small_disk("1m")` mounts a tmpfs of that size on `home`: a real disk that fills up.
+    `small_disk("64m")` later grows it (remount), as freeing space would. Needs root; the
+    test is skipped where mounting is not permitted."""
+    mounted = False
+
+    def mount(size: str) -> None:
+        nonlocal mounted
+        options = f"remount,size={size}" if mounted else f"size={size}"
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(home)], capture_output=True
+        )
+        if done.returncode != 0:
+            if mounted:
+                raise RuntimeError(done.stderr.decode())
+            pytest.skip("mounting a tmpfs needs root")
+        mounted = True
+
+    yield mount
+    if mounted:
+        subprocess.run(["umount", str(home)], capture_output=True)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -155,6 +157,20 @@ def test_bad_import_files_leave_the_store_alone(
     one_line_error(run(home, "import", str(broken)), 2, "cannot import", "id is not text")
     with Store.open(db) as store:
         assert [(t, store.messages(t.id)) for t in store.list_threads()] == before
+
+
+def test_chatgpt_import_says_what_it_left_out(home: Path, tmp_path: Path) -> None:
+    from tests.test_export import CHATGPT
+
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(CHATGPT), encoding="utf-8")
+    done = run(home, "import", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        f"imported 2 thread(s) and 4 message(s) from {path} (ChatGPT export); left out:"
+        " 1 hidden system message(s), 1 image(s) (noted as [image]),"
+        " 2 code-interpreter or tool step(s), 1 message(s) on other branches"
+    )
 
 
 def test_not_a_database_is_one_line_and_untouched(home: Path) -> None:
@@ -369,3 +385,98 @@ def test_export_to_a_full_disk_keeps_the_previous_file(home: Path, small_disk: P
     done = run(home, "export", "--all", "-o", str(fresh))
     one_line_error(done, 1, f"the disk holding {fresh} is full (nothing was written)")
     assert [p.name for p in small_disk.iterdir()] == ["all.json"]
+
+
+def _count(db: Path, sql: str) -> int:
+    import sqlite3
+
+    with closing(sqlite3.connect(db, timeout=5)) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def test_an_ask_during_a_large_import_gets_the_lock(
+    server, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Turns run back to back, each waiting at most 1 s for the write lock, while
+    `ba-chat import` writes 30,000 rows (one transaction of several seconds before imports
+    were batched). Every turn must finish `complete`, some of them mid-import."""
+    import asyncio
+
+    from ba_tui.config import load_config
+    from ba_tui.conversation import run_turn
+    from ba_tui.providers import resolve
+
+    size = 15_000
+    thread = {"provider": "openai", "model": "gpt-4o", "created_at": "2026-01-01T00:00:00.000Z"}
+    lines = ['{"format": "ba-chat", "version": 1}']
+    for number in range(size):
+        lines.append(json.dumps({"type": "thread", "id": f"imp{number}", **thread}))
+        for index in range(2):
+            row = {"type": "message", "id": f"imp{number}m{index}", "thread_id": f"imp{number}"}
+            row |= {"role": "user", "content": f"words {number} {index}", "created_at": "2026"}
+            lines.append(json.dumps(row))
+    source = tmp_path / "big.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    env = make_env(server.url, home)
+    for name in ("BA_CHAT_HOME", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.setenv(name, env[name])
+    target = resolve("openai", "gpt-4o-mini", load_config())
+    db = home / "ba-chat.db"
+    with Store.open(db, busy_timeout=1.0) as store:
+        importer = subprocess.Popen(
+            [sys.executable, "-m", "ba_tui", "import", str(source)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        statuses, mid_import = [], 0
+        while importer.poll() is None:
+            thread_id = store.create_thread(title="alongside", provider="openai", model="m").id
+            turn = asyncio.run(run_turn(target, "hi", store=store, thread_id=thread_id))
+            statuses.append((turn.status, turn.error and turn.error.line()))
+            imported = _count(db, "SELECT count(*) FROM threads")
+            mid_import += 1 < imported - len(statuses) < size
+        out, err = importer.communicate(timeout=60)
+        assert importer.returncode == 0, err
+        assert out.startswith(f"imported {size} thread(s) and {2 * size:,} message(s)")
+        assert statuses and set(statuses) == {("complete", None)}
+        assert mid_import > 0  # the turns really ran while the import was writing
+    replies = "SELECT count(*) FROM messages WHERE role = 'assistant' AND status = 'complete'"
+    assert _count(db, replies) == len(statuses)
+
+
+def test_an_import_stopped_by_a_full_disk_says_how_far_and_a_rerun_finishes(
+    home: Path, tmp_path: Path, small_disk
+) -> None:
+    size = 2000
+    text = "bread " * 150  # ~1 KB a message: 2 MB of text for a 1 MB disk
+    thread = {"provider": "openai", "model": "gpt-4o", "created_at": "2026-01-01T00:00:00.000Z"}
+    lines = ['{"format": "ba-chat", "version": 1}']
+    for number in range(size):
+        lines.append(json.dumps({"type": "thread", "id": f"imp{number}", **thread}))
+        row = {"type": "message", "id": f"imp{number}m", "thread_id": f"imp{number}"}
+        row |= {"role": "user", "content": f"{number} {text}", "created_at": "2026"}
+        lines.append(json.dumps(row))
+    source = tmp_path / "big.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    small_disk("1m")
+    stopped = run(home, "import", str(source))
+    assert stopped.returncode == 1
+    (line,) = stopped.stderr.strip().splitlines()
+    match = re.fullmatch(
+        r"ba-chat: error: (.*); (\d+) thread\(s\) and ([\d,]+) message\(s\) were imported"
+        r" before it stopped; run the same import again to finish: what is already here is"
+        r" skipped",
+        line,
+    )
+    assert match, line
+    head, threads, messages = match.groups()
+    assert head == f"the disk holding {home / 'ba-chat.db'} is full"
+    assert 0 < int(threads) < size and int(messages.replace(",", "")) == int(threads)
+    small_disk("64m")
+    assert _count(home / "ba-chat.db", "SELECT count(*) FROM threads") == int(threads)
+    finished = run(home, "import", str(source))
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.startswith(f"imported {size - int(threads)} thread(s) and ")
+    assert _count(home / "ba-chat.db", "SELECT count(*) FROM messages") == size

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ba_tui.cli.app import TextArgumentCommand, app, state, terminal_safe, utf8, warn
-from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
+from ba_tui.events import Event, FallingBack, Notice, ReasoningDelta, Retrying, TextDelta
 
 if TYPE_CHECKING:
     from ba_tui.conversation import Turn, TurnOptions
@@ -76,7 +76,7 @@ class _Printer:
             self.pipe_closed = True
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, Retrying | FallingBack):
+        if isinstance(event, Retrying | FallingBack | Notice):
             warn(event.notice)
         if self.quiet:
             return

@@ -414,5 +414,8 @@ def import_threads(
     )
     if skipped:
         line += f"; {skipped} thread(s) were already here"
+    if result.skipped:
+        left_out = ", ".join(f"{count:,} {why}" for why, count in result.skipped.items())
+        line += f"; left out: {left_out}"
     with _stdout():
         _Out().line(line)

@@ -85,24 +85,29 @@ def run_cli(
 
 
 @pytest.fixture
-def small_disk(home: Path) -> Iterator[Callable[[str], None]]:
-    """`small_disk("1m")` mounts a tmpfs of that size on `home`: a real disk that fills up.
-    `small_disk("64m")` later grows it (remount), as freeing space would. Needs root; the
-    test is skipped where mounting is not permitted."""
-    mounted = False
+def small_disk(home: Path) -> Iterator[Callable[..., Path]]:
+    """`small_disk("1m")` mounts a tmpfs of that size on `home` (or on `where`, made if
+    missing): a real disk that fills up. Called again for the same place, it grows or
+    shrinks it (remount), as freeing space would. Needs root; the test is skipped where
+    mounting is not permitted."""
+    mounted: list[Path] = []
 
-    def mount(size: str) -> None:
-        nonlocal mounted
-        options = f"remount,size={size}" if mounted else f"size={size}"
+    def mount(size: str, where: Path | None = None) -> Path:
+        where = where or home
+        where.mkdir(parents=True, exist_ok=True)
+        again = where in mounted
+        options = f"remount,size={size}" if again else f"size={size}"
         done = subprocess.run(
-            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(home)], capture_output=True
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True
         )
         if done.returncode != 0:
-            if mounted:
+            if again:
                 raise RuntimeError(done.stderr.decode())
-            pytest.skip("mounting a tmpfs needs root")
-        mounted = True
+            pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
+        if not again:
+            mounted.append(where)
+        return where
 
     yield mount
-    if mounted:
-        subprocess.run(["umount", str(home)], capture_output=True)
+    for where in reversed(mounted):
+        subprocess.run(["umount", str(where)], capture_output=True)

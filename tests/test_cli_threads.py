@@ -352,39 +352,24 @@ def test_export_to_dev_full_is_one_line_exit_1(
     assert stat.S_ISCHR(full.lstat().st_mode)
 
 
-@pytest.fixture
-def small_disk(tmp_path: Path):
-    """A 64 KB tmpfs at tmp_path/disk (needs root; skipped when mounting is not allowed)."""
-    import os
-
-    disk = tmp_path / "disk"
-    disk.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(disk)], capture_output=True
-    )
-    if os.geteuid() != 0 or mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
-        yield disk
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
-
-
-def test_export_to_a_full_disk_keeps_the_previous_file(home: Path, small_disk: Path) -> None:
+def test_export_to_a_full_disk_keeps_the_previous_file(
+    home: Path, tmp_path: Path, small_disk
+) -> None:
     with Store.open(home / "ba-chat.db") as store:
         thread = store.create_thread(title="big", provider="openai", model="gpt-4o")
         store.add_message(thread.id, role="user", content="x" * 200_000, parent_id=None)
-    previous = small_disk / "all.json"
+    disk = small_disk("64k", tmp_path / "disk")
+    previous = disk / "all.json"
     previous.write_text("the export from yesterday\n")
     done = run(home, "export", "--all", "-o", str(previous))
     one_line_error(done, 1, f"the disk holding {previous} is full ({previous} is unchanged)")
     assert "free some space and try again" in done.stderr
     assert previous.read_text() == "the export from yesterday\n"
-    assert [p.name for p in small_disk.iterdir()] == ["all.json"]  # no temporary file left
-    fresh = small_disk / "new.json"
+    assert [p.name for p in disk.iterdir()] == ["all.json"]  # no temporary file left
+    fresh = disk / "new.json"
     done = run(home, "export", "--all", "-o", str(fresh))
     one_line_error(done, 1, f"the disk holding {fresh} is full (nothing was written)")
-    assert [p.name for p in small_disk.iterdir()] == ["all.json"]
+    assert [p.name for p in disk.iterdir()] == ["all.json"]
 
 
 def _count(db: Path, sql: str) -> int:

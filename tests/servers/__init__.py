@@ -9,7 +9,16 @@
 See server.py for the default routes and replies.py for the reply builders.
 """
 
-from tests.servers.replies import FIXTURES, Reply, drop, fixture, status, text_stream
+from tests.servers.replies import (
+    FIXTURES,
+    Reply,
+    drop,
+    fixture,
+    html_page,
+    malformed,
+    status,
+    text_stream,
+)
 from tests.servers.server import FakeServer, Recorded
 
 __all__ = [
@@ -19,6 +28,8 @@ __all__ = [
     "Reply",
     "drop",
     "fixture",
+    "html_page",
+    "malformed",
     "status",
     "text_stream",
 ]

@@ -139,6 +139,19 @@ class StreamCut(ProviderError):
     kind = "cut"
 
 
+class StoppedReading(StreamCut):
+    """ba-chat stopped a reply that ran far past its token limit or its time limit; what
+    arrived is kept."""
+
+    kind = "stopped"
+
+
+class TimedOut(ProviderError):
+    """No text arrived within `max_reply_seconds`."""
+
+    kind = "timed_out"
+
+
 def ended_early(provider: str) -> ProviderError:
     """The connection closed cleanly but the reply never said it was finished."""
     return ProviderDown(

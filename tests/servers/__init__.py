@@ -12,10 +12,12 @@ See server.py for the default routes and replies.py for the reply builders.
 from tests.servers.replies import (
     FIXTURES,
     Reply,
+    drip,
     drop,
     fixture,
     html_page,
     malformed,
+    runaway,
     status,
     text_stream,
 )
@@ -26,10 +28,12 @@ __all__ = [
     "FakeServer",
     "Recorded",
     "Reply",
+    "drip",
     "drop",
     "fixture",
     "html_page",
     "malformed",
+    "runaway",
     "status",
     "text_stream",
 ]

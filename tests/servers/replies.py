@@ -377,3 +377,24 @@ def malformed(kind: str, dialect: str) -> Reply:
         return reply
     chunk = b'data: {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1}\n\n'
     return Reply(headers=sse, events=[chunk, chunk, b"data: [DONE]\n\n"], label=label)
+
+
+def runaway(dialect: str, megabytes: float = 4) -> Reply:
+    """A reply that ignores max_tokens: `megabytes` of text in 4 KB deltas, then a proper
+    end, as fast as the socket takes it."""
+    words = "runaway " * int(megabytes * 1024 * 1024 / 8)
+    reply = text_stream(dialect, words, chunk_size=4096)
+    reply.label = f"runaway({dialect}, {megabytes} MB)"
+    return reply
+
+
+def drip(dialect: str, every: float = 0.5, text: bool = True) -> Reply:
+    """A reply that never ends: one token every `every` seconds (for hours), or with
+    text=False only SSE keep-alive comments, which reset any stall timeout."""
+    if text:
+        reply = text_stream(dialect, "drip " * 20_000, chunk_size=5, delay=every)
+    else:
+        reply = Reply(headers=dict(_SSE_HEADERS[dialect]), events=[b": keep-alive\n\n"] * 20_000)
+        reply.delay = every
+    reply.label = f"drip({dialect}, every {every} s, text={text})"
+    return reply

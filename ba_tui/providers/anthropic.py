@@ -122,7 +122,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
             # The stream's context closes its response, so a kept client's connection
             # goes back to its pool however the stream ends.
             async with client.messages.stream(**_params(request)) as events:
-                async for event in reader.read(events, events.response):
+                async for event in reader.read(events):
                     if event.type == "text":
                         yield TextDelta(event.text)
                     elif event.type == "thinking":

@@ -137,7 +137,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
         chunks = None
         try:
             chunks = await _open(client, target, request)
-            async for chunk in reader.read(chunks, chunks.response):
+            async for chunk in reader.read(chunks):
                 if chunk.usage is not None:
                     usage = _usage(chunk.usage)
                 elif getattr(chunk, "choices", None) is None:

@@ -27,8 +27,9 @@ _PAGE_BYTES = 64 * 1024
 class Reader:
     """Wraps the SDK calls that read one reply, and remembers which exception came from them.
 
-    `response` is the SDK's httpx response when it exposes one: a 200 HTML page is then
-    recognised before the SDK parses it, and named by its title.
+    When the SDK's stream exposes its HTTP response (`.response`, as anthropic's and
+    openai's do), a 200 HTML page is recognised before the SDK parses it and named by its
+    title, and a body that is no event stream by its content type.
     """
 
     def __init__(self, target: Target) -> None:
@@ -36,9 +37,9 @@ class Reader:
         self.failure: BaseException | None = None
         self.response: Any = None
 
-    def read(self, events: AsyncIterable[T], response: Any = None) -> _Reading[T]:
+    def read(self, events: AsyncIterable[T]) -> _Reading[T]:
         """`events`, with anything raised while iterating it marked as the reply's fault."""
-        self.response = response
+        self.response = getattr(events, "response", None)
         return _Reading(self, events)
 
     async def wait(self, awaitable: Awaitable[T]) -> T:

@@ -36,6 +36,14 @@ if TYPE_CHECKING:
 
 CHECKPOINT_SECONDS = 0.25
 MAX_RETRY_AFTER = 60.0
+# A reply is cut once its text passes this many characters per token it may have, plus
+# REPLY_SLACK: real text runs about 4 characters a token, so only a server ignoring the
+# limit gets there.
+CHARS_PER_TOKEN = 16
+REPLY_SLACK = 2048
+# The cap for a request that states no max_tokens and whose adapter sends none (the model
+# decides): the most any current model writes in one reply (GPT-5: 128k tokens).
+UNSTATED_MAX_TOKENS = 131_072
 
 
 @dataclass
@@ -48,16 +56,21 @@ class TurnOptions:
     retries: int = 2
     stall_timeout: float = 60.0
     connect_timeout: float = 10.0
+    # The whole reply, retries included: the stall timeout alone never ends a server that
+    # drips a token every few seconds.
+    max_reply_seconds: float = 600.0
 
     @classmethod
     def from_config(
         cls, config: Config, *, retries: int | None = None, **given: Any
     ) -> TurnOptions:
-        """The options config.toml sets (`retries`, `stall_timeout`), one reading for the
-        CLI, the TUI and compare; a `retries` given here (`--retries`) wins."""
+        """The options config.toml sets (`retries`, `stall_timeout`, `max_reply_seconds`),
+        one reading for the CLI, the TUI and compare; a `retries` given here (`--retries`)
+        wins."""
         return cls(
             retries=retries if retries is not None else int(config.number("retries", 2)),
             stall_timeout=config.number("stall_timeout", 60.0),
+            max_reply_seconds=config.number("max_reply_seconds", 600.0),
             **given,
         )
 
@@ -314,7 +327,12 @@ async def _try_targets(
             )
             if turn.error is None or turn.error.retryable:
                 outcomes.append((target.provider, turn.error is None))
-        if turn.error is None or turn.ttft_ms is not None or index == len(targets) - 1:
+        if (
+            turn.error is None
+            or turn.ttft_ms is not None
+            or index == len(targets) - 1
+            or isinstance(turn.error, errors.TimedOut)  # the deadline is the whole turn's
+        ):
             return
         following = targets[index + 1]
         emit(FallingBack(turn.error, following.provider, following.model))
@@ -331,18 +349,85 @@ async def _stream_with_retries(
     checkpoints: _Checkpointer,
     start: float,
 ) -> None:
-    """Stream from one target, retrying failures that happen before the first token."""
+    """Stream from one target, retrying failures that happen before the first token, and
+    stopping a reply that runs far past its token limit or past `max_reply_seconds`."""
+    # The deadline counts from the turn's start, so retries and fallbacks share it.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + options.max_reply_seconds - (time.perf_counter() - start)
+    try:
+        async with asyncio.timeout_at(deadline) as scope:
+            await _attempts(stream, target, request, options, turn, emit, checkpoints, start)
+    except TimeoutError:
+        if not scope.expired():
+            raise
+        seconds = f"{options.max_reply_seconds:g}"
+        _stopped(
+            turn,
+            target,
+            f"the reply from {target.provider} took longer than max_reply_seconds ({seconds} s)",
+            "raise max_reply_seconds in config.toml for longer replies",
+        )
+
+
+def _reply_limit(target: Target, request: ChatRequest) -> tuple[str, int]:
+    """(the tokens the reply may have, in words; the characters after which ba-chat stops
+    reading it).
+
+    The tokens are the request's max_tokens, else what the adapter sends in its place
+    (its DEFAULT_MAX_TOKENS), else UNSTATED_MAX_TOKENS; a thinking budget comes on top."""
+    sent = request.max_tokens or getattr(adapter(target.spec), "DEFAULT_MAX_TOKENS", None)
+    tokens = sent or UNSTATED_MAX_TOKENS
+    chars = (tokens + (request.thinking_budget or 0)) * CHARS_PER_TOKEN + REPLY_SLACK
+    asked = f"the {tokens} tokens asked for" if sent else f"the {tokens} tokens a reply can have"
+    return asked, chars
+
+
+def _stopped(turn: Turn, target: Target, message: str, hint: str) -> None:
+    """Close the turn as stopped by ba-chat: partial if text arrived, else an error."""
+    if turn.ttft_ms is not None:
+        turn.status = "partial"
+        error: errors.ProviderError = errors.StoppedReading(
+            message, f"the partial reply is kept; {hint}", provider=target.provider
+        )
+    else:
+        turn.status = "error"
+        error = errors.TimedOut(message, hint, provider=target.provider)
+    turn.error = error
+
+
+async def _attempts(
+    stream: Callable[[Target, ChatRequest], AsyncIterator[Event]],
+    target: Target,
+    request: ChatRequest,
+    options: TurnOptions,
+    turn: Turn,
+    emit: Callable[[Event], Any],
+    checkpoints: _Checkpointer,
+    start: float,
+) -> None:
+    asked, limit = _reply_limit(target, request)
     attempt = 0
     while True:
         attempt += 1
         turn.attempts += 1
         error: errors.ProviderError | None = None
+        received = 0
         async with aclosing(stream(target, request)) as events:
             async for event in events:
                 if isinstance(event, StreamError):
                     error = event.error
                     break
                 if isinstance(event, TextDelta | ReasoningDelta):
+                    received += len(event.text)
+                    if (over := received - limit) > 0:
+                        # A server ignoring max_tokens would otherwise fill memory and
+                        # the database for as long as it likes: keep up to the limit, stop.
+                        event = replace(event, text=event.text[: len(event.text) - over])
+                        error = errors.StoppedReading(
+                            f"stopped reading: {target.provider} sent far more than {asked}",
+                            "the start of the reply is kept",
+                            provider=target.provider,
+                        )
                     if turn.ttft_ms is None and (event.text or isinstance(event, TextDelta)):
                         turn.ttft_ms = (time.perf_counter() - start) * 1000
                         # Load prices while the rest streams; never before the first token.
@@ -359,6 +444,8 @@ async def _stream_with_retries(
                 elif isinstance(event, Finished):
                     turn.finish_reason = event.reason
                 emit(event)
+                if error is not None:
+                    break
         if error is None:
             turn.status = "complete"
             return
@@ -378,7 +465,9 @@ async def _stream_with_retries(
             emit(Retrying(error, delay, attempt, options.retries))
             await asyncio.sleep(delay)
             continue
-        if started:
+        if isinstance(error, errors.StreamCut):
+            turn.status = "partial" if started else "error"
+        elif started:
             # Text already reached the user: keep it, never retry it silently.
             error = errors.StreamCut(
                 f"the reply from {target.provider} was cut off: {error.message}",

@@ -77,7 +77,7 @@ class Retrying:
     @property
     def notice(self) -> str:
         """`rate limited by gemini, retrying in 2 s (1/2)`: what the CLI and TUI show."""
-        what = self.error.kind.replace("_", " ")
+        what = self.error.what
         label = f"{what} by {self.error.provider}" if what == "rate limited" else None
         label = label or f"{self.error.provider} {what}"
         return f"{label}, retrying in {self.delay:.0f} s ({self.attempt}/{self.of})"

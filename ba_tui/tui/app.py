@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
     from ba_tui.config import Config
     from ba_tui.personas import Persona
-    from ba_tui.store import Store
+    from ba_tui.store import Store, Thread
 
 
 class ChatApp(App[int]):
@@ -283,30 +283,41 @@ class ChatApp(App[int]):
             if provider:
                 self.call_later(main.new_thread, provider, model)
 
+    def acted_on(self) -> Thread | None:
+        """The thread a delete or rename is for: the highlighted one while the thread list
+        has focus (the user moved to it there), else the open one."""
+        from ba_tui.tui.widgets.thread_list import ThreadList
+
+        main = self.main
+        threads = main.query_one(ThreadList)
+        if self.focused is threads and (highlighted := threads.highlighted_thread) is not None:
+            return highlighted
+        return main.thread
+
     async def action_rename_thread(self) -> None:
         from ba_tui.tui.screens.rename import RenameScreen
 
-        thread = self.main.thread
+        thread = self.acted_on()
         if thread is None:
             self.notify("This thread has no messages yet; it is named after its first prompt.")
             return
 
         def renamed(title: str | None) -> None:
             if title:
-                self.main.rename_thread(title)
+                self.main.rename_thread(thread.id, title)
 
         await self.push_screen(RenameScreen(thread.title), renamed)
 
     async def action_delete_thread(self) -> None:
         from ba_tui.tui.screens.confirm import ConfirmScreen
 
-        thread = self.main.thread
+        thread = self.acted_on()
         if thread is None:
             return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.call_later(self.main.delete_thread)
+                self.call_later(self.main.delete_thread, thread.id)
 
         await self.push_screen(
             ConfirmScreen(f"Delete the thread “{thread.title}” and all its messages?"),

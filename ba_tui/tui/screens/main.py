@@ -340,23 +340,39 @@ class MainScreen(Screen):
         self._update_status()
         self.chat_app.warm_up(provider)
 
-    def rename_thread(self, title: str) -> None:
-        if self.thread is None or not title.strip():
-            return
-        self.thread = self.store.update_thread(self.thread.id, title=title.strip())
-        self.query_one(ThreadList).show_thread(self.thread)
-        self._update_status()
+    def rename_thread(self, thread_id: str, title: str) -> None:
+        """Give the thread `thread_id` (open or not) a new title."""
+        from ba_tui.store import ThreadNotFound
 
-    async def delete_thread(self) -> None:
-        if self.thread is None:
+        if not title.strip():
             return
-        if self.reply is not None and self.reply.thread_id == self.thread.id:
+        try:
+            thread = self.store.update_thread(thread_id, title=title.strip())
+        except ThreadNotFound as exc:  # deleted by another process meanwhile
+            self.notify(exc.line(), severity="error")
+            return
+        threads = self.query_one(ThreadList)
+        threads.show_thread(thread)
+        if self.thread is not None and self.thread.id == thread_id:
+            self.thread = thread
+            self._update_status()
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """Delete the thread `thread_id` (open or not), unless a reply streams into it."""
+        from contextlib import suppress
+
+        from ba_tui.store import ThreadNotFound
+
+        if self.reply is not None and self.reply.thread_id == thread_id:
             self.notify("This thread is streaming a reply; cancel it first (Esc).")
             return
-        thread_id = self.thread.id
-        self.store.delete_thread(thread_id)
-        self.query_one(ThreadList).forget(thread_id)
-        await self.new_thread()
+        # Another process may have deleted it first; the list forgets it all the same.
+        with suppress(ThreadNotFound):
+            self.store.delete_thread(thread_id)
+        threads = self.query_one(ThreadList)
+        threads.forget(thread_id)
+        if self.thread is not None and self.thread.id == thread_id:
+            await self.new_thread()
         self.notify("Thread deleted")
 
     # --- sending ----------------------------------------------------------------------------

@@ -92,6 +92,13 @@ class ThreadList(OptionList):
         self._insert_at(1, Option(thread_prompt(thread, now), id=thread.id))
         self.highlighted = 1 if highlighted is not None else None
 
+    @property
+    def highlighted_thread(self) -> Thread | None:
+        """The thread under the highlight; None on "+ New thread" or when nothing is."""
+        if self.highlighted is None:
+            return None
+        return self.threads.get(self.get_option_at_index(self.highlighted).id or "")
+
     def forget(self, thread_id: str) -> None:
         if thread_id in self.threads:
             del self.threads[thread_id]

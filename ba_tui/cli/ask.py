@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -12,6 +14,7 @@ from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelt
 
 if TYPE_CHECKING:
     from ba_tui.conversation import Turn
+    from ba_tui.signals import Stopped
 
 
 def _read_stdin() -> str:
@@ -145,8 +148,7 @@ def ask(
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
     """Ask one question and stream the answer to stdout."""
-    import asyncio
-
+    from ba_tui import signals
     from ba_tui.config import load_config
     from ba_tui.conversation import TurnOptions, run_turn
     from ba_tui.errors import UsageError
@@ -234,7 +236,8 @@ def ask(
 
     printer = _Printer(show_reasoning=not no_reasoning, quiet=json_out)
     try:
-        turn = asyncio.run(
+        # SIGTERM and SIGHUP cancel the turn as Ctrl+C does: the partial reply is saved.
+        turn = signals.run(
             run_turn(
                 target,
                 text,
@@ -252,6 +255,8 @@ def ask(
         printer.end()
         warn("ba-chat: interrupted; the partial reply is kept" if store else "ba-chat: interrupted")
         raise typer.Exit(130) from None
+    except signals.Stopped as stop:
+        stopped(stop, kept="the partial reply is kept" if store else None, finish=printer.end)
     finally:
         over_budget = _over_budget(store, config) if store is not None else None
         if store is not None:
@@ -263,6 +268,22 @@ def ask(
         print(_json(turn), flush=True)
     if turn.error is not None:
         raise turn.error
+
+
+def stopped(
+    stop: Stopped, *, kept: str | None, finish: Callable[[], None] | None = None
+) -> NoReturn:
+    """End the command after SIGTERM or SIGHUP cancelled its turn: one line (saying what
+    was `kept`), exit 128 + the signal's number.
+
+    After SIGHUP the terminal may be gone (writes fail with EIO): the exit code and what
+    was saved matter more than the line.
+    """
+    with suppress(OSError):
+        if finish is not None:
+            finish()
+        warn(f"ba-chat: stopped by {stop.name}" + (f"; {kept}" if kept else ""))
+    raise typer.Exit(stop.exit_code)
 
 
 def _over_budget(store: Any, config: Any) -> str | None:

@@ -31,6 +31,9 @@ from ba_tui.tui.widgets.prompt_box import PromptBox
 from ba_tui.tui.widgets.status_line import StatusLine
 from ba_tui.tui.widgets.thread_list import ThreadList
 
+# How often the screen looks for what other processes wrote (a PRAGMA, ~µs).
+POLL_SECONDS = 1.5
+
 if TYPE_CHECKING:
     from textual.worker import Worker
 
@@ -135,6 +138,7 @@ class MainScreen(Screen):
         self.choices: dict[str | None, str] = {}
         self.reply: Reply | None = None
         self.editing: UserMessage | None = None
+        self._data_version = 0
 
     @property
     def chat_app(self) -> ChatApp:
@@ -161,6 +165,7 @@ class MainScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self._data_version = self.store.data_version()
         self.query_one(ThreadList).load(self.store)
         provider, model = self.chat_app.defaults()
         persona = self.chat_app.default_persona()
@@ -169,6 +174,46 @@ class MainScreen(Screen):
         )
         await self._show_thread(None)
         self.query_one(PromptBox).focus()
+        self.set_interval(POLL_SECONDS, self._catch_up)
+
+    async def _catch_up(self) -> None:
+        """Show what other processes (`ba-chat ask`, another window) wrote: their threads
+        in the list, and new messages in the open thread unless a reply streams into it.
+        Costs one PRAGMA per tick while nothing changes."""
+        from ba_tui.errors import BaChatError
+
+        try:
+            version = self.store.data_version()
+            if version == self._data_version:
+                return
+            self._data_version = version
+            self.query_one(ThreadList).reload()
+            await self._catch_up_open_thread()
+        except BaChatError:
+            return  # locked or gone for a moment: the next tick tries again
+
+    async def _catch_up_open_thread(self) -> None:
+        from ba_tui.store import ThreadNotFound
+
+        thread = self.thread
+        if thread is None or self.editing is not None:
+            return
+        if self.reply is not None and self.reply.thread_id == thread.id:
+            return  # this screen's own reply owns the view until it ends
+        try:
+            fresh = self.store.get_thread(thread.id)
+        except ThreadNotFound:
+            self.notify(f"The thread “{one_line(inert(thread.title))}” was deleted elsewhere.")
+            await self.new_thread()
+            return
+        if fresh == thread:
+            return
+        before = [(m.id, m.status) for m in self.branches.messages]
+        if [(m.id, m.status) for m in self.store.messages(thread.id)] != before:
+            await self._show_thread(fresh)
+        else:  # a new title or model only
+            self.thread = fresh
+            self._update_status()
 
     # --- what the screen shows --------------------------------------------------------------
 

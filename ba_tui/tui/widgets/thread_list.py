@@ -36,6 +36,10 @@ def thread_prompt(thread: Thread, now: datetime, width: int = 26) -> Content:
     )
 
 
+def _new_thread_option() -> Option:
+    return Option(Content.styled("+ New thread", "$text-success"), id=NEW_THREAD_ID)
+
+
 class ThreadList(OptionList):
     """Threads newest first; posts `Chosen` when one is selected."""
 
@@ -65,7 +69,7 @@ class ThreadList(OptionList):
         self._loaded = 0
         self._exhausted = False
         self.clear_options()
-        self.add_option(Option(Content.styled("+ New thread", "$text-success"), id=NEW_THREAD_ID))
+        self.add_option(_new_thread_option())
         self.load_more()
 
     def load_more(self) -> None:
@@ -79,6 +83,32 @@ class ThreadList(OptionList):
         for thread in fresh:
             self.threads[thread.id] = thread
         self.add_options([Option(thread_prompt(t, now), id=t.id) for t in fresh])
+
+    def reload(self) -> None:
+        """Read the loaded threads again, after another process wrote: its new threads
+        appear at the top, changed ones update, deleted ones go. The highlight stays on
+        its thread and the list where it was scrolled to."""
+        if self.store is None:
+            return
+        count = max(PAGE, self._loaded)
+        page = self.store.list_threads(limit=count)
+        shown = [self.threads[o.id] for o in self.options if o.id in self.threads]
+        if page == shown:
+            return
+        index = self.highlighted
+        highlighted = self.get_option_at_index(index).id if index is not None else None
+        scroll_y = self.scroll_y
+        self.threads = {thread.id: thread for thread in page}
+        self._loaded = len(page)
+        self._exhausted = len(page) < count
+        now = self.clock()
+        self.set_options(
+            [_new_thread_option(), *(Option(thread_prompt(t, now), id=t.id) for t in page)]
+        )
+        if highlighted == NEW_THREAD_ID or highlighted in self.threads:
+            with self.prevent(OptionList.OptionHighlighted):
+                self.highlighted = self.get_option_index(highlighted)
+        self.scroll_to(y=scroll_y, animate=False)
 
     def show_thread(self, thread: Thread) -> None:
         """Put a new or changed thread at the top (it was just used)."""

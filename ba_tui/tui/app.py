@@ -370,6 +370,7 @@ class ChatApp(App[int]):
 
     async def action_delete_thread(self) -> None:
         from ba_tui.tui.screens.confirm import ConfirmScreen
+        from ba_tui.tui.text import unjoined
 
         thread = self.acted_on()
         if thread is None:
@@ -380,7 +381,7 @@ class ChatApp(App[int]):
                 self.call_later(self.main.delete_thread, thread.id)
 
         await self.push_screen(
-            ConfirmScreen(f"Delete the thread “{thread.title}” and all its messages?"),
+            ConfirmScreen(f"Delete the thread “{unjoined(thread.title)}” and all its messages?"),
             confirmed,
         )
 

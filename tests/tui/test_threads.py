@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from rich.cells import cell_len
 
 from ba_tui.store import Store
 from tests.conftest import run_cli
@@ -131,3 +132,85 @@ async def test_the_open_thread_shows_a_turn_another_process_added(
         shown = screen_text(app)
         assert "and from a script?" in shown and "A plan" in shown
         assert app.main.thread.message_count == 4
+
+
+def _terminal_width(text: str) -> int:
+    """Cells as a terminal that measures code point by code point (xterm, VTE, the Linux
+    console, older tmux) shows `text`: wide characters 2, joiners and marks 0."""
+    import unicodedata
+
+    width = 0
+    for char in text:
+        if unicodedata.category(char) in ("Mn", "Me", "Cf") or char in "\u200b\u200d":
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+TRICKY_TITLES = {
+    "z": "Zero\u200bwidth\u200bspaces\u200bbetween\u200bevery\u200bword",
+    "f": "Family \U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466 trip "
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466 and more",
+    "c": "中文标题很长很长很长很长很长很长很长",
+    "h": "\u2764\ufe0f and \U0001f44d\U0001f3fd short",
+    "p": "Plain title",
+}
+
+
+@pytest.fixture
+def tricky(store):
+    dates = ["2026-11-22T11:59:30.000Z", "2026-11-22T09:00:00.000Z", "2026-11-20T09:00:00.000Z"]
+    dates += ["2026-10-01T09:00:00.000Z", "2024-05-01T09:00:00.000Z"]
+    store.import_rows(
+        [
+            {
+                "id": tid,
+                "title": title,
+                "provider": provider,
+                "model": "m",
+                "system": None,
+                "persona": None,
+                "created_at": at,
+                "updated_at": at,
+            }
+            for (tid, title), at, provider in zip(
+                TRICKY_TITLES.items(),
+                dates,
+                ["anthropic", "openai", "a-provider-with-a-very-long-name", "gemini", "x"],
+                strict=True,
+            )
+        ],
+        [],
+    )
+    return store
+
+
+async def test_titles_with_joiners_zero_width_and_wide_characters_keep_the_columns(
+    make_app, tricky
+):
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        threads = app.main.query_one("#threads")
+        await pilot.pause()
+        strips = threads.render_lines(threads.region.reset_offset)
+        rows = ["".join(segment.text for segment in strip) for strip in strips]
+        width = threads.region.width
+        for row in rows:  # the same width as Textual counts it and as a terminal shows it
+            assert cell_len(row) == width, row
+            assert _terminal_width(row) == width, row
+        listed = rows[1 : 1 + 2 * len(TRICKY_TITLES)]  # under "+ New thread", two rows each
+        titles, details = listed[0::2], listed[1::2]
+        firsts = [
+            "Zerowidthspacesbetweenevery…",
+            "Family",
+            "中文标题很长很长很长很长很…",
+            "❤",
+            "Plain",
+        ]
+        assert [t.split()[0] for t in titles] == firsts
+        whens = ["now", "3h", "2d", "Oct 01", "2024-05-01"]
+        assert all(d.rstrip(" ▕").endswith(" " + w) for d, w in zip(details, whens, strict=True))
+        ends = {_terminal_width(d.rstrip(" ▕")) for d in details}
+        assert len(ends) == 1  # the times end in one column
+        assert "\U0001f468\U0001f469\U0001f467\U0001f466" in titles[1]  # the family, unjoined
+        assert " a-provider-with-a-very-l… 2d " in details[2]  # cut to leave room for the time

@@ -103,3 +103,40 @@ def test_a_signal_mid_comparison_saves_each_partial_as_cancelled(server, env, ho
     for reply in replies:
         assert "token20 " in reply.content and ANSWER.startswith(reply.content)
         assert len(reply.content) < len(ANSWER)
+
+
+def test_closing_the_terminal_mid_ask_saves_the_reply_and_says_so(server, env, home):
+    """`ask` on a terminal that goes away (window closed, ssh dropped): the kernel sends
+    SIGHUP and writes to the terminal fail from then on."""
+    import pty
+
+    server.queue(text_stream("anthropic", ANSWER, chunk_size=7, delay=0.01))
+    err_read, err_write = os.pipe()
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: `ba-chat ask` on the terminal, its stderr to a pipe
+        os.dup2(err_write, 2)
+        os.execve(
+            sys.executable, [sys.executable, "-m", "ba_tui", "ask", "-p", "anthropic", "x"], env
+        )
+    os.close(err_write)
+    output = bytearray()
+    try:
+        _read_until(fd, output, b"token20 ")
+    finally:
+        os.close(fd)  # hang up
+    deadline = time.monotonic() + 30
+    while not (done := os.waitpid(pid, os.WNOHANG))[0]:
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            raise AssertionError("ask did not exit after the hang-up")
+        time.sleep(0.05)
+    with os.fdopen(err_read, "rb") as pipe:
+        err = pipe.read().decode()
+    assert os.waitstatus_to_exitcode(done[1]) == 129
+    last = err.strip().splitlines()[-1:]
+    assert last == ["ba-chat: stopped by SIGHUP; the partial reply is kept"], err
+    with Store.open(home / "ba-chat.db") as store:
+        reply = store.messages(store.latest_thread().id)[-1]
+    assert reply.status == "cancelled" and reply.error is None
+    assert "token20 " in reply.content and ANSWER.startswith(reply.content)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import sys
 from collections.abc import Callable
 from contextlib import suppress
@@ -59,7 +60,11 @@ class _Printer:
             # answer passes through byte for byte.
             sys.stdout.write(self.clean_out.feed(text) if self.clean_out else text)
             sys.stdout.flush()
-        except BrokenPipeError:
+        except OSError as exc:
+            # A closed pipe (`| head`), or a terminal that hung up (EIO; its SIGHUP
+            # follows and saves the reply): stop writing, keep streaming into the store.
+            if not isinstance(exc, BrokenPipeError) and exc.errno != errno.EIO:
+                raise
             self.pipe_closed = True
 
     def __call__(self, event: Event) -> None:
@@ -279,9 +284,10 @@ def stopped(
     After SIGHUP the terminal may be gone (writes fail with EIO): the exit code and what
     was saved matter more than the line.
     """
-    with suppress(OSError):
-        if finish is not None:
+    if finish is not None:
+        with suppress(OSError):
             finish()
+    with suppress(OSError):  # stderr may be a file or a pipe that still works
         warn(f"ba-chat: stopped by {stop.name}" + (f"; {kept}" if kept else ""))
     raise typer.Exit(stop.exit_code)
 

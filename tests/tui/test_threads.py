@@ -123,7 +123,7 @@ async def test_the_open_thread_shows_a_turn_another_process_added(
     server.queue(text_stream("anthropic", "An answer from the command line."))
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
-        await app.main.open_thread("t1")
+        await _highlight_second_thread(pilot)  # t1 open, the user on t2 in the list
         done = await asyncio.to_thread(
             run_cli, "ask", "--thread", "t1", "and from a script?", env=tui_env
         )
@@ -132,6 +132,8 @@ async def test_the_open_thread_shows_a_turn_another_process_added(
         shown = screen_text(app)
         assert "and from a script?" in shown and "A plan" in shown
         assert app.main.thread.message_count == 4
+        threads = app.main.query_one("#threads")
+        assert threads.highlighted_thread.id == "t2" and app.focused is threads
 
 
 def _terminal_width(text: str) -> int:

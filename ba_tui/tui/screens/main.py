@@ -210,7 +210,10 @@ class MainScreen(Screen):
             return
         before = [(m.id, m.status) for m in self.branches.messages]
         if [(m.id, m.status) for m in self.store.messages(thread.id)] != before:
+            threads = self.query_one(ThreadList)
+            highlighted = threads.highlighted  # the user may be moving through the list
             await self._show_thread(fresh)
+            threads.put_highlight(highlighted)
         else:  # a new title or model only
             self.thread = fresh
             self._update_status()

@@ -116,8 +116,7 @@ class ThreadList(OptionList):
         now = self.clock()
         self.set_options([_new_thread_option(), *(self._option(t, now) for t in page)])
         if highlighted == NEW_THREAD_ID or highlighted in self.threads:
-            with self.prevent(OptionList.OptionHighlighted):
-                self.highlighted = self.get_option_index(highlighted)
+            self.put_highlight(self.get_option_index(highlighted))
         self.scroll_to(y=scroll_y, animate=False)
 
     def show_thread(self, thread: Thread) -> None:
@@ -170,6 +169,10 @@ class ThreadList(OptionList):
             index = self.get_option_index(thread_id or NEW_THREAD_ID)
         except Exception:
             return
+        self.put_highlight(index)
+
+    def put_highlight(self, index: int | None) -> None:
+        """Highlight the option at `index` (or none) without choosing it."""
         with self.prevent(OptionList.OptionHighlighted):
             self.highlighted = index
 

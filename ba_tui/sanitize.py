@@ -3,12 +3,14 @@
 `inert` removes escape sequences and control characters (newlines and tabs stay), so
 colours, cursor moves, clipboard writes (OSC 52) and links (OSC 8) from a model can never
 reach the terminal; `InertStream` does the same for text arriving in pieces. Used by the
-CLI (on a terminal) and by every TUI widget.
+CLI (on a terminal) and by every TUI widget. `unjoined` also drops the invisible
+characters terminals measure differently, for text that must keep its columns.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 
 # A complete escape sequence (CSI in its 7- and 8-bit forms, OSC/DCS/APC/PM/SOS strings,
 # two-byte ESC forms), or a single control character other than newline and tab (C0, DEL
@@ -36,6 +38,29 @@ def inert(text: str) -> str:
         return text
     text = text.replace("\r\n", "\n")
     return _SEQUENCE.sub("", text)
+
+
+def unjoined(text: str) -> str:
+    """`text` without the invisible characters whose width terminals disagree on, for a
+    line that must keep its columns (a thread title in a list).
+
+    Zero-width and format characters (U+200B, soft hyphen, bidi controls...), the
+    zero-width joiner that glues emoji into one (a ZWJ family: 2 cells in one terminal,
+    8 in another), variation selectors (❤️: 1 or 2) and skin-tone modifiers go; what is
+    left has one width everywhere, the width Textual measures. The stored text is kept.
+    """
+    if text.isascii():
+        return text
+    return "".join(char for char in text if not _invisible(char))
+
+
+def _invisible(char: str) -> bool:
+    return (
+        unicodedata.category(char) == "Cf"
+        or "\ufe00" <= char <= "\ufe0f"
+        or "\U0001f3fb" <= char <= "\U0001f3ff"
+        or "\U000e0100" <= char <= "\U000e01ef"
+    )
 
 
 class InertStream:

@@ -953,6 +953,13 @@ class Store:
     # --- health -----------------------------------------------------------------------------
 
     @_guarded
+    def data_version(self) -> int:
+        """A number that changes whenever another connection (another `ba-chat`) commits
+        to the database, SQLite's `PRAGMA data_version`: a cheap poll for outside writes.
+        This connection's own commits leave it as it is."""
+        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+
+    @_guarded
     def schema_version(self) -> int:
         return len(_applied(self._conn))
 

@@ -445,3 +445,12 @@ def test_kv_is_shared_between_processes_and_none_removes(db: Path) -> None:
         assert other.get_kv("breaker:openai") == '{"failures": 2}'
         other.set_kv("breaker:openai", None)
         assert other.get_kv("breaker:openai") is None
+
+
+def test_data_version_changes_when_another_connection_commits(db):
+    with Store.open(db) as mine, Store.open(db) as other:
+        before = mine.data_version()
+        mine.create_thread(title="mine", provider="openai", model="gpt-4.1")
+        assert mine.data_version() == before  # its own writes are already known to it
+        other.create_thread(title="theirs", provider="openai", model="gpt-4.1")
+        assert mine.data_version() != before

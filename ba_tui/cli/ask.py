@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import sys
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
@@ -13,6 +16,7 @@ from ba_tui.events import Event, FallingBack, Notice, ReasoningDelta, Retrying, 
 if TYPE_CHECKING:
     from ba_tui.conversation import Turn, TurnOptions
     from ba_tui.providers import Target
+    from ba_tui.signals import Stopped
 
 
 def _read_stdin() -> str:
@@ -72,7 +76,11 @@ class _Printer:
             # answer passes through byte for byte.
             sys.stdout.write(self.clean_out.feed(text) if self.clean_out else text)
             sys.stdout.flush()
-        except BrokenPipeError:
+        except OSError as exc:
+            # A closed pipe (`| head`), or a terminal that hung up (EIO; its SIGHUP
+            # follows and saves the reply): stop writing, keep streaming into the store.
+            if not isinstance(exc, BrokenPipeError) and exc.errno != errno.EIO:
+                raise
             self.pipe_closed = True
 
     def __call__(self, event: Event) -> None:
@@ -191,8 +199,7 @@ def ask(
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
     """Ask one question and stream the answer to stdout."""
-    import asyncio
-
+    from ba_tui import signals
     from ba_tui.config import load_config
     from ba_tui.conversation import TurnOptions, run_turn
     from ba_tui.errors import UsageError
@@ -283,7 +290,8 @@ def ask(
 
     printer = _Printer(show_reasoning=not no_reasoning, quiet=json_out)
     try:
-        turn = asyncio.run(
+        # SIGTERM and SIGHUP cancel the turn as Ctrl+C does: the partial reply is saved.
+        turn = signals.run(
             run_turn(
                 target,
                 text,
@@ -301,6 +309,8 @@ def ask(
         printer.end()
         warn("ba-chat: interrupted; the partial reply is kept" if store else "ba-chat: interrupted")
         raise typer.Exit(130) from None
+    except signals.Stopped as stop:
+        stopped(stop, kept="the partial reply is kept" if store else None, finish=printer.end)
     finally:
         over_budget = _over_budget(store, config) if store is not None else None
         if store is not None:
@@ -312,6 +322,23 @@ def ask(
         print(_json(turn), flush=True)
     if turn.error is not None:
         raise turn.error
+
+
+def stopped(
+    stop: Stopped, *, kept: str | None, finish: Callable[[], None] | None = None
+) -> NoReturn:
+    """End the command after SIGTERM or SIGHUP cancelled its turn: one line (saying what
+    was `kept`), exit 128 + the signal's number.
+
+    After SIGHUP the terminal may be gone (writes fail with EIO): the exit code and what
+    was saved matter more than the line.
+    """
+    if finish is not None:
+        with suppress(OSError):
+            finish()
+    with suppress(OSError):  # stderr may be a file or a pipe that still works
+        warn(f"ba-chat: stopped by {stop.name}" + (f"; {kept}" if kept else ""))
+    raise typer.Exit(stop.exit_code)
 
 
 def _over_budget(store: Any, config: Any) -> str | None:

@@ -139,8 +139,14 @@ def ask_compare(
                 live.update(view.table(tail))
             return await task
 
+    from ba_tui import signals
+    from ba_tui.cli.ask import stopped
+
     try:
-        turns = asyncio.run(run())
+        # SIGTERM and SIGHUP cancel every answer as Ctrl+C does: each partial is saved.
+        turns = signals.run(run())
+    except signals.Stopped as stop:
+        stopped(stop, kept="the partial replies are kept" if store else None)
     finally:
         if store is not None:
             store.close()

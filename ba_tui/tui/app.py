@@ -23,7 +23,13 @@ if TYPE_CHECKING:
 
     from ba_tui.config import Config
     from ba_tui.personas import Persona
-    from ba_tui.store import Store
+    from ba_tui.store import Store, Thread
+
+
+# Workers whose cancel path saves a streaming reply: a single reply, a comparison.
+STREAMING_WORKERS = ("reply", "compare")
+# How long SIGTERM/SIGHUP waits for those saves before quitting regardless.
+STOP_WAIT_SECONDS = 5.0
 
 
 class ChatApp(App[int]):
@@ -69,6 +75,8 @@ class ChatApp(App[int]):
         self._first_run_check = first_run_check
         self._warmed: set[str] = set()
         self._frame_drawn = False
+        self._signals: list[int] = []
+        self._stopping = False
         if theme := self.config.data.get("theme"):
             self._apply_theme(str(theme))
 
@@ -128,15 +136,67 @@ class ChatApp(App[int]):
     # --- while the app runs ----------------------------------------------------------------
 
     def on_mount(self) -> None:
+        import asyncio
+
+        from ba_tui import signals
         from ba_tui.providers import clients
 
         # Turn after turn, a provider's SDK client (and its open connection) is reused.
         clients.keep()
+        self._signals = signals.install(asyncio.get_running_loop(), self._stop_signal)
 
     async def on_unmount(self) -> None:
+        import asyncio
+
+        from ba_tui import signals
         from ba_tui.providers import clients
 
+        signals.remove(asyncio.get_running_loop(), self._signals)
         await clients.release()
+
+    def _stop_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: quit as Ctrl+Q does (Textual restores the terminal), once
+        streaming replies are saved as `cancelled`; the process exits 128 + `signum`."""
+        if self._stopping:
+            return
+        self._stopping = True
+        self.run_worker(self._stop(signum), group="stop", exit_on_error=False)
+
+    async def _stop(self, signum: int) -> None:
+        import asyncio
+        from contextlib import suppress
+
+        from textual.worker import WorkerState
+
+        streaming = [
+            worker
+            for worker in self.workers
+            if worker.group in STREAMING_WORKERS
+            and worker.state in (WorkerState.RUNNING, WorkerState.PENDING)
+        ]
+        for worker in streaming:
+            worker.cancel()  # the turn runner saves what arrived, as Escape would
+        started = [w for w in streaming if w.state != WorkerState.PENDING]
+        with suppress(TimeoutError):
+            # A store write stuck behind another process's lock must not keep us up.
+            await asyncio.wait_for(
+                asyncio.gather(*(w.wait() for w in started), return_exceptions=True),
+                STOP_WAIT_SECONDS,
+            )
+        if _terminal_gone():
+            self._exit_now(128 + signum)
+        self.exit(return_code=128 + signum)
+
+    def _exit_now(self, code: int) -> None:
+        """Exit without Textual's shutdown: the terminal hung up, so there is nothing to
+        restore, and the shutdown would block for good once Textual's output thread has
+        died on a write to it. Replies are saved by now; the log is flushed here."""
+        import logging
+        import os
+
+        self.store.close()
+        logging.shutdown()
+        os._exit(code)
 
     # --- after the first frame --------------------------------------------------------------
 
@@ -283,33 +343,45 @@ class ChatApp(App[int]):
             if provider:
                 self.call_later(main.new_thread, provider, model)
 
+    def acted_on(self) -> Thread | None:
+        """The thread a delete or rename is for: the highlighted one while the thread list
+        has focus (the user moved to it there), else the open one."""
+        from ba_tui.tui.widgets.thread_list import ThreadList
+
+        main = self.main
+        threads = main.query_one(ThreadList)
+        if self.focused is threads and (highlighted := threads.highlighted_thread) is not None:
+            return highlighted
+        return main.thread
+
     async def action_rename_thread(self) -> None:
         from ba_tui.tui.screens.rename import RenameScreen
 
-        thread = self.main.thread
+        thread = self.acted_on()
         if thread is None:
             self.notify("This thread has no messages yet; it is named after its first prompt.")
             return
 
         def renamed(title: str | None) -> None:
             if title:
-                self.main.rename_thread(title)
+                self.main.rename_thread(thread.id, title)
 
         await self.push_screen(RenameScreen(thread.title), renamed)
 
     async def action_delete_thread(self) -> None:
         from ba_tui.tui.screens.confirm import ConfirmScreen
+        from ba_tui.tui.text import unjoined
 
-        thread = self.main.thread
+        thread = self.acted_on()
         if thread is None:
             return
 
         def confirmed(yes: bool | None) -> None:
             if yes:
-                self.call_later(self.main.delete_thread)
+                self.call_later(self.main.delete_thread, thread.id)
 
         await self.push_screen(
-            ConfirmScreen(f"Delete the thread “{thread.title}” and all its messages?"),
+            ConfirmScreen(f"Delete the thread “{unjoined(thread.title)}” and all its messages?"),
             confirmed,
         )
 
@@ -467,4 +539,35 @@ def run() -> int:
         app.run()
     finally:
         app.store.close()
+    if app._stopping:
+        _drop_dead_terminal()
     return app.return_code or 0
+
+
+def _terminal_gone() -> bool:
+    """Whether the terminal hung up (closed window, dropped ssh): it answers EIO."""
+    import errno
+    import sys
+    import termios
+
+    try:
+        termios.tcgetattr(sys.__stderr__.fileno())  # where Textual writes
+    except termios.error as exc:
+        return exc.args[0] in (errno.EIO, errno.ENXIO)
+    except (OSError, ValueError, AttributeError):
+        return False
+    return False
+
+
+def _drop_dead_terminal() -> None:
+    """After a hang-up the terminal is gone, and Python's last flush of stdout or stderr
+    would fail and replace the exit code (128 + SIGHUP) with 120: point them at
+    /dev/null instead."""
+    import os
+    import sys
+
+    for name in ("stdout", "stderr"):
+        try:
+            getattr(sys, name).flush()
+        except (OSError, ValueError):
+            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (lives to the exit)

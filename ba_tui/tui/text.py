@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from ba_tui.sanitize import InertStream, inert
+from rich.cells import cell_len, set_cell_size
 
-__all__ = ["InertStream", "inert"]
+from ba_tui.sanitize import InertStream, inert, unjoined
+
+__all__ = ["InertStream", "inert", "unjoined"]
 
 
 def parse_time(stamp: str) -> datetime | None:
@@ -67,6 +69,22 @@ def one_line(text: str, width: int = 60) -> str:
     """The first non-blank line of `text`, shortened to `width` characters."""
     line = next((part.strip() for part in text.splitlines() if part.strip()), "")
     return line if len(line) <= width else line[: width - 1].rstrip() + "…"
+
+
+def cut(text: str, width: int) -> str:
+    """`text` in at most `width` terminal cells, ending in "…" when shortened. Cells, not
+    characters: a CJK character takes two, a combining accent none."""
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    return set_cell_size(text, width - 1).rstrip() + "…"
+
+
+def fit(text: str, width: int) -> str:
+    """`text` in exactly `width` terminal cells: `cut`, then padded with spaces."""
+    text = cut(text, width)
+    return text + " " * (width - cell_len(text))
 
 
 # A text longer than either of these is too big to put in a widget whole: Textual wraps and

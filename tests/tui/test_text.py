@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ba_tui.tui.text import InertStream, inert, one_line, relative_time
+from ba_tui.tui.text import InertStream, cut, fit, inert, one_line, relative_time, unjoined
 
 HOSTILE = (
     "[@click=app.quit]x[/] [bold red]hi \x1b[31mred\x1b[0m \x1b]52;c;SGVsbG8=\x07 "
@@ -48,3 +48,27 @@ def test_relative_times():
 def test_one_line():
     assert one_line("\n\n  first line  \nsecond") == "first line"
     assert one_line("x" * 80, 10) == "x" * 9 + "…"
+
+
+def test_unjoined_drops_what_terminals_measure_differently():
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert unjoined(f"a\u200bb {family} \u2764\ufe0f \U0001f44d\U0001f3fd") == (
+        "ab \U0001f468\U0001f469\U0001f467 \u2764 \U0001f44d"
+    )
+    assert unjoined("\u202eevil\u202c \u00adsoft") == "evil soft"  # bidi controls too
+    assert unjoined("中文 é and plain") == "中文 é and plain"  # visible text stays
+
+
+@pytest.mark.parametrize(
+    ("text", "width", "expected"),
+    [
+        ("short", 8, "short   "),
+        ("中文标题很长", 8, "中文标… "),  # a wide character never split in half
+        ("中文标题", 8, "中文标题"),
+        ("words and more", 8, "words a…"),
+        ("words and more", 7, "words… "),  # no space left before the ellipsis
+    ],
+)
+def test_fit_measures_cells_not_characters(text, width, expected):
+    assert fit(text, width) == expected
+    assert cut(text, width) == expected.rstrip()

@@ -31,6 +31,9 @@ from ba_tui.tui.widgets.prompt_box import PromptBox
 from ba_tui.tui.widgets.status_line import StatusLine
 from ba_tui.tui.widgets.thread_list import ThreadList
 
+# How often the screen looks for what other processes wrote (a PRAGMA, ~µs).
+POLL_SECONDS = 1.5
+
 if TYPE_CHECKING:
     from textual.worker import Worker
 
@@ -135,6 +138,7 @@ class MainScreen(Screen):
         self.choices: dict[str | None, str] = {}
         self.reply: Reply | None = None
         self.editing: UserMessage | None = None
+        self._data_version = 0
 
     @property
     def chat_app(self) -> ChatApp:
@@ -161,6 +165,7 @@ class MainScreen(Screen):
         yield Footer()
 
     async def on_mount(self) -> None:
+        self._data_version = self.store.data_version()
         self.query_one(ThreadList).load(self.store)
         provider, model = self.chat_app.defaults()
         persona = self.chat_app.default_persona()
@@ -169,6 +174,49 @@ class MainScreen(Screen):
         )
         await self._show_thread(None)
         self.query_one(PromptBox).focus()
+        self.set_interval(POLL_SECONDS, self._catch_up)
+
+    async def _catch_up(self) -> None:
+        """Show what other processes (`ba-chat ask`, another window) wrote: their threads
+        in the list, and new messages in the open thread unless a reply streams into it.
+        Costs one PRAGMA per tick while nothing changes."""
+        from ba_tui.errors import BaChatError
+
+        try:
+            version = self.store.data_version()
+            if version == self._data_version:
+                return
+            self._data_version = version
+            self.query_one(ThreadList).reload()
+            await self._catch_up_open_thread()
+        except BaChatError:
+            return  # locked or gone for a moment: the next tick tries again
+
+    async def _catch_up_open_thread(self) -> None:
+        from ba_tui.store import ThreadNotFound
+
+        thread = self.thread
+        if thread is None or self.editing is not None:
+            return
+        if self.reply is not None and self.reply.thread_id == thread.id:
+            return  # this screen's own reply owns the view until it ends
+        try:
+            fresh = self.store.get_thread(thread.id)
+        except ThreadNotFound:
+            self.notify(f"The thread “{one_line(inert(thread.title))}” was deleted elsewhere.")
+            await self.new_thread()
+            return
+        if fresh == thread:
+            return
+        before = [(m.id, m.status) for m in self.branches.messages]
+        if [(m.id, m.status) for m in self.store.messages(thread.id)] != before:
+            threads = self.query_one(ThreadList)
+            highlighted = threads.highlighted  # the user may be moving through the list
+            await self._show_thread(fresh)
+            threads.put_highlight(highlighted)
+        else:  # a new title or model only
+            self.thread = fresh
+            self._update_status()
 
     # --- what the screen shows --------------------------------------------------------------
 
@@ -340,23 +388,39 @@ class MainScreen(Screen):
         self._update_status()
         self.chat_app.warm_up(provider)
 
-    def rename_thread(self, title: str) -> None:
-        if self.thread is None or not title.strip():
-            return
-        self.thread = self.store.update_thread(self.thread.id, title=title.strip())
-        self.query_one(ThreadList).show_thread(self.thread)
-        self._update_status()
+    def rename_thread(self, thread_id: str, title: str) -> None:
+        """Give the thread `thread_id` (open or not) a new title."""
+        from ba_tui.store import ThreadNotFound
 
-    async def delete_thread(self) -> None:
-        if self.thread is None:
+        if not title.strip():
             return
-        if self.reply is not None and self.reply.thread_id == self.thread.id:
+        try:
+            thread = self.store.update_thread(thread_id, title=title.strip())
+        except ThreadNotFound as exc:  # deleted by another process meanwhile
+            self.notify(exc.line(), severity="error")
+            return
+        threads = self.query_one(ThreadList)
+        threads.show_thread(thread)
+        if self.thread is not None and self.thread.id == thread_id:
+            self.thread = thread
+            self._update_status()
+
+    async def delete_thread(self, thread_id: str) -> None:
+        """Delete the thread `thread_id` (open or not), unless a reply streams into it."""
+        from contextlib import suppress
+
+        from ba_tui.store import ThreadNotFound
+
+        if self.reply is not None and self.reply.thread_id == thread_id:
             self.notify("This thread is streaming a reply; cancel it first (Esc).")
             return
-        thread_id = self.thread.id
-        self.store.delete_thread(thread_id)
-        self.query_one(ThreadList).forget(thread_id)
-        await self.new_thread()
+        # Another process may have deleted it first; the list forgets it all the same.
+        with suppress(ThreadNotFound):
+            self.store.delete_thread(thread_id)
+        threads = self.query_one(ThreadList)
+        threads.forget(thread_id)
+        if self.thread is not None and self.thread.id == thread_id:
+            await self.new_thread()
         self.notify("Thread deleted")
 
     # --- sending ----------------------------------------------------------------------------

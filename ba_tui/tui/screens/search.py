@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from ba_tui.tui.text import inert, one_line
+from ba_tui.tui.text import cut, inert, one_line, unjoined
 
 if TYPE_CHECKING:
     from ba_tui.store import SearchHit, Store
@@ -80,7 +80,10 @@ class SearchScreen(ModalScreen[tuple[str, str] | None]):
         options = [
             Option(
                 Content.assemble(
-                    (one_line(inert(hit.thread_title), 50) or "untitled", "bold"),
+                    (
+                        cut(one_line(unjoined(inert(hit.thread_title)), 200), 50) or "untitled",
+                        "bold",
+                    ),
                     (f"  {hit.role}", "$text-muted"),
                     "\n",
                     snippet_content(hit.snippet),

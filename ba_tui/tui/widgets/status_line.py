@@ -7,7 +7,7 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from ba_tui.tui.text import inert
+from ba_tui.tui.text import inert, unjoined
 
 
 class StatusLine(Widget):
@@ -28,7 +28,8 @@ class StatusLine(Widget):
         if self.persona:
             parts += ["  ", (f"persona {inert(self.persona)}", "$text-secondary")]
         if self.title:
-            parts += ["  ", (inert(self.title), "$text-muted")]
+            # One row: a character the terminal measures otherwise would push the rest out.
+            parts += ["  ", (unjoined(inert(self.title)), "$text-muted")]
         if self.spend:
             parts += ["  ", (self.spend, "$text-muted")]
         return Content.assemble(*parts)

@@ -10,30 +10,42 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from rich.cells import cell_len
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-from ba_tui.tui.text import inert, one_line, relative_time
+from ba_tui.tui.text import fit, inert, one_line, relative_time, unjoined
 
 if TYPE_CHECKING:
     from ba_tui.store import Store, Thread
 
 PAGE = 40
 NEW_THREAD_ID = "-new-"
+# Cells for a row's text before the list knows its size: app.tcss's 32 columns less the
+# border, a scrollbar and the options' padding.
+TEXT_WIDTH = 28
 
 
-def thread_prompt(thread: Thread, now: datetime, width: int = 26) -> Content:
-    title = one_line(inert(thread.title), width) or "untitled"
+def thread_prompt(thread: Thread, now: datetime, width: int = TEXT_WIDTH) -> Content:
+    """Two rows of exactly `width` cells: the title; the provider, and the time on the
+    right. Measured in cells, with the characters terminals measure differently left
+    out (`unjoined`), so every row ends in the same column whatever the title holds."""
+    title = one_line(unjoined(inert(thread.title)), 200) or "untitled"
     when = relative_time(thread.updated_at, now)
+    provider = unjoined(inert(thread.provider))
     return Content.assemble(
-        (title, "bold"),
+        (fit(title, width), "bold"),
         "\n",
-        (inert(thread.provider), "$text-accent"),
-        ("  " + when, "$text-muted"),
+        (fit(provider, max(1, width - cell_len(when) - 1)), "$text-accent"),
+        (" " + when, "$text-muted"),
     )
+
+
+def _new_thread_option() -> Option:
+    return Option(Content.styled("+ New thread", "$text-success"), id=NEW_THREAD_ID)
 
 
 class ThreadList(OptionList):
@@ -57,6 +69,7 @@ class ThreadList(OptionList):
         self.threads: dict[str, Thread] = {}
         self._loaded = 0
         self._exhausted = False
+        self._built_width = TEXT_WIDTH  # the width the rows were last made for
 
     def load(self, store: Store) -> None:
         """Show the first page of threads (metadata only)."""
@@ -65,7 +78,7 @@ class ThreadList(OptionList):
         self._loaded = 0
         self._exhausted = False
         self.clear_options()
-        self.add_option(Option(Content.styled("+ New thread", "$text-success"), id=NEW_THREAD_ID))
+        self.add_option(_new_thread_option())
         self.load_more()
 
     def load_more(self) -> None:
@@ -78,7 +91,33 @@ class ThreadList(OptionList):
         fresh = [t for t in page if t.id not in self.threads]
         for thread in fresh:
             self.threads[thread.id] = thread
-        self.add_options([Option(thread_prompt(t, now), id=t.id) for t in fresh])
+        self.add_options([self._option(t, now) for t in fresh])
+
+    def reload(self) -> None:
+        """Read the loaded threads again, after another process wrote: its new threads
+        appear at the top, changed ones update, deleted ones go. The highlight stays on
+        its thread and the list where it was scrolled to."""
+        if self.store is None:
+            return
+        count = max(PAGE, self._loaded)
+        page = self.store.list_threads(limit=count)
+        shown = [self.threads[o.id] for o in self.options if o.id in self.threads]
+        self._loaded = len(page)
+        self._exhausted = len(page) < count
+        if page != shown:
+            self._rebuild(page)
+
+    def _rebuild(self, page: list[Thread]) -> None:
+        """Show `page` as the whole list, keeping the highlight and the scroll position."""
+        index = self.highlighted
+        highlighted = self.get_option_at_index(index).id if index is not None else None
+        scroll_y = self.scroll_y
+        self.threads = {thread.id: thread for thread in page}
+        now = self.clock()
+        self.set_options([_new_thread_option(), *(self._option(t, now) for t in page)])
+        if highlighted == NEW_THREAD_ID or highlighted in self.threads:
+            self.put_highlight(self.get_option_index(highlighted))
+        self.scroll_to(y=scroll_y, animate=False)
 
     def show_thread(self, thread: Thread) -> None:
         """Put a new or changed thread at the top (it was just used)."""
@@ -89,8 +128,34 @@ class ThreadList(OptionList):
             self._loaded += 1
         self.threads[thread.id] = thread
         highlighted = self.highlighted
-        self._insert_at(1, Option(thread_prompt(thread, now), id=thread.id))
+        self._insert_at(1, self._option(thread, now))
         self.highlighted = 1 if highlighted is not None else None
+
+    @property
+    def highlighted_thread(self) -> Thread | None:
+        """The thread under the highlight; None on "+ New thread" or when nothing is."""
+        if self.highlighted is None:
+            return None
+        return self.threads.get(self.get_option_at_index(self.highlighted).id or "")
+
+    def _option(self, thread: Thread, now: datetime) -> Option:
+        self._built_width = self._text_width
+        return Option(thread_prompt(thread, now, self._built_width), id=thread.id)
+
+    @property
+    def _text_width(self) -> int:
+        """Cells a row's text may take: the list's content width less the options'
+        padding and a scrollbar (counted even while hidden, so that rows never wrap
+        when one appears)."""
+        if not self.size.width:
+            return TEXT_WIDTH
+        padding = self.get_component_styles("option-list--option").padding.width
+        scrollbar = self.styles.scrollbar_size_vertical
+        return max(8, self.size.width - scrollbar - padding)
+
+    def on_resize(self) -> None:
+        if self.threads and self._text_width != self._built_width:
+            self._rebuild([self.threads[o.id] for o in self.options if o.id in self.threads])
 
     def forget(self, thread_id: str) -> None:
         if thread_id in self.threads:
@@ -104,6 +169,10 @@ class ThreadList(OptionList):
             index = self.get_option_index(thread_id or NEW_THREAD_ID)
         except Exception:
             return
+        self.put_highlight(index)
+
+    def put_highlight(self, index: int | None) -> None:
+        """Highlight the option at `index` (or none) without choosing it."""
         with self.prevent(OptionList.OptionHighlighted):
             self.highlighted = index
 

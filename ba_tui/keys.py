@@ -1,7 +1,8 @@
 """API keys: environment first, then the OS keyring, then a configured `key_command`.
 
 Keys are handed to adapters and nowhere else. Every key this process has seen is
-remembered so `redact` can mask it in any line that is about to be shown or logged.
+remembered so `redact` (ba_tui/redact.py) can mask it, and any piece of it, in any line
+that is about to be shown, logged or stored.
 A key is only ever written to the OS keyring: with no usable keyring there is no
 fallback file, plaintext or otherwise.
 """
@@ -9,11 +10,11 @@ fallback file, plaintext or otherwise.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from typing import TYPE_CHECKING, Any
 
 from ba_tui.errors import BaChatError
+from ba_tui.redact import redact, remember  # also used as keys.redact and keys.remember
 
 if TYPE_CHECKING:
     from ba_tui.config import Config
@@ -21,38 +22,11 @@ if TYPE_CHECKING:
 
 KEYRING_SERVICE = "ba-chat"
 
-_seen: set[str] = set()
-# Shapes of real provider keys: OpenAI/DeepSeek/OpenRouter `sk-…`, Anthropic `sk-ant-…`,
-# Google `AIza…`, Groq `gsk_…`, xAI `xai-…`, Hugging Face `hf_…`; and the half-masked echo
-# in OpenAI's 401 ("sk-proj-****…abcd"), which still shows the key's first and last letters.
-_SHAPES = re.compile(
-    r"\b(?:sk-[A-Za-z0-9_\-]*(?:[*•]{3,}|…)[A-Za-z0-9]*"
-    r"|sk-ant-[A-Za-z0-9_\-]{6,}|sk-[A-Za-z0-9_\-]{6,}|AIza[0-9A-Za-z_\-]{10,}"
-    r"|gsk_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,})"
-)
-# Shorter values are dummies such as "ollama" or "none"; masking them would mangle lines
-# that name the provider, and they protect nothing.
-_MIN_REMEMBERED = 8
-
 
 class NoKeyring(BaChatError):
     """No usable OS keyring: nothing can be stored, and nothing is written elsewhere."""
 
     exit_code = 3
-
-
-def remember(key: str) -> str:
-    """Note `key` so `redact` masks it from now on; returns it unchanged."""
-    if key and len(key) >= _MIN_REMEMBERED:
-        _seen.add(key)
-    return key
-
-
-def redact(text: str) -> str:
-    """Mask every key this process has seen, and anything shaped like a key, in `text`."""
-    for key in sorted(_seen, key=len, reverse=True):
-        text = text.replace(key, "[redacted]")
-    return _SHAPES.sub("[redacted]", text)
 
 
 def looks_like_key(value: str) -> bool:

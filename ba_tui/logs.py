@@ -16,7 +16,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
-from ba_tui.keys import redact
+from ba_tui.redact import redact
 
 LOG_NAME = "ba-chat.log"
 MAX_BYTES = 1_000_000

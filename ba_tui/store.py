@@ -1007,7 +1007,7 @@ def _message_row(message: Message) -> tuple[Any, ...]:
 def _error_text(error: str | BaseException | None) -> str | None:
     if error is None:
         return None
-    from ba_tui.keys import redact
+    from ba_tui.redact import redact
 
     text = error.line() if isinstance(error, BaChatError) else str(error)
     return redact(text)

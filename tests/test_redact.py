@@ -1,6 +1,7 @@
 """Key redaction: a provider that echoes a key, whole, without its prefix or with its end
-starred out, must not get any 8 characters of it onto the screen, the database, the log
-or `--json`."""
+starred out, must not get any 8 characters of it onto the screen, into a traceback, the
+database, the log or `--json`, whichever way the key was found (env, keyring,
+key_command)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import sqlite3
 import string
 from pathlib import Path
 
+import pytest
+
 from ba_tui import redact as redaction
 from ba_tui.redact import MASK, redact, remember
 from tests.conftest import make_env, run_cli
 from tests.servers import status
+from tests.test_keys import keyring_env
 
 
 def pieces(key: str) -> set[str]:
@@ -90,6 +94,55 @@ def test_masking_agrees_with_the_definition_on_random_echoes():
         # Key-shaped strings (sk-…) are masked by shape too; keep to the piece rule here.
         expected = redaction._SHAPES.sub(MASK, naive(text, keys))
         assert redact(text) == expected, text
+
+
+# --- --verbose ----------------------------------------------------------------------------
+
+
+def _anthropic_401(key: str) -> object:
+    error = {"type": "authentication_error", "message": echoes(key, "sk-ant-")}
+    return status(401, {"type": "error", "error": error})
+
+
+@pytest.mark.parametrize("source", ["env", "keyring", "key_command"])
+def test_verbose_traceback_never_shows_the_key(server, home, tmp_path, source):
+    key = "sk-ant-canary-" + secrets.token_hex(12)
+    if source == "env":
+        env = make_env(server.url, home, ANTHROPIC_API_KEY=key)
+    elif source == "keyring":
+        ring = tmp_path / "ring.json"
+        ring.write_text(json.dumps({"ba-chat/anthropic": key}))
+        env = keyring_env(server.url, home, ring, drop=("ANTHROPIC_API_KEY",))
+    else:
+        secret_file = tmp_path / "secret"
+        secret_file.write_text(key + "\n")
+        (home / "config.toml").write_text(
+            f'[providers.anthropic]\nkey_command = "cat {secret_file}"\n'
+        )
+        env = make_env(server.url, home)
+        del env["ANTHROPIC_API_KEY"]
+    server.queue(_anthropic_401(key))
+    done = run_cli("--verbose", "ask", "-p", "anthropic", "--retries", "0", "hi", env=env)
+    sent = server.requests[-1].headers
+    assert key in (sent.get("x-api-key"), sent.get("authorization", "")[7:])  # it was used
+    assert "Traceback (most recent call last)" in done.stderr  # --verbose did show one
+    assert not leaked(key, done.stdout, done.stderr, *home_files(home))
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.rstrip().splitlines()[-1].startswith("ba-chat: error: anthropic rejected")
+
+
+def test_verbose_traceback_of_an_internal_error_is_redacted(server, env):
+    # google-genai validates a model list: a malformed one fails inside the SDK with the
+    # offending value quoted, which here is the key the server echoed.
+    key = "canary-" + secrets.token_hex(12)
+    env["GEMINI_API_KEY"] = key
+    model = {"name": "models/x", "inputTokenLimit": f"token={key}"}
+    server.queue(status(200, {"models": [model]}))
+    done = run_cli("--verbose", "models", "-p", "gemini", "--refresh", env=env)
+    assert "Traceback (most recent call last)" in done.stderr
+    assert not leaked(key, done.stdout, done.stderr)
+    assert done.returncode == 1
+    assert done.stderr.rstrip().splitlines()[-1].startswith("ba-chat: internal error:")
 
 
 # --- every sink of an error line ------------------------------------------------------------

@@ -147,6 +147,7 @@ TOP_LEVEL: dict[str, Any] = {
     "stall_timeout": "number",
     "max_reply_seconds": "number",
     "monthly_budget_usd": "number",
+    "key_command_timeout": "number",
 }
 PROVIDER_KEYS: dict[str, Any] = {
     "base_url": "url",
@@ -166,11 +167,17 @@ PERSONA_KEYS: dict[str, Any] = {
     "description": "str",
 }
 # Defaults in effect when a setting is absent (shown by `config show`).
-DEFAULTS: dict[str, Any] = {"retries": 2, "stall_timeout": 60.0, "max_reply_seconds": 600.0}
+DEFAULTS: dict[str, Any] = {
+    "retries": 2,
+    "stall_timeout": 60.0,
+    "max_reply_seconds": 600.0,
+    "key_command_timeout": 30.0,
+}
 _LIMITS: dict[str, tuple[float, float]] = {
     "retries": (0, 10),
     "stall_timeout": (1, 3600),
     "max_reply_seconds": (1, 86400),
+    "key_command_timeout": (1, 3600),
     "monthly_budget_usd": (0, 1e9),
 }
 # Names under which people paste secrets; `keys set` is the only way in for those.

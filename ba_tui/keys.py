@@ -145,28 +145,58 @@ def _from_keyring(provider: str) -> str | None:
 # --- key_command --------------------------------------------------------------------------
 
 
-def run_key_command(command: str) -> tuple[str | None, str]:
-    """Run a `key_command`; (its trimmed stdout, "") or (None, why it gave no key)."""
+KEY_COMMAND_TIMEOUT = 30.0  # seconds; `key_command_timeout` in config.toml overrides it
+
+
+def run_key_command(command: str, timeout: float = KEY_COMMAND_TIMEOUT) -> tuple[str | None, str]:
+    """Run a `key_command`; (its trimmed stdout, "") or (None, what went wrong, as a line
+    starting "key_command …").
+
+    It runs in a session (and process group) of its own, so a command that hangs past
+    `timeout` is killed together with everything it started (`pass` starts gpg, a script
+    starts its helpers) instead of being left running as an orphan.
+    """
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             command,
             shell=True,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=30,
-            check=False,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        return None, "it did not finish within 30 s"
     except (OSError, subprocess.SubprocessError) as exc:
-        return None, f"it could not run ({exc})"
-    if done.returncode != 0:
-        said = next((line.strip() for line in done.stderr.splitlines() if line.strip()), "")
-        return None, f"it exited with {done.returncode}" + (f": {said}" if said else "")
-    if not (value := done.stdout.strip()):
-        return None, "it printed nothing"
+        return None, f"key_command could not run ({exc})"
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return None, f"key_command timed out after {timeout:g} s and was stopped"
+    if proc.returncode != 0:
+        said = next((line.strip() for line in err.splitlines() if line.strip()), "")
+        return None, f"key_command exited with {proc.returncode}" + (f": {said}" if said else "")
+    if not (value := out.strip()):
+        return None, "key_command printed nothing"
     return value, ""
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """Kill `proc` and every process in its group, and reap it.
+
+    Its pipes are closed rather than read to the end: a process that left the group (a
+    daemon it started) may hold them open for ever.
+    """
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 # --- look-up ------------------------------------------------------------------------------
@@ -189,7 +219,8 @@ def lookup_key(spec: ProviderSpec, config: Config) -> tuple[str | None, str]:
 
 
 def explain_key(spec: ProviderSpec, config: Config) -> tuple[str | None, str, str]:
-    """`lookup_key`, plus why a configured `key_command` gave no key ("" otherwise)."""
+    """`lookup_key`, plus why a configured `key_command` gave no key, as a line ("" if it
+    gave one or there is none)."""
     for var in spec.key_env:
         if value := os.environ.get(var, "").strip():
             return remember(value), f"env {var}", ""
@@ -198,7 +229,8 @@ def explain_key(spec: ProviderSpec, config: Config) -> tuple[str | None, str, st
     if value := _from_keyring(spec.name):
         return remember(value), "keyring", ""
     if command := config.provider(spec.name).get("key_command"):
-        value, why = run_key_command(str(command))
+        timeout = config.number("key_command_timeout", KEY_COMMAND_TIMEOUT)
+        value, why = run_key_command(str(command), timeout)
         if value:
             return remember(value), "key_command", ""
         return None, "not set", why

@@ -64,6 +64,7 @@ def _key_checks(spec: ProviderSpec, config: Config) -> tuple[list[Check], _Probe
     """Where the key comes from, and what to probe (None: nothing to probe)."""
     import os
 
+    from ba_tui.errors import ConfigError
     from ba_tui.keys import explain_key
     from ba_tui.providers import BUILTIN, Target, base_url_for
 
@@ -89,13 +90,16 @@ def _key_checks(spec: ProviderSpec, config: Config) -> tuple[list[Check], _Probe
                 Check(SKIP, spec.name, "built-in offline model not installed", local.INSTALL)
             )
         return checks, None
-    key, source, why = explain_key(spec, config)
+    try:
+        key, source, why = explain_key(spec, config)
+    except ConfigError as exc:  # e.g. key_command_timeout is not a number
+        return [*checks, Check(FAIL, spec.name, exc.message, exc.hint)], None
     if why:
         checks.append(
             Check(
                 FAIL,
                 spec.name,
-                f"key_command gave no key: {why}",
+                why,
                 f"check key_command under [providers.{spec.name}] in config.toml",
             )
         )

@@ -59,9 +59,10 @@ def remember(key: str) -> str:
 def redact(text: str) -> str:
     """`text` with every known key, every run of PIECE or more characters of one, and
     anything shaped like a key replaced by MASK."""
-    if _pieces:
-        text = _mask_pieces(text)
-    return _SHAPES.sub(MASK, text)
+    # Shapes first: a piece masked inside a key-shaped string would break its match and
+    # leave the rest of that (other) key showing.
+    text = _SHAPES.sub(MASK, text)
+    return _mask_pieces(text) if _pieces else text
 
 
 def _piece_starts(text: str) -> list[int]:

@@ -61,6 +61,11 @@ def test_any_piece_of_eight_or_more_characters_of_a_known_key_is_masked():
     )
 
 
+def test_a_piece_inside_another_key_shaped_string_still_masks_all_of_it():
+    remember("x-123456789")  # a piece of it, "12345678", sits inside the Google key below
+    assert redact("key AIzaSyA1234567890abcdef here") == f"key {MASK} here"
+
+
 def naive(text: str, keys: list[str]) -> str:
     """The definition, slowly: mask every character covered by an 8-character window that
     occurs in a key, each stretch of covered characters becoming one MASK."""
@@ -91,8 +96,8 @@ def test_masking_agrees_with_the_definition_on_random_echoes():
             piece = key[start : start + rng.randint(1, 30)]
             at = rng.randint(0, len(text))
             text = text[:at] + piece + text[at:]
-        # Key-shaped strings (sk-…) are masked by shape too; keep to the piece rule here.
-        expected = redaction._SHAPES.sub(MASK, naive(text, keys))
+        # Key-shaped strings (sk-…) are masked by shape first; then the piece rule.
+        expected = naive(redaction._SHAPES.sub(MASK, text), keys)
         assert redact(text) == expected, text
 
 

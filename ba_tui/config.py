@@ -47,6 +47,13 @@ def db_path() -> Path:
     return data_dir() / "ba-chat.db"
 
 
+LOG_BACKUPS = 3  # rotated copies of the log kept beside it: ba-chat.log.1 … .3
+
+
+def log_path() -> Path:
+    return data_dir() / "ba-chat.log"
+
+
 @dataclass(frozen=True)
 class Config:
     """config.toml as read; absent keys fall back to built-in defaults."""
@@ -437,10 +444,11 @@ def _write_atomic(path: Path, text: str) -> None:
     file it points to is the one replaced."""
     import tempfile
 
+    from ba_tui.private import FILE_MODE, make_dir
+
     path = path.resolve() if path.is_symlink() else path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        make_dir(path.parent)
         fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".toml.tmp", dir=path.parent)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
@@ -449,7 +457,7 @@ def _write_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        os.chmod(tmp, FILE_MODE)  # it may hold personas' prompts and endpoints: private
         os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):

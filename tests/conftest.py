@@ -14,6 +14,11 @@ from tests.servers import FakeServer
 
 FIXTURES = Path(__file__).parent / "servers" / "fixtures"
 
+# Tests run as a careful user would (umask 077), so a config.toml a test writes by hand is
+# private and ba-chat's start-up line about files open to others stays out of their way.
+# tests/test_private.py runs ba-chat under umask 022 on purpose.
+os.umask(0o077)
+
 # Distinct fake keys: tests check the server received them and that they never leak.
 # No words in them, as in real keys: any 8 characters of a known key are masked wherever
 # they appear, so a key holding "anthropic" would mask the provider's name in every line.

@@ -350,6 +350,26 @@ def _breaker_checks(store: Any, config: Config | None) -> list[Check]:
     return checks
 
 
+def file_checks() -> list[Check]:
+    """Whether ba-chat's folders are 0700 and its files 0600, as start-up makes them."""
+    import shlex
+
+    from ba_tui.private import describe, exposed, folders
+
+    if not (found := exposed()):
+        where = ", ".join(str(folder) for folder in folders())
+        return [Check(OK, "files", f"private to you (folders 0700, files 0600): {where}")]
+    paths = " ".join(shlex.quote(str(item.path)) for item in found)
+    return [
+        Check(
+            FAIL,
+            "files",
+            f"other users can read or change: {describe(found)}",
+            f"chmod go-rwx {paths} (any other ba-chat command also makes them private)",
+        )
+    ]
+
+
 def keyring_checks() -> list[Check]:
     from ba_tui.keys import backend_name, keyring_problem
 
@@ -415,7 +435,7 @@ def doctor(
     provider: str | None = typer.Option(None, "-p", "--provider", help="Check only this one."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds per endpoint."),
 ) -> None:
-    """Check keys, endpoints, config, database and keyring; exit 1 if something is broken."""
+    """Check keys, endpoints, config, database, file modes and keyring; exit 1 on a failure."""
     from ba_tui.config import config_path, db_path
 
     config_lines, config = config_checks(config_path())
@@ -423,6 +443,7 @@ def doctor(
     checks += config_lines
     checks += persona_checks(config)
     checks += database_checks(db_path(), config=config)
+    checks += file_checks()
     checks += keyring_checks()
     checks += version_checks()
 

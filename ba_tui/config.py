@@ -47,6 +47,13 @@ def db_path() -> Path:
     return data_dir() / "ba-chat.db"
 
 
+LOG_BACKUPS = 3  # rotated copies of the log kept beside it: ba-chat.log.1 … .3
+
+
+def log_path() -> Path:
+    return data_dir() / "ba-chat.log"
+
+
 @dataclass(frozen=True)
 class Config:
     """config.toml as read; absent keys fall back to built-in defaults."""
@@ -147,6 +154,7 @@ TOP_LEVEL: dict[str, Any] = {
     "stall_timeout": "number",
     "max_reply_seconds": "number",
     "monthly_budget_usd": "number",
+    "key_command_timeout": "number",
 }
 PROVIDER_KEYS: dict[str, Any] = {
     "base_url": "url",
@@ -166,11 +174,17 @@ PERSONA_KEYS: dict[str, Any] = {
     "description": "str",
 }
 # Defaults in effect when a setting is absent (shown by `config show`).
-DEFAULTS: dict[str, Any] = {"retries": 2, "stall_timeout": 60.0, "max_reply_seconds": 600.0}
+DEFAULTS: dict[str, Any] = {
+    "retries": 2,
+    "stall_timeout": 60.0,
+    "max_reply_seconds": 600.0,
+    "key_command_timeout": 30.0,
+}
 _LIMITS: dict[str, tuple[float, float]] = {
     "retries": (0, 10),
     "stall_timeout": (1, 3600),
     "max_reply_seconds": (1, 86400),
+    "key_command_timeout": (1, 3600),
     "monthly_budget_usd": (0, 1e9),
 }
 # Names under which people paste secrets; `keys set` is the only way in for those.
@@ -430,10 +444,11 @@ def _write_atomic(path: Path, text: str) -> None:
     file it points to is the one replaced."""
     import tempfile
 
+    from ba_tui.private import FILE_MODE, make_dir
+
     path = path.resolve() if path.is_symlink() else path
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        make_dir(path.parent)
         fd, tmp = tempfile.mkstemp(prefix=".config.", suffix=".toml.tmp", dir=path.parent)
     except OSError as exc:
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
@@ -442,7 +457,7 @@ def _write_atomic(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
+        os.chmod(tmp, FILE_MODE)  # it may hold personas' prompts and endpoints: private
         os.replace(tmp, path)
     except OSError as exc:
         with contextlib.suppress(OSError):

@@ -9,8 +9,11 @@ import sys
 
 def main() -> None:
     if len(sys.argv) == 1 and sys.stdin.isatty() and sys.stdout.isatty():
+        from ba_tui.private import secure_home
         from ba_tui.tui.app import run
 
+        if line := secure_home():  # before the full screen: it stays readable after it
+            print(line, file=sys.stderr)
         raise SystemExit(run())
     import gc
 

@@ -9,21 +9,30 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from ba_tui.redact import redact
+
 
 class BaChatError(Exception):
-    """Base of every expected failure; never shown with a traceback."""
+    """Base of every expected failure; never shown with a traceback (but with --verbose).
+
+    The message and hint are redacted when the error is made, and again whenever it is
+    shown, so neither `str(error)`, a traceback, nor `error.message` can carry a key,
+    whichever way the text leaves the process.
+    """
 
     exit_code = 1
 
     def __init__(self, message: str, hint: str | None = None) -> None:
+        message = redact(message)
         super().__init__(message)
         self.message = message
-        self.hint = hint
+        self.hint = redact(hint) if hint else hint
+
+    def __str__(self) -> str:
+        return redact(self.message)
 
     def line(self) -> str:
         """The single line shown to the user, with any key masked."""
-        from ba_tui.keys import redact
-
         text = self.message if not self.hint else f"{self.message}; {self.hint}"
         return redact(" ".join(text.split()))
 

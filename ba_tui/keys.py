@@ -1,7 +1,8 @@
 """API keys: environment first, then the OS keyring, then a configured `key_command`.
 
 Keys are handed to adapters and nowhere else. Every key this process has seen is
-remembered so `redact` can mask it in any line that is about to be shown or logged.
+remembered so `redact` (ba_tui/redact.py) can mask it, and any piece of it, in any line
+that is about to be shown, logged or stored.
 A key is only ever written to the OS keyring: with no usable keyring there is no
 fallback file, plaintext or otherwise.
 """
@@ -9,11 +10,11 @@ fallback file, plaintext or otherwise.
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 from typing import TYPE_CHECKING, Any
 
 from ba_tui.errors import BaChatError
+from ba_tui.redact import redact, remember  # also used as keys.redact and keys.remember
 
 if TYPE_CHECKING:
     from ba_tui.config import Config
@@ -21,38 +22,11 @@ if TYPE_CHECKING:
 
 KEYRING_SERVICE = "ba-chat"
 
-_seen: set[str] = set()
-# Shapes of real provider keys: OpenAI/DeepSeek/OpenRouter `sk-…`, Anthropic `sk-ant-…`,
-# Google `AIza…`, Groq `gsk_…`, xAI `xai-…`, Hugging Face `hf_…`; and the half-masked echo
-# in OpenAI's 401 ("sk-proj-****…abcd"), which still shows the key's first and last letters.
-_SHAPES = re.compile(
-    r"\b(?:sk-[A-Za-z0-9_\-]*(?:[*•]{3,}|…)[A-Za-z0-9]*"
-    r"|sk-ant-[A-Za-z0-9_\-]{6,}|sk-[A-Za-z0-9_\-]{6,}|AIza[0-9A-Za-z_\-]{10,}"
-    r"|gsk_[A-Za-z0-9]{20,}|xai-[A-Za-z0-9]{20,}|hf_[A-Za-z0-9]{20,})"
-)
-# Shorter values are dummies such as "ollama" or "none"; masking them would mangle lines
-# that name the provider, and they protect nothing.
-_MIN_REMEMBERED = 8
-
 
 class NoKeyring(BaChatError):
     """No usable OS keyring: nothing can be stored, and nothing is written elsewhere."""
 
     exit_code = 3
-
-
-def remember(key: str) -> str:
-    """Note `key` so `redact` masks it from now on; returns it unchanged."""
-    if key and len(key) >= _MIN_REMEMBERED:
-        _seen.add(key)
-    return key
-
-
-def redact(text: str) -> str:
-    """Mask every key this process has seen, and anything shaped like a key, in `text`."""
-    for key in sorted(_seen, key=len, reverse=True):
-        text = text.replace(key, "[redacted]")
-    return _SHAPES.sub("[redacted]", text)
 
 
 def looks_like_key(value: str) -> bool:
@@ -171,28 +145,58 @@ def _from_keyring(provider: str) -> str | None:
 # --- key_command --------------------------------------------------------------------------
 
 
-def run_key_command(command: str) -> tuple[str | None, str]:
-    """Run a `key_command`; (its trimmed stdout, "") or (None, why it gave no key)."""
+KEY_COMMAND_TIMEOUT = 30.0  # seconds; `key_command_timeout` in config.toml overrides it
+
+
+def run_key_command(command: str, timeout: float = KEY_COMMAND_TIMEOUT) -> tuple[str | None, str]:
+    """Run a `key_command`; (its trimmed stdout, "") or (None, what went wrong, as a line
+    starting "key_command …").
+
+    It runs in a session (and process group) of its own, so a command that hangs past
+    `timeout` is killed together with everything it started (`pass` starts gpg, a script
+    starts its helpers) instead of being left running as an orphan.
+    """
     try:
-        done = subprocess.run(
+        proc = subprocess.Popen(
             command,
             shell=True,
             stdin=subprocess.DEVNULL,
-            capture_output=True,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             text=True,
-            timeout=30,
-            check=False,
+            start_new_session=True,
         )
-    except subprocess.TimeoutExpired:
-        return None, "it did not finish within 30 s"
     except (OSError, subprocess.SubprocessError) as exc:
-        return None, f"it could not run ({exc})"
-    if done.returncode != 0:
-        said = next((line.strip() for line in done.stderr.splitlines() if line.strip()), "")
-        return None, f"it exited with {done.returncode}" + (f": {said}" if said else "")
-    if not (value := done.stdout.strip()):
-        return None, "it printed nothing"
+        return None, f"key_command could not run ({exc})"
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _kill_group(proc)
+        return None, f"key_command timed out after {timeout:g} s and was stopped"
+    if proc.returncode != 0:
+        said = next((line.strip() for line in err.splitlines() if line.strip()), "")
+        return None, f"key_command exited with {proc.returncode}" + (f": {said}" if said else "")
+    if not (value := out.strip()):
+        return None, "key_command printed nothing"
     return value, ""
+
+
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    """Kill `proc` and every process in its group, and reap it.
+
+    Its pipes are closed rather than read to the end: a process that left the group (a
+    daemon it started) may hold them open for ever.
+    """
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        proc.kill()
+    proc.wait()
+    for pipe in (proc.stdout, proc.stderr):
+        if pipe is not None:
+            pipe.close()
 
 
 # --- look-up ------------------------------------------------------------------------------
@@ -215,7 +219,8 @@ def lookup_key(spec: ProviderSpec, config: Config) -> tuple[str | None, str]:
 
 
 def explain_key(spec: ProviderSpec, config: Config) -> tuple[str | None, str, str]:
-    """`lookup_key`, plus why a configured `key_command` gave no key ("" otherwise)."""
+    """`lookup_key`, plus why a configured `key_command` gave no key, as a line ("" if it
+    gave one or there is none)."""
     for var in spec.key_env:
         if value := os.environ.get(var, "").strip():
             return remember(value), f"env {var}", ""
@@ -224,7 +229,8 @@ def explain_key(spec: ProviderSpec, config: Config) -> tuple[str | None, str, st
     if value := _from_keyring(spec.name):
         return remember(value), "keyring", ""
     if command := config.provider(spec.name).get("key_command"):
-        value, why = run_key_command(str(command))
+        timeout = config.number("key_command_timeout", KEY_COMMAND_TIMEOUT)
+        value, why = run_key_command(str(command), timeout)
         if value:
             return remember(value), "key_command", ""
         return None, "not set", why

@@ -16,11 +16,9 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 from typing import Any
 
-from ba_tui.keys import redact
+from ba_tui.redact import redact
 
-LOG_NAME = "ba-chat.log"
 MAX_BYTES = 1_000_000
-BACKUPS = 3
 
 _logger: logging.Logger | None = None
 _logger_path: Path | None = None
@@ -35,18 +33,28 @@ def enable_stderr() -> None:
 
 class _QuietHandler(RotatingFileHandler):
     """A log file that fails silently: logging prints its own traceback to stderr when a
-    write fails (a full disk), which would break the one-line error the user gets."""
+    write fails (a full disk), which would break the one-line error the user gets.
+
+    It creates the log, and each new one after a rollover, 0600 whatever the umask (the
+    backups are the same files renamed, so they stay 0600)."""
 
     def handleError(self, record: logging.LogRecord) -> None:
         return
+
+    def _open(self) -> Any:
+        from ba_tui.private import opener
+
+        return open(
+            self.baseFilename, self.mode, encoding=self.encoding, errors=self.errors, opener=opener
+        )
 
 
 def _get() -> logging.Logger | None:
     """The file logger for the current data home (tests move BA_CHAT_HOME in-process)."""
     global _logger, _logger_path
-    from ba_tui.config import data_dir
+    from ba_tui.config import LOG_BACKUPS, log_path
 
-    path = data_dir() / LOG_NAME
+    path = log_path()
     if _logger is not None and path == _logger_path:
         return _logger
     logger = logging.getLogger("ba_chat")
@@ -56,8 +64,10 @@ def _get() -> logging.Logger | None:
         logger.removeHandler(old)
         old.close()
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handler = _QuietHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
+        from ba_tui.private import make_dir
+
+        make_dir(path.parent)
+        handler = _QuietHandler(path, maxBytes=MAX_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
     except OSError:
         return None  # a read-only home must not stop a chat
     handler.setFormatter(logging.Formatter("%(message)s"))

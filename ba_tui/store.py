@@ -399,10 +399,17 @@ class Store:
             path = db_path()
         path = Path(path)
         _check_header(path)
+        from ba_tui.private import create_file, make_dir
+
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            make_dir(path.parent)
         except OSError as exc:
             raise StoreError(f"cannot create {path.parent}: {exc.strerror}") from None
+        try:
+            # Made 0600 before SQLite opens it; its -wal and -shm files take its mode.
+            create_file(path)
+        except OSError as exc:
+            raise StoreError(f"cannot create {path}: {exc.strerror}") from None
         try:
             conn = sqlite3.connect(path, timeout=busy_timeout, check_same_thread=False)
         except sqlite3.Error as exc:
@@ -1014,7 +1021,7 @@ def _message_row(message: Message) -> tuple[Any, ...]:
 def _error_text(error: str | BaseException | None) -> str | None:
     if error is None:
         return None
-    from ba_tui.keys import redact
+    from ba_tui.redact import redact
 
     text = error.line() if isinstance(error, BaChatError) else str(error)
     return redact(text)

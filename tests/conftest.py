@@ -14,12 +14,19 @@ from tests.servers import FakeServer
 
 FIXTURES = Path(__file__).parent / "servers" / "fixtures"
 
+# Tests run as a careful user would (umask 077), so a config.toml a test writes by hand is
+# private and ba-chat's start-up line about files open to others stays out of their way.
+# tests/test_private.py runs ba-chat under umask 022 on purpose.
+os.umask(0o077)
+
 # Distinct fake keys: tests check the server received them and that they never leak.
+# No words in them, as in real keys: any 8 characters of a known key are masked wherever
+# they appear, so a key holding "anthropic" would mask the provider's name in every line.
 KEYS = {
-    "ANTHROPIC_API_KEY": "canary-anthropic-4f9d2c",
-    "OPENAI_API_KEY": "canary-openai-7b1e8a",
-    "GEMINI_API_KEY": "canary-gemini-3c6f0d",
-    "DEEPSEEK_API_KEY": "canary-deepseek-9a2b7e",
+    "ANTHROPIC_API_KEY": "canary-A-4f9d2c81e7",
+    "OPENAI_API_KEY": "canary-O-7b1e8a30d5",
+    "GEMINI_API_KEY": "canary-G-3c6f0d94b2",
+    "DEEPSEEK_API_KEY": "canary-D-9a2b7e15c6",
 }
 _SCRUB = (
     "ANTHROPIC_",

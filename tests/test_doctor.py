@@ -96,7 +96,7 @@ def test_a_failing_key_command_is_a_failure_with_its_reason(no_env_keys):
         doctor.Check(
             doctor.FAIL,
             "openai",
-            "key_command gave no key: it exited with 7: locked",
+            "key_command exited with 7: locked",
             "check key_command under [providers.openai] in config.toml",
         )
     ]

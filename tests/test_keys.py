@@ -153,7 +153,47 @@ def test_keyring_failure_is_silent_and_inline_keys_only_for_custom(memory_keyrin
     assert key_source(get_spec("ollama", Config()), Config()) == "not needed"
     failing = Config(data={"providers": {"openai": {"key_command": "echo oops >&2; exit 3"}}})
     assert lookup_key(openai, failing) == (None, "not set")
-    assert keys.run_key_command("echo oops >&2; exit 3") == (None, "it exited with 3: oops")
+    assert keys.run_key_command("echo oops >&2; exit 3") == (
+        None,
+        "key_command exited with 3: oops",
+    )
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` still runs (a zombie nobody reaped does not count)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (FileNotFoundError, ProcessLookupError):
+        return False
+
+
+def test_a_hung_key_command_is_killed_with_its_children_and_named(tmp_path, home):
+    pids = tmp_path / "pids"
+    script = tmp_path / "hang.sh"
+    # A helper in the background and the command itself, both stuck for good.
+    script.write_text(f'sleep 1000 &\necho $$ $! > "{pids}"\nexec sleep 1000\n')
+    (home / "config.toml").write_text(
+        f'key_command_timeout = 1\n[providers.openai]\nkey_command = "sh {script}"\n'
+    )
+    env = make_env("http://127.0.0.1:9", home)
+    del env["OPENAI_API_KEY"]
+    try:
+        done = run_cli("ask", "--no-save", "-p", "openai", "hi", env=env)
+        started = [int(pid) for pid in pids.read_text().split()]
+        assert len(started) == 2
+        deadline = time.monotonic() + 10
+        while any(_running(pid) for pid in started) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in started if _running(pid)]
+    finally:
+        for pid in (int(pid) for pid in pids.read_text().split()) if pids.exists() else ():
+            if _running(pid):
+                os.kill(pid, 9)
+    assert done.returncode == 3
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, done.stderr
+    assert "no API key for openai: key_command timed out after 1 s" in lines[0]
+    assert "check key_command under [providers.openai]" in lines[0]
 
 
 def test_keyrings_alt_is_refused_unless_chosen(monkeypatch):

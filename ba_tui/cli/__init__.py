@@ -18,25 +18,44 @@ __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Run the CLI; expected failures become one line on stderr and an exit code."""
+    """Run the CLI; expected failures become one line on stderr and an exit code.
+
+    With --verbose the traceback comes first, printed here through `redact` (Python's own
+    printing would show an SDK error's raw text, which may echo the key), and the exit
+    code stays the error's own.
+    """
     try:
         app()
     except BaChatError as exc:
-        if state["verbose"]:
-            raise
+        if _verbose():
+            _print_traceback(exc)
         print(f"ba-chat: error: {exc.line()}", file=sys.stderr)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         print("ba-chat: interrupted", file=sys.stderr)
         sys.exit(130)
     except Exception as exc:  # a bug: say so in one line unless asked for the traceback
-        if state["verbose"] or "--verbose" in sys.argv:
-            raise
-        from ba_tui.keys import redact
+        from ba_tui.redact import redact
 
-        print(
-            f"ba-chat: internal error: {redact(f'{type(exc).__name__}: {exc}')} "
-            "(run again with --verbose for details)",
-            file=sys.stderr,
-        )
+        verbose = _verbose()
+        if verbose:
+            _print_traceback(exc)
+        more = "" if verbose else " (run again with --verbose for details)"
+        said = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line, whatever it says
+        print(f"ba-chat: internal error: {redact(said)}{more}", file=sys.stderr)
         sys.exit(1)
+
+
+def _verbose() -> bool:
+    # The flag may not have been parsed yet when the failure happened.
+    return bool(state["verbose"]) or "--verbose" in sys.argv
+
+
+def _print_traceback(exc: BaseException) -> None:
+    """The traceback of `exc` (and of the exceptions it chains) with every key masked."""
+    import traceback
+
+    from ba_tui.redact import redact
+
+    sys.stderr.write(redact("".join(traceback.format_exception(exc))))
+    sys.stderr.flush()

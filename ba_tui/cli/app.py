@@ -97,6 +97,15 @@ class TextArgumentCommand(TyperCommand):
             ) from None
 
 
+def secure_home() -> None:
+    """Make ba-chat's folders and files private if something left them open to others
+    (an older ba-chat, a hand-made config.toml), saying so in one line."""
+    from ba_tui.private import secure_home as make_private
+
+    if line := make_private():
+        warn(line)
+
+
 def _show_version(value: bool) -> None:
     if value:
         print(f"ba-chat {__version__}")
@@ -113,6 +122,8 @@ def root(
 ) -> None:
     """Chat with Claude, GPT, Gemini, DeepSeek and local models from the terminal."""
     state["verbose"] = state["verbose"] or verbose
+    if ctx.invoked_subcommand != "doctor":  # doctor reports open files instead
+        secure_home()
     if ctx.invoked_subcommand is None:
         import sys
 

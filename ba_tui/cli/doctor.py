@@ -64,6 +64,7 @@ def _key_checks(spec: ProviderSpec, config: Config) -> tuple[list[Check], _Probe
     """Where the key comes from, and what to probe (None: nothing to probe)."""
     import os
 
+    from ba_tui.errors import ConfigError
     from ba_tui.keys import explain_key
     from ba_tui.providers import BUILTIN, Target, base_url_for
 
@@ -89,13 +90,16 @@ def _key_checks(spec: ProviderSpec, config: Config) -> tuple[list[Check], _Probe
                 Check(SKIP, spec.name, "built-in offline model not installed", local.INSTALL)
             )
         return checks, None
-    key, source, why = explain_key(spec, config)
+    try:
+        key, source, why = explain_key(spec, config)
+    except ConfigError as exc:  # e.g. key_command_timeout is not a number
+        return [*checks, Check(FAIL, spec.name, exc.message, exc.hint)], None
     if why:
         checks.append(
             Check(
                 FAIL,
                 spec.name,
-                f"key_command gave no key: {why}",
+                why,
                 f"check key_command under [providers.{spec.name}] in config.toml",
             )
         )
@@ -346,6 +350,26 @@ def _breaker_checks(store: Any, config: Config | None) -> list[Check]:
     return checks
 
 
+def file_checks() -> list[Check]:
+    """Whether ba-chat's folders are 0700 and its files 0600, as start-up makes them."""
+    import shlex
+
+    from ba_tui.private import describe, exposed, folders
+
+    if not (found := exposed()):
+        where = ", ".join(str(folder) for folder in folders())
+        return [Check(OK, "files", f"private to you (folders 0700, files 0600): {where}")]
+    paths = " ".join(shlex.quote(str(item.path)) for item in found)
+    return [
+        Check(
+            FAIL,
+            "files",
+            f"other users can read or change: {describe(found)}",
+            f"chmod go-rwx {paths} (any other ba-chat command also makes them private)",
+        )
+    ]
+
+
 def keyring_checks() -> list[Check]:
     from ba_tui.keys import backend_name, keyring_problem
 
@@ -411,7 +435,7 @@ def doctor(
     provider: str | None = typer.Option(None, "-p", "--provider", help="Check only this one."),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds per endpoint."),
 ) -> None:
-    """Check keys, endpoints, config, database and keyring; exit 1 if something is broken."""
+    """Check keys, endpoints, config, database, file modes and keyring; exit 1 on a failure."""
     from ba_tui.config import config_path, db_path
 
     config_lines, config = config_checks(config_path())
@@ -419,6 +443,7 @@ def doctor(
     checks += config_lines
     checks += persona_checks(config)
     checks += database_checks(db_path(), config=config)
+    checks += file_checks()
     checks += keyring_checks()
     checks += version_checks()
 

@@ -220,7 +220,7 @@ def default_model(spec: ProviderSpec, config: Config) -> str:
 
 def resolve(provider: str | None, model: str | None, config: Config) -> Target:
     """Pick the provider, model, endpoint and key for a turn; fail early with a clear line."""
-    from ba_tui.keys import lookup_key
+    from ba_tui.keys import explain_key
     from ba_tui.models import resolve_model
 
     spec = get_spec(provider, config) if provider else default_provider(config)
@@ -230,8 +230,14 @@ def resolve(provider: str | None, model: str | None, config: Config) -> Target:
             f"no model chosen for {spec.name}",
             f"pass -m MODEL or set default_model under [providers.{spec.name}]",
         )
-    key, source = lookup_key(spec, config)
+    key, source, why = explain_key(spec, config)
     if key is None and spec.key_required:
+        if why:  # a key_command is configured and gave none: say what it did
+            raise MissingKey(
+                f"no API key for {spec.name}: {why}",
+                f"check key_command under [providers.{spec.name}] in config.toml",
+                provider=spec.name,
+            )
         raise MissingKey(
             f"no API key for {spec.name}",
             f"set {spec.key_env[0]} or run `ba-chat keys set {spec.name}`",

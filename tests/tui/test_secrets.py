@@ -62,6 +62,27 @@ async def test_no_key_anywhere_after_a_cli_and_tui_session(
         assert not [h for h in haystacks if key in h], key
 
 
+async def test_a_partly_echoed_key_is_not_shown_or_stored(make_app, server, store, monkeypatch):
+    import secrets
+
+    from tests.test_redact import echoes, leaked
+
+    key = "sk-ant-canary-" + secrets.token_hex(12)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", key)
+    error = {"type": "authentication_error", "message": echoes(key, "sk-ant-")}
+    server.queue(status(401, {"type": "error", "error": error}))
+    app = make_app()
+    async with app.run_test(size=(200, 36)) as pilot:
+        await send(pilot, "hi")
+        await reply_done(pilot)
+        shown = screen_text(app)
+        assert "anthropic rejected the API key" in shown and "[redacted]" in shown
+    [thread] = store.list_threads()
+    stored = store.messages(thread.id)[-1].error
+    assert "[redacted]" in stored
+    assert not leaked(key, shown, stored)
+
+
 async def test_a_one_megabyte_paste_keeps_the_app_responsive(make_app, server, store):
     from textual.events import Key, Paste
 

@@ -106,13 +106,14 @@ def test_compare_piped_prints_titled_blocks_in_order(server, env):
     assert first < second
 
 
-def test_compare_fastest_cancels_the_rest(server, env, home):
+def _race(env, *args):
+    """anthropic (slow) against openai (quick), first answer wins."""
     with FakeServer() as slow:
         slow.delay = 0.2  # every event of its default streams is 0.2 s apart
         env["ANTHROPIC_BASE_URL"] = slow.url
-        done = run_cli(
+        return run_cli(
             "ask",
-            "--json",
+            *args,
             "--fastest",
             "--compare",
             "anthropic",
@@ -121,13 +122,29 @@ def test_compare_fastest_cancels_the_rest(server, env, home):
             "race",
             env=env,
         )
+
+
+def test_compare_fastest_cancels_the_rest(server, env, home):
+    done = _race(env, "--json")
     assert done.returncode == 0, done.stderr
-    rows = json.loads(done.stdout)
-    assert [r["status"] for r in rows] == ["cancelled", "complete"]
+    row = json.loads(done.stdout)  # the winner's object alone, as `ask --json` prints one
+    assert (row["provider"], row["model"], row["status"]) == ("openai", "gpt-4o-mini", "complete")
     store = _store(home)
     statuses = sorted(m.status for m in store.messages(store.latest_thread().id))
     store.close()
     assert statuses == ["cancelled", "complete", "complete"]  # user, and both replies kept
+
+
+def test_compare_fastest_piped_prints_only_the_winner(server, env):
+    done = _race(env, "--no-save")
+    assert done.returncode == 0, done.stderr
+    server.queue(fixture("openai_stream_usage.sse"))
+    alone = run_cli("ask", "--no-save", "-p", "openai", "-m", "gpt-4o-mini", "race", env=env)
+    assert done.stdout.rstrip("\n") == alone.stdout.rstrip("\n") != ""
+    assert "===" not in done.stdout and "anthropic" not in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ba-chat: openai:gpt-4o-mini answered first; anthropic:claude-sonnet-5-5 stopped"
+    )
 
 
 def test_anthropic_cache_breakpoints_over_a_ten_turn_thread(server, env, home):

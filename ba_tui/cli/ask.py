@@ -327,7 +327,7 @@ def models(
 
     from ba_tui.config import load_config
     from ba_tui.models import catalog
-    from ba_tui.providers import adapter, all_specs, get_spec, resolve
+    from ba_tui.providers import all_specs, get_spec, live_models, resolve
 
     config = load_config()
     specs = [get_spec(provider, config)] if provider else all_specs(config)
@@ -356,7 +356,7 @@ def models(
             )
         if refresh:
             target = resolve(spec.name, spec.default_model or "-", config)
-            live = asyncio.run(adapter(spec).list_models(target))
+            live = asyncio.run(live_models(target))
             known = {row["model"] for row in rows if row["provider"] == spec.name}
             rows += [
                 {"provider": spec.name, "model": name, "aliases": [], "note": "", "source": "live"}

@@ -193,6 +193,28 @@ def test_usage_totals_by_provider_and_model(server, env, home):
     assert bad.returncode == 2 and "7d" in bad.stderr
 
 
+def test_usage_total_row_sums_tokens_and_keeps_the_unknown_part(server, env):
+    server.queue(fixture("anthropic_stream_text.sse"), fixture("openai_stream_usage.sse"))
+    run_cli("ask", "-p", "anthropic", "-m", "claude-sonnet-4-5-20250929", "a", env=env)
+    run_cli("ask", "-p", "openai", "-m", "no-such-model-xyz", "b", env=env)
+    rows = json.loads(run_cli("usage", "--json", env=env).stdout)
+    table = run_cli("usage", env=env)
+    assert table.returncode == 0, table.stderr
+    total = table.stdout.splitlines()[-1].split()
+    assert total[0] == "total" and int(total[1]) == 2
+    for column, name in ((2, "input_tokens"), (3, "output_tokens"), (4, "cache_read_tokens")):
+        assert int(total[column].replace(",", "")) == sum(row[name] for row in rows) > 0
+    assert total[5] == pricing.format_cost(sum(row["cost"] or 0 for row in rows)) + "+?"
+
+
+def test_usage_total_is_unknown_when_no_reply_has_a_price(server, env):
+    run_cli("ask", "-p", "openai", "-m", "no-such-model-xyz", "b", env=env)
+    [row] = json.loads(run_cli("usage", "--json", env=env).stdout)
+    total = run_cli("usage", env=env).stdout.splitlines()[-1].split()
+    tokens = [f"{row[name]:,}" for name in ("input_tokens", "output_tokens", "cache_read_tokens")]
+    assert total[:6] == ["total", "1", *tokens, "unknown"] and row["input_tokens"] > 0
+
+
 def test_monthly_budget_warns_once_exceeded(server, env, home):
     (home / "config.toml").write_text("monthly_budget_usd = 0.0001\n")
     server.queue(fixture("anthropic_stream_text.sse"))

@@ -174,6 +174,24 @@ def test_piped_stdin_is_joined_with_the_prompt(server, env):
     assert "meeting notes" in content and "summarise" in content
 
 
+def test_a_thread_of_piped_text_is_titled_by_the_typed_prompt(server, env, home):
+    from ba_tui.store import Store
+
+    notes = "Meeting notes:\n- the export is slow\n- users want dark mode\n"
+    prompt = "Summarise these as user stories"
+    asks = [
+        ("ask", "-p", "openai", "-m", "gpt-4o-mini", prompt),
+        ("ask", "-p", "openai", "-m", "gpt-4o-mini"),  # nothing typed: the piped text names it
+        ("ask", "--compare", "openai:gpt-4o-mini", "--compare", "anthropic", prompt),
+    ]
+    for args in asks:
+        done = run_cli(*args, env=env, input=notes)
+        assert done.returncode == 0, done.stderr
+    with Store.open(home / "ba-chat.db") as store:
+        titles = sorted(thread.title for thread in store.list_threads())
+    assert titles == sorted([prompt, "Meeting notes:", prompt])
+
+
 def test_empty_stdin_is_no_input_and_no_prompt_is_a_usage_error(server, env):
     done = run_cli("ask", "--no-save", "-p", "openai", env=env, input="")
     assert done.returncode == 2

@@ -171,6 +171,9 @@ def ask(
 
         enable_stderr()
     text = " ".join(prompt or []).strip()
+    # The typed prompt names the thread better than piped text ("Summarise these" over
+    # the first line of the notes); the piped text does only when nothing was typed.
+    typed = text
     piped = _read_stdin()
     if piped.strip():
         text = f"{piped.rstrip()}\n\n{text}" if text else piped.rstrip()
@@ -207,6 +210,7 @@ def ask(
             json_out=json_out,
             no_save=no_save,
             fastest=fastest,
+            title=title_for(typed or text),
         )
         raise typer.Exit(code)
     store = None if no_save else _open_store()
@@ -241,7 +245,7 @@ def ask(
             thread_id = existing.id
         else:
             thread_id = store.create_thread(
-                title=title_for(text),
+                title=title_for(typed or text),
                 provider=target.provider,
                 model=target.model,
                 system=system,

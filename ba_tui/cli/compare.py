@@ -85,9 +85,10 @@ def ask_compare(
     json_out: bool,
     no_save: bool,
     fastest: bool,
+    title: str,
 ) -> int:
     """Run the comparison and print it; returns the exit code."""
-    from ba_tui.cli.ask import note_ignored, title_for
+    from ba_tui.cli.ask import note_ignored
     from ba_tui.compare import run_compare
     from ba_tui.errors import UsageError
     from ba_tui.events import TextDelta
@@ -107,7 +108,7 @@ def ask_compare(
         store = Store.open()
         first = targets[0]
         thread_id = store.create_thread(
-            title=title_for(text), provider=first.provider, model=first.model, system=system
+            title=title, provider=first.provider, model=first.model, system=system
         ).id
     live_view = sys.stdout.isatty() and not json_out
     view = _Columns([f"{t.provider} · {t.model}" for t in targets]) if live_view else None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 # Importing a command module registers its commands; each is cheap to import.
 from ba_tui.cli import ask as _ask  # noqa: F401
+from ba_tui.cli import completion as _completion
 from ba_tui.cli import doctor as _doctor  # noqa: F401
 from ba_tui.cli import keys as _keys  # noqa: F401
 from ba_tui.cli import personas as _personas  # noqa: F401
@@ -19,8 +21,10 @@ __all__ = ["app", "main"]
 
 def main() -> None:
     """Run the CLI; expected failures become one line on stderr and an exit code."""
+    if _completion.COMPLETE_VAR in os.environ:  # a shell asking for completions
+        _completion.prepare()
     try:
-        app()
+        app(complete_var=_completion.COMPLETE_VAR)
     except BaChatError as exc:
         if state["verbose"]:
             raise

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ba_tui.cli import complete
 from ba_tui.cli.app import app, state, terminal_safe, warn
 from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
 
@@ -127,8 +128,12 @@ def note_ignored(targets: list[Target], options: TurnOptions) -> None:
 @app.command()
 def ask(
     prompt: list[str] | None = typer.Argument(None, help="The prompt (stdin is added to it)."),
-    provider: str | None = typer.Option(None, "-p", "--provider", help="Provider to ask."),
-    model: str | None = typer.Option(None, "-m", "--model", help="Model id or alias."),
+    provider: str | None = typer.Option(
+        None, "-p", "--provider", help="Provider to ask.", autocompletion=complete.providers
+    ),
+    model: str | None = typer.Option(
+        None, "-m", "--model", help="Model id or alias.", autocompletion=complete.models
+    ),
     system: str | None = typer.Option(None, "-s", "--system", help="System prompt."),
     max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Reply length cap."),
     temperature: float | None = typer.Option(None, "--temperature", min=0.0, max=2.0),
@@ -143,17 +148,30 @@ def ask(
     no_reasoning: bool = typer.Option(False, "--no-reasoning", help="Hide reasoning on stderr."),
     no_save: bool = typer.Option(False, "--no-save", help="Do not save the exchange."),
     cont: bool = typer.Option(False, "-c", "--continue", help="Continue the latest thread."),
-    thread: str | None = typer.Option(None, "--thread", help="Continue the thread with this id."),
+    thread: str | None = typer.Option(
+        None, "--thread", help="Continue the thread with this id.", autocompletion=complete.threads
+    ),
     retries: int | None = typer.Option(None, "--retries", min=0, max=10, help="Default 2."),
     persona: str | None = typer.Option(
-        None, "--persona", help="Persona for a new thread (see `ba-chat personas`)."
+        None,
+        "--persona",
+        help="Persona for a new thread (see `ba-chat personas`).",
+        autocompletion=complete.personas,
     ),
     compare: list[str] | None = typer.Option(
-        None, "--compare", metavar="P:M", help="Ask several models at once (repeat it)."
+        None,
+        "--compare",
+        metavar="P:M",
+        help="Ask several models at once (repeat it).",
+        autocompletion=complete.targets,
     ),
     fastest: bool = typer.Option(False, "--fastest", help="With --compare: first answer wins."),
     fallback: list[str] | None = typer.Option(
-        None, "--fallback", metavar="P:M", help="Try this provider:model if the first fails."
+        None,
+        "--fallback",
+        metavar="P:M",
+        help="Try this provider:model if the first fails.",
+        autocompletion=complete.targets,
     ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
@@ -321,7 +339,9 @@ def _thread_to_continue(store: Any, cont: bool, thread: str | None) -> Any:
 
 @app.command()
 def models(
-    provider: str | None = typer.Option(None, "-p", "--provider", help="Only this provider."),
+    provider: str | None = typer.Option(
+        None, "-p", "--provider", help="Only this provider.", autocompletion=complete.providers
+    ),
     refresh: bool = typer.Option(False, "--refresh", help="Ask the provider for its live list."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ba_tui.cli import complete
 from ba_tui.cli.app import app, terminal_safe
 
 if TYPE_CHECKING:
@@ -174,7 +175,12 @@ def list_threads(
 
 @threads_app.command("show")
 def show_thread(
-    thread_id: str = typer.Argument(..., metavar="ID", help="Thread id (a unique prefix will do)."),
+    thread_id: str = typer.Argument(
+        ...,
+        metavar="ID",
+        help="Thread id (a unique prefix will do).",
+        autocompletion=complete.threads,
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print the thread and messages as JSON."),
 ) -> None:
     """Show a thread and every message in it, all branches, with all stored fields."""
@@ -254,7 +260,12 @@ def _message_header(message: Message, *, branch: bool) -> str:
 
 @threads_app.command("rename")
 def rename_thread(
-    thread_id: str = typer.Argument(..., metavar="ID", help="Thread id (a unique prefix will do)."),
+    thread_id: str = typer.Argument(
+        ...,
+        metavar="ID",
+        help="Thread id (a unique prefix will do).",
+        autocompletion=complete.threads,
+    ),
     title: str = typer.Argument(..., help="The new title."),
 ) -> None:
     """Give a thread a new title."""
@@ -271,7 +282,12 @@ def rename_thread(
 
 @threads_app.command("delete")
 def delete_thread(
-    thread_id: str = typer.Argument(..., metavar="ID", help="Thread id (a unique prefix will do)."),
+    thread_id: str = typer.Argument(
+        ...,
+        metavar="ID",
+        help="Thread id (a unique prefix will do).",
+        autocompletion=complete.threads,
+    ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
     """Delete a thread and all its messages, for good (search rows included)."""
@@ -343,7 +359,10 @@ def _bold_matches(snippet: str) -> str:
 @app.command("export")
 def export_threads(
     thread_ids: list[str] | None = typer.Argument(
-        None, metavar="[ID]...", help="Threads to export (unique id prefixes will do)."
+        None,
+        metavar="[ID]...",
+        help="Threads to export (unique id prefixes will do).",
+        autocompletion=complete.threads,
     ),
     all_threads: bool = typer.Option(False, "--all", help="Export every thread."),
     fmt: str | None = typer.Option(

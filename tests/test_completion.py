@@ -119,3 +119,28 @@ def test_completion_for_an_unknown_shell_is_one_line(home):
     assert done.stderr.strip() == (
         "ba-chat: error: no completion for shell 'tcsh'; use bash, zsh or fish"
     )
+
+
+def test_fish_asking_on_a_terminal_gets_an_answer_not_the_full_screen_app(home):
+    """fish runs its `--condition` check as plain `ba-chat`, which on a terminal would
+    otherwise open the full-screen app and hang the shell."""
+    import os
+    import pty
+
+    env = make_env("http://127.0.0.1:9", home)
+    env.update(
+        _BA_CHAT_COMPLETE="complete_fish",
+        _TYPER_COMPLETE_FISH_ACTION="is-args",
+        _TYPER_COMPLETE_ARGS="ba-chat ",
+    )
+    leader, follower = pty.openpty()
+    try:
+        shell = subprocess.Popen([BA_CHAT], stdin=follower, stdout=follower, env=env)
+        try:
+            code = shell.wait(timeout=20)
+        finally:
+            shell.kill()
+    finally:
+        os.close(follower)
+        os.close(leader)
+    assert code == 0  # "yes, there are candidates"

@@ -267,9 +267,8 @@ def read_file(path: Path) -> ImportBatch:
     except json.JSONDecodeError as exc:
         if _is_markdown(path, text):
             raise ExportError(
-                f"cannot import {path}: Markdown exports are for reading and cannot be "
-                "imported again",
-                "import a ba-chat json or jsonl export (ba-chat export -f json) "
+                f"cannot import {path}: a Markdown export is for reading, not importing",
+                "import a json or jsonl export (ba-chat export -f json) "
                 "or ChatGPT's conversations.json",
             ) from None
         if exc.msg != "Extra data":

@@ -61,7 +61,7 @@ def test_bash_completes_commands_options_and_names(completing, home):
 
     with Store.open(home / "ba-chat.db") as store:
         thread_ids = sorted(thread.id for thread in store.list_threads())
-    commands, options, providers, models, compare, personas, threads, exports = bash_tab(
+    commands, options, providers, models, compare, personas, threads, exports, fmts = bash_tab(
         completing,
         "ba-chat ",
         "ba-chat ask --th",
@@ -71,6 +71,7 @@ def test_bash_completes_commands_options_and_names(completing, home):
         "ba-chat ask --persona ",
         "ba-chat threads show ",
         "ba-chat export ",
+        "ba-chat export -f js",
     )
     assert {"ask", "models", "threads", "export", "completion"} <= set(commands)
     assert sorted(options) == ["--thinking", "--thread"]
@@ -82,6 +83,7 @@ def test_bash_completes_commands_options_and_names(completing, home):
     config = load_config(home / "config.toml")
     assert sorted(personas) == sorted(persona.name for persona in all_personas(config))
     assert sorted(threads) == sorted(exports) == thread_ids
+    assert fmts == ["json", "jsonl"]
 
 
 def run_protocol(env: dict[str, str], **extra: str) -> str:

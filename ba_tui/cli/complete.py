@@ -92,3 +92,11 @@ def threads(incomplete: str) -> list[tuple[str, str]]:
             return [(t.id, " ".join(t.title.split())) for t in store.list_threads(limit=100)]
     except Exception:
         return []
+
+
+def export_formats(incomplete: str) -> list[tuple[str, str]]:
+    return [("md", "Markdown, to read"), ("json", "to keep or import"), ("jsonl", "one row a line")]
+
+
+def usage_groups(incomplete: str) -> list[str]:
+    return ["provider", "model", "day"]

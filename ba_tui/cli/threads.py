@@ -366,7 +366,11 @@ def export_threads(
     ),
     all_threads: bool = typer.Option(False, "--all", help="Export every thread."),
     fmt: str | None = typer.Option(
-        None, "--format", "-f", help="md, json or jsonl (default: from -o's suffix, else md)."
+        None,
+        "--format",
+        "-f",
+        help="md, json or jsonl (default: from -o's suffix, else md).",
+        autocompletion=complete.export_formats,
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write to this file (default: stdout)."

@@ -9,6 +9,7 @@ from typing import Any
 
 import typer
 
+from ba_tui.cli import complete
 from ba_tui.cli.app import app, terminal_safe
 
 
@@ -32,7 +33,9 @@ def since_iso(value: str, now: datetime | None = None) -> str:
 @app.command()
 def usage(
     since: str = typer.Option("30d", "--since", help="7d, 30d, 12h or YYYY-MM-DD."),
-    by: str = typer.Option("provider", "--by", help="provider, model or day."),
+    by: str = typer.Option(
+        "provider", "--by", help="provider, model or day.", autocompletion=complete.usage_groups
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Requests, tokens (cached too), cost and mean time to first token."""

@@ -51,7 +51,9 @@ def completing(home: Path) -> dict[str, str]:
     )
     with Store.open(home / "ba-chat.db") as store:
         store.create_thread(title="Quarterly plan", provider="openai", model="gpt-4.1")
-        store.create_thread(title="Risks", provider="anthropic", model="claude-sonnet-5-5")
+        store.create_thread(
+            title="Risks\x1b]0;pwned\x07\n", provider="anthropic", model="claude-sonnet-5-5"
+        )
     return make_env("http://127.0.0.1:9", home)
 
 
@@ -106,7 +108,9 @@ def test_zsh_and_fish_get_candidates_with_their_help(completing):
         _TYPER_COMPLETE_ARGS="ba-chat threads delete ",
         _TYPER_COMPLETE_FISH_ACTION="get-args",
     )
+    # titles beside the ids, with no escape sequence reaching the terminal
     assert sorted(line.split("\t")[1] for line in fish.splitlines()) == ["Quarterly plan", "Risks"]
+    assert "\x1b" not in fish
 
 
 def test_completing_a_thread_id_does_not_create_the_store(home):

@@ -73,7 +73,7 @@ def personas(incomplete: str) -> list[tuple[str, str]]:
     from ba_tui.personas import all_personas
 
     try:
-        return [(persona.name, persona.summary) for persona in all_personas(_config())]
+        return [(persona.name, _one_line(persona.summary)) for persona in all_personas(_config())]
     except Exception:
         return []
 
@@ -89,9 +89,17 @@ def threads(incomplete: str) -> list[tuple[str, str]]:
 
     try:
         with Store.open() as store:
-            return [(t.id, " ".join(t.title.split())) for t in store.list_threads(limit=100)]
+            return [(t.id, _one_line(t.title)) for t in store.list_threads(limit=100)]
     except Exception:
         return []
+
+
+def _one_line(text: str) -> str:
+    """A title as zsh and fish show it beside a candidate: one line, and no escape
+    sequences (a title can come from a model's reply or an imported file)."""
+    from ba_tui.sanitize import inert
+
+    return " ".join(inert(text).split())
 
 
 def export_formats(incomplete: str) -> list[tuple[str, str]]:

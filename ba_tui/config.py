@@ -99,7 +99,37 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError(f"{path} is not UTF-8 text", "fix or remove the file") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: {exc}", "fix the file; ba-chat will not overwrite it") from None
+    except RecursionError:
+        # tomllib parses nested arrays and inline tables recursively.
+        raise _too_deep(path) from None
+    if _depth(data) > MAX_DEPTH:
+        raise _too_deep(path)
     return Config(data=data, path=path)
+
+
+# tomlkit, which `config set` edits the file with, refuses values nested deeper than this.
+MAX_DEPTH = 100
+
+
+def _too_deep(path: Path) -> ConfigError:
+    return ConfigError(
+        f"{path} is nested too deeply to read (more than {MAX_DEPTH} levels of tables or lists)",
+        "fix the file; ba-chat will not overwrite it",
+    )
+
+
+def _depth(data: Any) -> int:
+    """How deeply tables and lists nest in `data`, counted without recursion."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(data, 0)]
+    while pending:
+        value, level = pending.pop()
+        children = value.values() if isinstance(value, dict) else value
+        deepest = max(deepest, level)
+        if level > MAX_DEPTH:
+            break
+        pending += [(child, level + 1) for child in children if isinstance(child, dict | list)]
+    return deepest
 
 
 # --- settings ba-chat knows, for `config set` and `doctor` --------------------------------
@@ -115,6 +145,7 @@ TOP_LEVEL: dict[str, Any] = {
     "theme": "str",
     "retries": "int",
     "stall_timeout": "number",
+    "max_reply_seconds": "number",
     "monthly_budget_usd": "number",
 }
 PROVIDER_KEYS: dict[str, Any] = {
@@ -135,10 +166,11 @@ PERSONA_KEYS: dict[str, Any] = {
     "description": "str",
 }
 # Defaults in effect when a setting is absent (shown by `config show`).
-DEFAULTS: dict[str, Any] = {"retries": 2, "stall_timeout": 60.0}
+DEFAULTS: dict[str, Any] = {"retries": 2, "stall_timeout": 60.0, "max_reply_seconds": 600.0}
 _LIMITS: dict[str, tuple[float, float]] = {
     "retries": (0, 10),
     "stall_timeout": (1, 3600),
+    "max_reply_seconds": (1, 86400),
     "monthly_budget_usd": (0, 1e9),
 }
 # Names under which people paste secrets; `keys set` is the only way in for those.

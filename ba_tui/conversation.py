@@ -20,6 +20,7 @@ from ba_tui.events import (
     Event,
     FallingBack,
     Finished,
+    Notice,
     ReasoningDelta,
     Retrying,
     StreamError,
@@ -35,6 +36,14 @@ if TYPE_CHECKING:
 
 CHECKPOINT_SECONDS = 0.25
 MAX_RETRY_AFTER = 60.0
+# A reply is cut once its text passes this many characters per token it may have, plus
+# REPLY_SLACK: real text runs about 4 characters a token, so only a server ignoring the
+# limit gets there.
+CHARS_PER_TOKEN = 16
+REPLY_SLACK = 2048
+# The cap for a request that states no max_tokens and whose adapter sends none (the model
+# decides): the most any current model writes in one reply (GPT-5: 128k tokens).
+UNSTATED_MAX_TOKENS = 131_072
 
 
 @dataclass
@@ -47,16 +56,21 @@ class TurnOptions:
     retries: int = 2
     stall_timeout: float = 60.0
     connect_timeout: float = 10.0
+    # The whole reply, retries included: the stall timeout alone never ends a server that
+    # drips a token every few seconds.
+    max_reply_seconds: float = 600.0
 
     @classmethod
     def from_config(
         cls, config: Config, *, retries: int | None = None, **given: Any
     ) -> TurnOptions:
-        """The options config.toml sets (`retries`, `stall_timeout`), one reading for the
-        CLI, the TUI and compare; a `retries` given here (`--retries`) wins."""
+        """The options config.toml sets (`retries`, `stall_timeout`, `max_reply_seconds`),
+        one reading for the CLI, the TUI and compare; a `retries` given here (`--retries`)
+        wins."""
         return cls(
             retries=retries if retries is not None else int(config.number("retries", 2)),
             stall_timeout=config.number("stall_timeout", 60.0),
+            max_reply_seconds=config.number("max_reply_seconds", 600.0),
             **given,
         )
 
@@ -114,22 +128,53 @@ def backoff(attempt: int, retry_after: float | None) -> float:
 
 
 class _Checkpointer:
-    """Writes the growing reply to the store at most every CHECKPOINT_SECONDS."""
+    """Writes the growing reply to the store at most every CHECKPOINT_SECONDS.
+
+    It writes from a timer, outside the streaming code, so a write that fails (a full
+    disk, a read-only file) cannot raise there: it keeps the error and cancels the task
+    streaming the reply, and `run_turn` reports it. Earlier checkpoints stay saved. A
+    lock held by another process only delays the checkpoint.
+    """
 
     def __init__(self, store: Store | None, message_id: str | None, turn: Turn) -> None:
         self.store, self.message_id, self.turn = store, message_id, turn
         self.handle: asyncio.TimerHandle | None = None
+        self.task: asyncio.Task[Any] | None = None
+        self.error: errors.BaChatError | None = None
 
     def touch(self) -> None:
-        if self.store is not None and self.handle is None:
+        if self.store is not None and self.handle is None and self.error is None:
             loop = asyncio.get_running_loop()
+            self.task = asyncio.current_task()
             self.handle = loop.call_later(CHECKPOINT_SECONDS, self.flush)
 
     def flush(self) -> None:
         self.handle = None
-        if self.store is not None and self.message_id is not None:
-            self.turn._join()
+        if self.store is None or self.message_id is None:
+            return
+        self.turn._join()
+        try:
             self.store.checkpoint(self.message_id, self.turn.text, self.turn.reasoning or None)
+        except errors.BaChatError as exc:
+            from ba_tui.store import StoreLocked
+
+            if isinstance(exc, StoreLocked):
+                # Another process's long write: the text is kept in memory, the next
+                # checkpoint tries again, and closing the reply waits longer still.
+                log_event("checkpoint_delayed", request_id=self.message_id, error=exc.line())
+                return
+            self.error = exc
+            if self.task is not None:
+                self.task.cancel()
+
+    def stopped_the_stream(self) -> bool:
+        """Whether a failed checkpoint cancelled the turn's task; if so the cancel is
+        withdrawn (`uncancel`), so the caller gets the store's error, not a cancellation."""
+        if self.error is None or self.task is None:
+            return False
+        if self.task.cancelling():
+            self.task.uncancel()
+        return True
 
     def cancel(self) -> None:
         if self.handle is not None:
@@ -189,27 +234,62 @@ async def run_turn(
         )
         turn.message_id = reply.id
     checkpoints = _Checkpointer(store, turn.message_id, turn)
+    outcomes: list[tuple[str, bool]] = []
     # Import the SDK before the clock starts: timings describe the provider, not Python.
     adapter(target.spec)
     start = time.perf_counter()
     try:
         await _try_targets(
-            [target, *fallbacks], request, options, turn, emit, store, checkpoints, start
+            [target, *fallbacks], request, options, turn, emit, store, checkpoints, start, outcomes
         )
     except asyncio.CancelledError:
-        turn.status = "cancelled"
-        _close(turn, store, checkpoints, start)
-        raise
+        if not checkpoints.stopped_the_stream():
+            turn.status = "cancelled"
+            _close(turn, store, checkpoints, start)
+            raise
     except Exception as exc:
-        # A bug, not a provider failure: still leave the row closed with what arrived.
+        # (Code under the stream may turn a checkpoint's cancel into an error of its own.)
+        if not checkpoints.stopped_the_stream():
+            # A bug, not a provider failure: still leave the row closed with what arrived.
+            turn.status = "partial" if turn.ttft_ms is not None else "error"
+            turn.error = errors.ProviderError(f"internal error: {exc}", provider=turn.provider)
+            _close(turn, store, checkpoints, start)
+            raise
+    if checkpoints.stopped_the_stream():
+        failed = checkpoints.error
+        assert failed is not None
         turn.status = "partial" if turn.ttft_ms is not None else "error"
-        turn.error = errors.ProviderError(f"internal error: {exc}", provider=turn.provider)
-        _close(turn, store, checkpoints, start)
-        raise
-    _close(turn, store, checkpoints, start)
+        turn.error = errors.ProviderError(failed.message, failed.hint, provider=turn.provider)
+        _close(turn, store, checkpoints, start)  # may well fail too: the log says so
+        raise failed
+    unsaved = _close(turn, store, checkpoints, start)
+    if unsaved is not None:
+        raise unsaved
+    # Bookkeeping comes after the reply's final state is saved, and cannot change it.
+    if store is not None:
+        _bookkeep(emit, "the provider's health", _record_health, store, outcomes)
     if turn.error is not None:
         emit(StreamError(turn.error))
     return turn
+
+
+def _record_health(store: Store, outcomes: Sequence[tuple[str, bool]]) -> None:
+    from ba_tui import health
+
+    for provider, ok in outcomes:
+        health.record(store, provider, ok=ok)
+
+
+def _bookkeep(
+    emit: Callable[[Event], Any], what: str, write: Callable[..., Any], *args: Any
+) -> None:
+    """Run a write beside the reply (breaker state); if it fails, say so in one line and
+    carry on: the reply is saved already and keeps its status."""
+    try:
+        write(*args)
+    except errors.BaChatError as exc:
+        log_event("bookkeeping_failed", what=what, error=exc.line())
+        emit(Notice(f"ba-chat: could not save {what}: {exc.line()}"))
 
 
 async def _try_targets(
@@ -221,6 +301,7 @@ async def _try_targets(
     store: Store | None,
     checkpoints: _Checkpointer,
     start: float,
+    outcomes: list[tuple[str, bool]],
 ) -> None:
     from ba_tui import health
 
@@ -244,9 +325,14 @@ async def _try_targets(
             await _stream_with_retries(
                 stream, target, attempt_request, options, turn, emit, checkpoints, start
             )
-            if store is not None and (turn.error is None or turn.error.retryable):
-                health.record(store, target.provider, ok=turn.error is None)
-        if turn.error is None or turn.ttft_ms is not None or index == len(targets) - 1:
+            if turn.error is None or turn.error.retryable:
+                outcomes.append((target.provider, turn.error is None))
+        if (
+            turn.error is None
+            or turn.ttft_ms is not None
+            or index == len(targets) - 1
+            or isinstance(turn.error, errors.TimedOut)  # the deadline is the whole turn's
+        ):
             return
         following = targets[index + 1]
         emit(FallingBack(turn.error, following.provider, following.model))
@@ -263,18 +349,85 @@ async def _stream_with_retries(
     checkpoints: _Checkpointer,
     start: float,
 ) -> None:
-    """Stream from one target, retrying failures that happen before the first token."""
+    """Stream from one target, retrying failures that happen before the first token, and
+    stopping a reply that runs far past its token limit or past `max_reply_seconds`."""
+    # The deadline counts from the turn's start, so retries and fallbacks share it.
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + options.max_reply_seconds - (time.perf_counter() - start)
+    try:
+        async with asyncio.timeout_at(deadline) as scope:
+            await _attempts(stream, target, request, options, turn, emit, checkpoints, start)
+    except TimeoutError:
+        if not scope.expired():
+            raise
+        seconds = f"{options.max_reply_seconds:g}"
+        _stopped(
+            turn,
+            target,
+            f"the reply from {target.provider} took longer than max_reply_seconds ({seconds} s)",
+            "raise max_reply_seconds in config.toml for longer replies",
+        )
+
+
+def _reply_limit(target: Target, request: ChatRequest) -> tuple[str, int]:
+    """(the tokens the reply may have, in words; the characters after which ba-chat stops
+    reading it).
+
+    The tokens are the request's max_tokens, else what the adapter sends in its place
+    (its DEFAULT_MAX_TOKENS), else UNSTATED_MAX_TOKENS; a thinking budget comes on top."""
+    sent = request.max_tokens or getattr(adapter(target.spec), "DEFAULT_MAX_TOKENS", None)
+    tokens = sent or UNSTATED_MAX_TOKENS
+    chars = (tokens + (request.thinking_budget or 0)) * CHARS_PER_TOKEN + REPLY_SLACK
+    asked = f"the {tokens} tokens asked for" if sent else f"the {tokens} tokens a reply can have"
+    return asked, chars
+
+
+def _stopped(turn: Turn, target: Target, message: str, hint: str) -> None:
+    """Close the turn as stopped by ba-chat: partial if text arrived, else an error."""
+    if turn.ttft_ms is not None:
+        turn.status = "partial"
+        error: errors.ProviderError = errors.StoppedReading(
+            message, f"the partial reply is kept; {hint}", provider=target.provider
+        )
+    else:
+        turn.status = "error"
+        error = errors.TimedOut(message, hint, provider=target.provider)
+    turn.error = error
+
+
+async def _attempts(
+    stream: Callable[[Target, ChatRequest], AsyncIterator[Event]],
+    target: Target,
+    request: ChatRequest,
+    options: TurnOptions,
+    turn: Turn,
+    emit: Callable[[Event], Any],
+    checkpoints: _Checkpointer,
+    start: float,
+) -> None:
+    asked, limit = _reply_limit(target, request)
     attempt = 0
     while True:
         attempt += 1
         turn.attempts += 1
         error: errors.ProviderError | None = None
+        received = 0
         async with aclosing(stream(target, request)) as events:
             async for event in events:
                 if isinstance(event, StreamError):
                     error = event.error
                     break
                 if isinstance(event, TextDelta | ReasoningDelta):
+                    received += len(event.text)
+                    if (over := received - limit) > 0:
+                        # A server ignoring max_tokens would otherwise fill memory and
+                        # the database for as long as it likes: keep up to the limit, stop.
+                        event = replace(event, text=event.text[: len(event.text) - over])
+                        error = errors.StoppedReading(
+                            f"stopped reading: {target.provider} sent far more than {asked}",
+                            "the start of the reply is kept",
+                            provider=target.provider,
+                        )
                     if turn.ttft_ms is None and (event.text or isinstance(event, TextDelta)):
                         turn.ttft_ms = (time.perf_counter() - start) * 1000
                         # Load prices while the rest streams; never before the first token.
@@ -291,6 +444,8 @@ async def _stream_with_retries(
                 elif isinstance(event, Finished):
                     turn.finish_reason = event.reason
                 emit(event)
+                if error is not None:
+                    break
         if error is None:
             turn.status = "complete"
             return
@@ -310,7 +465,9 @@ async def _stream_with_retries(
             emit(Retrying(error, delay, attempt, options.retries))
             await asyncio.sleep(delay)
             continue
-        if started:
+        if isinstance(error, errors.StreamCut):
+            turn.status = "partial" if started else "error"
+        elif started:
             # Text already reached the user: keep it, never retry it silently.
             error = errors.StreamCut(
                 f"the reply from {target.provider} was cut off: {error.message}",
@@ -325,12 +482,22 @@ async def _stream_with_retries(
         return
 
 
-def _close(turn: Turn, store: Store | None, checkpoints: _Checkpointer, start: float) -> None:
+def _close(
+    turn: Turn, store: Store | None, checkpoints: _Checkpointer, start: float
+) -> errors.BaChatError | None:
+    """Save the reply's final state, then log the turn as it was saved; returns the error
+    if the save failed (the log line says so too)."""
     checkpoints.cancel()
     turn._join()
     turn.duration_ms = (time.perf_counter() - start) * 1000
     turn.cost = pricing.cost(turn.provider, turn.model, turn.usage, base_url=turn.base_url)
     usage = turn.usage or Usage()
+    unsaved = None
+    if store is not None and turn.message_id is not None:
+        try:
+            _finish(turn, store, usage)
+        except errors.BaChatError as exc:
+            unsaved = exc
     log_event(
         "turn",
         request_id=turn.message_id,
@@ -345,9 +512,13 @@ def _close(turn: Turn, store: Store | None, checkpoints: _Checkpointer, start: f
         finish_reason=turn.finish_reason,
         cost=turn.cost,
         error=turn.error.line() if turn.error else None,
+        not_saved=unsaved.line() if unsaved else None,
     )
-    if store is None or turn.message_id is None:
-        return
+    return unsaved
+
+
+def _finish(turn: Turn, store: Store, usage: Usage) -> None:
+    assert turn.message_id is not None
     store.finish_reply(
         turn.message_id,
         status=turn.status,

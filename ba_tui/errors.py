@@ -6,6 +6,7 @@ exits with `error.exit_code`; the TUI shows the same line in the conversation.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -43,6 +44,11 @@ class ProviderError(BaChatError):
     exit_code = 4
     retryable = False
     kind = "provider"
+
+    @property
+    def what(self) -> str:
+        """What went wrong in a few words, for retry notices: `overloaded`, `server error 502`."""
+        return self.kind.replace("_", " ")
 
     def __init__(
         self,
@@ -93,6 +99,25 @@ class ProviderDown(ProviderError):
     retryable = True
     kind = "unreachable"
 
+    @property
+    def what(self) -> str:
+        # A 5xx came from a server that was reached: "unreachable" would send people to
+        # check their network.
+        return f"server error {self.status}" if self.status else "unreachable"
+
+
+class BadReply(ProviderError):
+    """The provider answered 200 with a body that is not the reply it should be (an HTML
+    page from a proxy, invalid JSON, garbled events). Proxies fail like this for a moment,
+    so it is tried again."""
+
+    retryable = True
+    kind = "bad_reply"
+
+    @property
+    def what(self) -> str:
+        return "sent a reply ba-chat could not read"
+
 
 class Stalled(ProviderError):
     """No byte arrived for the stall timeout."""
@@ -112,6 +137,19 @@ class StreamCut(ProviderError):
 
     exit_code = 5
     kind = "cut"
+
+
+class StoppedReading(StreamCut):
+    """ba-chat stopped a reply that ran far past its token limit or its time limit; what
+    arrived is kept."""
+
+    kind = "stopped"
+
+
+class TimedOut(ProviderError):
+    """No text arrived within `max_reply_seconds`."""
+
+    kind = "timed_out"
 
 
 def ended_early(provider: str) -> ProviderError:
@@ -137,8 +175,14 @@ def for_status(
     key_source: str = "",
 ) -> ProviderError:
     """Map an HTTP status (and the provider's error type, when known) to our error."""
-    message = " ".join((message or "").split())[:300]
+    from ba_tui.sanitize import replace_surrogates
+
+    # A "\\ud800" escape in the body would make the line unloggable and unstorable.
+    message = " ".join(replace_surrogates(message or "")[0].split())[:300]
     detail = f"{provider} said: {message}" if message else f"{provider} answered HTTP {status}"
+    if (page := html_page(message)) is not None:
+        # A proxy's error page: its markup would fill the line and say nothing more.
+        detail = f"{provider} answered HTTP {status} with {page}"
     kw = {"provider": provider, "status": status, "retry_after": retry_after}
     if kind in ("authentication_error", "permission_error", "auth") or status in (401, 403):
         if key_source.startswith("env "):
@@ -170,6 +214,42 @@ def for_status(
             f"{provider} failed with a server error ({detail})", "try again shortly", **kw
         )
     return BadRequest(f"{provider} refused the request ({detail})", None, **kw)
+
+
+_HTML = re.compile(r"<\s*(!doctype\s+html|html|head|body|title)\b", re.I)
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.I | re.S)
+
+
+def html_page(text: str) -> str | None:
+    """`an HTML page ('502 Bad Gateway')` when `text` is (the start of) a web page, else None."""
+    if not _HTML.search(text or ""):
+        return None
+    title = _TITLE.search(text)
+    name = " ".join(title[1].split())[:80] if title else ""
+    return f"an HTML page ({name!r})" if name else "an HTML page"
+
+
+def bad_reply(provider: str, base_url: str, what: str) -> BadReply:
+    """The provider's reply could not be read; `what` says how it looked."""
+    return BadReply(
+        f"{provider} at {base_url} sent a reply ba-chat could not read ({what})",
+        "try again; if it persists, check the provider's base_url or its status page",
+        provider=provider,
+    )
+
+
+def unreadable(provider: str, base_url: str, exc: BaseException) -> BadReply:
+    """The error for an exception an SDK raised while reading a reply's body: the body
+    was not what the provider's protocol promises, so the reply is at fault, not ba-chat."""
+    text = str(exc).strip()
+    what = html_page(text)
+    if what is None:
+        first = text.splitlines()[0].strip() if text else ""
+        if len(first) > 120:
+            first = first[:119] + "…"
+        name = type(exc).__name__
+        what = f"{name}: {first}" if first else f"the SDK failed with {name}"
+    return bad_reply(provider, base_url, what)
 
 
 def error_detail(body: object) -> dict[str, Any]:

@@ -11,11 +11,15 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ba_tui.errors import ProviderError
+from ba_tui.sanitize import replace_surrogates
 
 
 @dataclass(frozen=True, slots=True)
 class TextDelta:
     text: str
+
+    def __post_init__(self) -> None:
+        _valid_text(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +28,17 @@ class ReasoningDelta:
 
     text: str = ""
     signature: str | None = None
+
+    def __post_init__(self) -> None:
+        _valid_text(self)
+
+
+def _valid_text(delta: TextDelta | ReasoningDelta) -> None:
+    """A JSON `"\\ud800"` escape from a server decodes to a lone surrogate, which UTF-8
+    cannot encode: printing, storing or logging the reply would fail. It becomes U+FFFD.
+    (ASCII text, most deltas, is passed over at once.)"""
+    if not delta.text.isascii():
+        object.__setattr__(delta, "text", replace_surrogates(delta.text)[0])
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +77,7 @@ class Retrying:
     @property
     def notice(self) -> str:
         """`rate limited by gemini, retrying in 2 s (1/2)`: what the CLI and TUI show."""
-        what = self.error.kind.replace("_", " ")
+        what = self.error.what
         label = f"{what} by {self.error.provider}" if what == "rate limited" else None
         label = label or f"{self.error.provider} {what}"
         return f"{label}, retrying in {self.delay:.0f} s ({self.attempt}/{self.of})"
@@ -82,4 +97,14 @@ class FallingBack:
         return f"{self.error.line()}; falling back to {self.provider} · {self.model}"
 
 
-Event = TextDelta | ReasoningDelta | Usage | Finished | StreamError | Retrying | FallingBack
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Emitted by the turn runner when something beside the reply went wrong (its
+    bookkeeping could not be saved): worth one line, never a reason to fail the turn."""
+
+    notice: str
+
+
+Event = (
+    TextDelta | ReasoningDelta | Usage | Finished | StreamError | Retrying | FallingBack | Notice
+)

@@ -11,17 +11,20 @@ nothing. Markdown is for people: title, model, and the thread's current branch.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
+import stat
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from ba_tui.errors import UsageError
+from ba_tui.errors import BaChatError, UsageError
 
 if TYPE_CHECKING:
     from ba_tui.store import Message, Store, Thread
@@ -29,6 +32,11 @@ if TYPE_CHECKING:
 FORMAT = "ba-chat"
 VERSION = 1
 FORMATS = ("md", "json", "jsonl")
+# Rows (threads + messages) per import transaction: about 30-80 ms of work (see
+# bench/import_bench.py), so a concurrent ask never waits long for the write lock.
+IMPORT_BATCH_ROWS = 500
+# After each import transaction the lock stays free for this fraction of its length.
+IMPORT_PAUSE = 0.5
 
 # Compact, like the rows SQLite's json_object() writes (see Store.export_json).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -67,6 +75,7 @@ class ImportResult:
     messages: int
     threads_added: int  # new to the store
     messages_added: int
+    skipped: dict[str, int] = field(default_factory=dict)  # left out of the file, by reason
 
 
 # --- writing ------------------------------------------------------------------------------
@@ -193,25 +202,143 @@ def _markdown_heading(message: Message) -> str:
     return " · ".join(parts)
 
 
+# --- where an export goes ---------------------------------------------------------------
+
+# Linux gives up on a chain of symlinks after 40 (ELOOP); so do we.
+_MAX_LINKS = 40
+_NO_SPACE = (errno.ENOSPC, errno.EDQUOT)
+
+
+class WriteFailed(BaChatError):
+    """The export could not be written (disk full, I/O error); no half file is left."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Output:
+    """Where an export asked for at `path` lands, and how it is written."""
+
+    path: Path  # as the user named it
+    target: Path  # the file written: `path`, or where its symlink (chain) leads
+    stream: bool  # a FIFO or character device: written through as the export is made
+
+    @property
+    def shown(self) -> str:
+        """How messages name it: the path, and where a symlink led."""
+        if self.target == self.path:
+            return str(self.path)
+        return f"{self.target} (where the symlink {self.path} leads)"
+
+
+def output_for(path: Path) -> Output:
+    """How to write to `path`; ExportError (one line) for what an export cannot go to.
+
+    A new path or a regular file is replaced atomically, so a reader never sees half an
+    export. A FIFO or character device (/dev/null, a pipe) is opened and written through,
+    as shell redirection does: replacing it would swap the device for a regular file. A
+    symlink is followed, like `cp` and `>` do, and the file it leads to is written; the
+    link itself is never replaced.
+    """
+    try:
+        found = os.stat(path)  # follows symlinks, including /dev/stdout's /proc links
+    except FileNotFoundError:
+        found = None  # a new file, or a symlink to one
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ExportError(f"cannot write {path}: it is a loop of symlinks") from None
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if found is not None and (stat.S_ISFIFO(found.st_mode) or stat.S_ISCHR(found.st_mode)):
+        return Output(path, path, stream=True)
+    if found is not None and stat.S_ISDIR(found.st_mode):
+        raise ExportError(f"cannot write {path}: it is a folder", "name a file to export to")
+    if found is not None and not stat.S_ISREG(found.st_mode):
+        what = "a block device" if stat.S_ISBLK(found.st_mode) else "not a regular file"
+        raise ExportError(f"cannot write {path}: it is {what}", "name a file to export to")
+    return Output(path, _follow_links(path), stream=False)
+
+
+def _follow_links(path: Path) -> Path:
+    """The path a chain of symlinks at `path` ends in (it may not exist yet)."""
+    target = path
+    for _ in range(_MAX_LINKS):
+        if not target.is_symlink():
+            return target
+        target = target.parent / target.readlink()
+    raise ExportError(f"cannot write {path}: it is a loop of symlinks")
+
+
 @contextmanager
-def open_output(path: Path) -> Iterator[IO[str]]:
-    """A file at `path` that appears only once it is completely written."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise ExportError(f"cannot write {path}: it is a folder")
+def open_output(path: Path | Output) -> Iterator[IO[str]]:
+    """A text handle for the export; see `output_for` for which file it writes and how."""
+    output = path if isinstance(path, Output) else output_for(path)
+    writer = _write_through if output.stream else _write_atomically
+    with writer(output.target, output.shown) as handle:
+        yield handle
+
+
+@contextmanager
+def _write_atomically(path: Path, shown: str) -> Iterator[IO[str]]:
+    """A file at `path` that appears only once completely written; on any failure the
+    temporary file is removed and whatever was at `path` before is left as it was."""
+    existed = path.exists()
     try:
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, then renamed
-            "w", encoding="utf-8", newline="\n", dir=folder, prefix=f".{path.name}.", delete=False
+            "w",
+            encoding="utf-8",
+            newline="\n",
+            dir=path.parent,
+            prefix=f".{path.name}.",
+            delete=False,
         )
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if exc.errno in _NO_SPACE:
+            raise _disk_full(path, existed) from None
+        raise ExportError(f"cannot write {shown}: {exc.strerror or exc}") from None
     try:
         with handle:
             yield handle
+            handle.flush()
+            # On disk before the rename, so a crash cannot leave an empty file in its place
+            # (and a filesystem that allocates late reports a full disk here, not never).
+            os.fsync(handle.fileno())
         os.replace(handle.name, path)
-    except BaseException:
+    except BaseException as exc:
         Path(handle.name).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            if exc.errno in _NO_SPACE:
+                raise _disk_full(path, existed) from None
+            raise WriteFailed(f"cannot write {shown}: {exc.strerror or exc}") from None
         raise
+
+
+@contextmanager
+def _write_through(path: Path, shown: str) -> Iterator[IO[str]]:
+    """`path` (a FIFO or character device) opened for writing: no temporary file, no
+    rename, the node stays what it is."""
+    try:
+        handle = open(path, "w", encoding="utf-8", newline="\n")  # noqa: SIM115 - closed below
+    except OSError as exc:
+        raise ExportError(f"cannot write {shown}: {exc.strerror or exc}") from None
+    if handle.isatty():
+        # The export is written as is; on a terminal the model's escape sequences would
+        # run. Printed to stdout instead, they are made inert.
+        handle.close()
+        raise ExportError(f"cannot write {shown}: it is a terminal", "leave out -o to print it")
+    try:
+        with handle:
+            yield handle
+    except OSError as exc:
+        if exc.errno in _NO_SPACE:
+            raise WriteFailed(
+                f"no space left on {shown}", "free some space and try again"
+            ) from None
+        raise WriteFailed(f"cannot write {shown}: {exc.strerror or exc}") from None
+
+
+def _disk_full(path: Path, existed: bool) -> WriteFailed:
+    kept = f"{path} is unchanged" if existed else "nothing was written"
+    return WriteFailed(f"the disk holding {path} is full ({kept})", "free some space and try again")
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -224,6 +351,7 @@ class ImportBatch:
     source: str
     threads: list[dict[str, Any]]
     messages: list[dict[str, Any]]
+    skipped: dict[str, int] = field(default_factory=dict)  # what was left out, by reason
 
 
 def import_file(store: Store, path: Path) -> ImportResult:
@@ -232,18 +360,76 @@ def import_file(store: Store, path: Path) -> ImportResult:
 
 
 def import_batch(store: Store, batch: ImportBatch) -> ImportResult:
-    """Write a checked file in one transaction: all of it or, on any failure, nothing.
-    Rows whose id is already stored are left as they are."""
+    """Write a checked file in short transactions (IMPORT_BATCH_ROWS rows each), so asks
+    running alongside wait milliseconds for the write lock, never seconds.
+
+    Each thread goes in with its messages (a very long thread is split). Rows whose id is
+    already stored are left as they are, so if the import stops midway (the error says how
+    far it got), running it again adds exactly what is missing.
+    """
+    from ba_tui.store import StoreError
+
+    added_threads = added_messages = 0
     try:
-        added_threads, added_messages = store.import_rows(batch.threads, batch.messages)
+        for threads, messages in _batches(batch.threads, batch.messages, IMPORT_BATCH_ROWS):
+            started = time.perf_counter()
+            new_threads, new_messages = store.import_rows(threads, messages)
+            added_threads += new_threads
+            added_messages += new_messages
+            # Leave the lock free for a while: a waiting process polls for it (up to every
+            # 100 ms) and would starve if each commit were followed at once by the next.
+            time.sleep(max(time.perf_counter() - started, 0.001) * IMPORT_PAUSE)
     except UnicodeEncodeError:
         raise ExportError(
             "cannot import: the file holds text that is not valid Unicode",
-            "the store was not changed",
+            _progress(added_threads, added_messages),
+        ) from None
+    except StoreError as exc:
+        if not added_threads and not added_messages:
+            raise
+        raise StoreError(
+            f"{exc.message}; {_progress(added_threads, added_messages)}",
+            "run the same import again to finish: what is already here is skipped",
         ) from None
     return ImportResult(
-        batch.source, len(batch.threads), len(batch.messages), added_threads, added_messages
+        batch.source,
+        len(batch.threads),
+        len(batch.messages),
+        added_threads,
+        added_messages,
+        batch.skipped,
     )
+
+
+def _progress(threads: int, messages: int) -> str:
+    if not threads and not messages:
+        return "the store was not changed"
+    return f"{threads} thread(s) and {messages:,} message(s) were imported before it stopped"
+
+
+def _batches(
+    threads: Sequence[dict[str, Any]], messages: Sequence[dict[str, Any]], size: int
+) -> Iterator[tuple[list[dict[str, Any]], list[dict[str, Any]]]]:
+    """(threads, messages) of about `size` rows each, every thread in the batch that holds
+    its first messages (or before them, when a long thread is split)."""
+    by_thread: dict[Any, list[dict[str, Any]]] = {}
+    for message in messages:
+        by_thread.setdefault(message.get("thread_id"), []).append(message)
+    out_threads: list[dict[str, Any]] = []
+    out_messages: list[dict[str, Any]] = []
+    for thread in threads:
+        out_threads.append(thread)
+        rows = by_thread.pop(thread.get("id"), [])
+        for start in range(0, max(len(rows), 1), size):
+            out_messages += rows[start : start + size]
+            if len(out_threads) + len(out_messages) >= size:
+                yield out_threads, out_messages
+                out_threads, out_messages = [], []
+    # Messages naming a thread the file does not hold: the store decides about them.
+    for rows in by_thread.values():
+        out_messages += rows
+    if out_threads or out_messages:
+        yield out_threads, out_messages
 
 
 def read_file(path: Path) -> ImportBatch:
@@ -443,19 +629,23 @@ _CHATGPT_FINISH = {"stop": "stop", "max_tokens": "length", "interrupted": "other
 
 
 def _read_chatgpt(conversations: list[Any], bad: _Bad) -> ImportBatch:
-    """Conversations from ChatGPT's data export: every branch kept, via parent ids.
+    """Conversations from ChatGPT's data export: the branch the person last saw in each.
 
-    Tool calls, tool output, hidden system context and non-text parts other than images
-    (noted as `[image]`) are left out: what is imported is what the person saw.
+    That branch runs from `current_node` up through `parent` links (some exports list no
+    `children`); without a `current_node`, from the root down through the last child.
+    Hidden system context, code-interpreter and tool steps, other branches and content that
+    is not text are left out and counted in `skipped`; an image becomes `[image]`.
     """
     from ba_tui.store import iso, stable_id
 
     threads, messages = [], []
+    skipped: dict[str, int] = {}
     for number, conversation in enumerate(conversations, 1):
         where = f"conversation {number}"
         if not isinstance(conversation, dict) or not isinstance(conversation.get("mapping"), dict):
             raise bad(f"{where} has no message mapping (not a ChatGPT conversations.json?)")
-        created = _ms(conversation.get("create_time")) or _earliest(conversation["mapping"])
+        mapping = conversation["mapping"]
+        created = _ms(conversation.get("create_time")) or _earliest(mapping)
         updated = _ms(conversation.get("update_time")) or created
         key = str(
             conversation.get("conversation_id")
@@ -464,26 +654,21 @@ def _read_chatgpt(conversations: list[Any], bad: _Bad) -> ImportBatch:
         )
         thread_id = stable_id(created, f"chatgpt:{key}")
         thread_messages: list[dict[str, Any]] = []
-        kept: dict[str, str | None] = {}  # node id -> nearest kept message id at or above it
-        times: dict[str, int] = {}  # node id -> that message's ms
-        for node_id, node in _chatgpt_nodes(conversation["mapping"]):
-            parent = node.get("parent") or ""
-            parent_kept, parent_ms = kept.get(parent), times.get(parent, created)
-            found = _chatgpt_message(node.get("message"))
+        parent_ms = created
+        path = _chatgpt_path(mapping, conversation.get("current_node"))
+        on_path = set(path)
+        for node_id in path:
+            found = _chatgpt_message(mapping[node_id].get("message"), skipped)
             if found is None:
-                kept[node_id], times[node_id] = parent_kept, parent_ms
                 continue
             role, text, model, finish, ms = found
             # An untimed message goes just after its parent, so order (and ids) stay stable.
-            ms = ms or parent_ms + 1
-            times[node_id] = ms
-            message_id = stable_id(ms, f"chatgpt:{key}:{node_id}")
-            kept[node_id] = message_id
+            ms = parent_ms = ms or parent_ms + 1
             thread_messages.append(
                 {
-                    "id": message_id,
+                    "id": stable_id(ms, f"chatgpt:{key}:{node_id}"),
                     "thread_id": thread_id,
-                    "parent_id": parent_kept,
+                    "parent_id": thread_messages[-1]["id"] if thread_messages else None,
                     "role": role,
                     "content": text,
                     "status": "complete",
@@ -493,16 +678,23 @@ def _read_chatgpt(conversations: list[Any], bad: _Bad) -> ImportBatch:
                     "created_at": iso(ms),
                 }
             )
-        thread_messages.sort(key=lambda m: m["created_at"])  # stable: ties keep tree order
+        others = sum(
+            1
+            for node_id, node in mapping.items()
+            if node_id not in on_path and isinstance(node, dict) and node.get("message")
+        )
+        if others:
+            skipped[SKIPPED_BRANCH] = skipped.get(SKIPPED_BRANCH, 0) + others
         models = [m["model"] for m in thread_messages if m["model"]]
-        model = models[-1] if models else "gpt-4o"
+        model = conversation.get("default_model_slug") or (models[-1] if models else None)
         title = conversation.get("title")
         threads.append(
             {
                 "id": thread_id,
                 "title": " ".join(title.split()) if isinstance(title, str) else "",
                 "provider": "openai",
-                "model": conversation.get("default_model_slug") or model,
+                # A thread needs a model to continue with; the export may name none.
+                "model": model if isinstance(model, str) and model else CHATGPT_MODEL,
                 "system": None,
                 "persona": None,
                 "created_at": iso(created),
@@ -510,48 +702,77 @@ def _read_chatgpt(conversations: list[Any], bad: _Bad) -> ImportBatch:
             }
         )
         messages += thread_messages
-    return ImportBatch("ChatGPT export", threads, messages)
+    return ImportBatch("ChatGPT export", threads, messages, skipped)
 
 
-def _chatgpt_nodes(mapping: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
-    """Nodes parents-first (depth-first from the roots, children in the export's order)."""
-    roots = [
-        node_id
-        for node_id, node in mapping.items()
-        if isinstance(node, dict) and node.get("parent") not in mapping
-    ]
-    stack = list(reversed(roots))
-    seen: set[str] = set()
-    while stack:
-        node_id = stack.pop()
-        node = mapping.get(node_id)
-        if node_id in seen or not isinstance(node, dict):
-            continue
-        seen.add(node_id)
-        yield node_id, node
-        children = node.get("children") or []
-        stack += [child for child in reversed(children) if isinstance(child, str)]
+def _chatgpt_path(mapping: dict[str, Any], current: Any) -> list[str]:
+    """Node ids from the root to the node the person last saw, root first.
+
+    Up from `current_node` through `parent` links when it names a node; otherwise down
+    from the first root through each node's last child (ChatGPT lists the newest branch
+    last), with children taken from `children` or, when absent, from `parent` links.
+    """
+    nodes = {k: v for k, v in mapping.items() if isinstance(v, dict)}
+    if isinstance(current, str) and current in nodes:
+        path: list[str] = []
+        node_id: Any = current
+        while isinstance(node_id, str) and node_id in nodes and node_id not in path:
+            path.append(node_id)
+            node_id = nodes[node_id].get("parent")
+        return path[::-1]
+    children: dict[str, list[str]] = {}
+    for node_id, node in nodes.items():
+        listed = node.get("children")
+        if isinstance(listed, list):
+            children.setdefault(node_id, []).extend(c for c in listed if c in nodes)
+    for node_id, node in nodes.items():
+        parent = node.get("parent")
+        if isinstance(parent, str) and parent in nodes and node_id not in children.get(parent, []):
+            children.setdefault(parent, []).append(node_id)
+    roots = [k for k, v in nodes.items() if v.get("parent") not in nodes]
+    path = []
+    node_id = roots[0] if roots else None
+    while node_id is not None and node_id not in path:
+        path.append(node_id)
+        below = children.get(node_id)
+        node_id = below[-1] if below else None
+    return path
 
 
-def _chatgpt_message(message: Any) -> tuple[str, str, str | None, str | None, int] | None:
-    """(role, text, model, finish reason, created ms) of a node worth importing, else None."""
+SKIPPED_HIDDEN = "hidden system message(s)"
+SKIPPED_TOOL = "code-interpreter or tool step(s)"
+SKIPPED_IMAGE = "image(s) (noted as [image])"
+SKIPPED_OTHER = "message(s) with no text"
+SKIPPED_BRANCH = "message(s) on other branches"
+CHATGPT_MODEL = "gpt-4o"
+
+
+def _chatgpt_message(
+    message: Any, skipped: dict[str, int]
+) -> tuple[str, str, str | None, str | None, int] | None:
+    """(role, text, model, finish reason, created ms) of a node worth importing, else None;
+    what is left out is counted in `skipped` by reason."""
+
+    def skip(reason: str) -> None:
+        skipped[reason] = skipped.get(reason, 0) + 1
+
     if not isinstance(message, dict):
         return None
     author = message.get("author") or {}
     role = author.get("role") if isinstance(author, dict) else None
     metadata = message.get("metadata") or {}
-    if role not in _ROLES or not isinstance(metadata, dict):
-        return None
-    if metadata.get("is_visually_hidden_from_conversation") or message.get("recipient") not in (
-        None,
-        "all",
-    ):
-        return None
+    if not isinstance(metadata, dict):
+        metadata = {}
     content = message.get("content") or {}
-    if not isinstance(content, dict) or content.get("content_type") not in (
-        "text",
-        "multimodal_text",
-    ):
+    kind = content.get("content_type") if isinstance(content, dict) else None
+    if role == "tool" or message.get("recipient") not in (None, "all"):
+        skip(SKIPPED_TOOL)
+        return None
+    if metadata.get("is_visually_hidden_from_conversation"):
+        skip(SKIPPED_HIDDEN)
+        return None
+    if role not in _ROLES or kind not in ("text", "multimodal_text"):
+        skip(SKIPPED_TOOL if kind in ("code", "execution_output") else SKIPPED_OTHER)
         return None
     pieces = []
     for part in content.get("parts") or []:
@@ -559,8 +780,10 @@ def _chatgpt_message(message: Any) -> tuple[str, str, str | None, str | None, in
             pieces.append(part)
         elif isinstance(part, dict) and "image" in str(part.get("content_type", "")):
             pieces.append("[image]")
+            skip(SKIPPED_IMAGE)
     text = "\n".join(piece for piece in pieces if piece)
     if not text.strip():
+        skip(SKIPPED_HIDDEN if role == "system" else SKIPPED_OTHER)
         return None
     finish = metadata.get("finish_details")
     finish_type = finish.get("type") if isinstance(finish, dict) else None
@@ -568,7 +791,7 @@ def _chatgpt_message(message: Any) -> tuple[str, str, str | None, str | None, in
     return (
         role,
         text,
-        model if isinstance(model, str) else None,
+        model if isinstance(model, str) and model else None,
         _CHATGPT_FINISH.get(finish_type) if finish_type else None,
         _ms(message.get("create_time")),
     )

@@ -50,9 +50,11 @@ def load(store: _KV, provider: str) -> Breaker:
 def record(
     store: _KV, provider: str, *, ok: bool, threshold: int = THRESHOLD, cooldown: float = COOLDOWN
 ) -> Breaker:
-    """Note one outcome; returns the new state."""
+    """Note one outcome; returns the new state. A success on a closed breaker writes
+    nothing: most turns then take no write lock for it at all."""
     if ok:
-        store.set_kv(_key(provider), None)
+        if store.get_kv(_key(provider)) is not None:
+            store.set_kv(_key(provider), None)
         return Breaker(provider)
     failures = load(store, provider).failures + 1
     open_until = time.time() + cooldown if failures >= threshold else 0.0

@@ -33,6 +33,14 @@ def enable_stderr() -> None:
     _to_stderr = True
 
 
+class _QuietHandler(RotatingFileHandler):
+    """A log file that fails silently: logging prints its own traceback to stderr when a
+    write fails (a full disk), which would break the one-line error the user gets."""
+
+    def handleError(self, record: logging.LogRecord) -> None:
+        return
+
+
 def _get() -> logging.Logger | None:
     """The file logger for the current data home (tests move BA_CHAT_HOME in-process)."""
     global _logger, _logger_path
@@ -49,9 +57,7 @@ def _get() -> logging.Logger | None:
         old.close()
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = RotatingFileHandler(
-            path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8"
-        )
+        handler = _QuietHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS, encoding="utf-8")
     except OSError:
         return None  # a read-only home must not stop a chat
     handler.setFormatter(logging.Formatter("%(message)s"))

@@ -24,6 +24,10 @@ _STRING = re.compile(r"\x1b[\]P^_X][^\x07\x1b]*(?:\x07|\x1b\\)")
 _SHORT = re.compile(r"\x1b[ -/]*[0-~]")
 # How much of an unfinished sequence a stream holds back before giving up on it.
 _MAX_PENDING = 1024
+# A lone surrogate: how Python carries bytes that were not valid UTF-8 (command-line
+# arguments, stdin in a C locale). UTF-8 cannot encode one, so it could never be stored,
+# logged, printed or sent.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def inert(text: str) -> str:
@@ -78,3 +82,29 @@ def _unfinished(tail: str) -> bool:
     if kind in "]P^_X":
         return not _STRING.match(tail)
     return not _SHORT.match(tail)
+
+
+def replace_surrogates(text: str) -> tuple[str, int]:
+    """`text` with each lone surrogate replaced by U+FFFD, and how many there were."""
+    return _SURROGATE.subn("\ufffd", text)
+
+
+def decode(raw: bytes, encoding: str = "utf-8") -> tuple[str, int]:
+    """`raw` as text, bytes that are not valid `encoding` replaced by U+FFFD; and how many
+    bytes were replaced."""
+    try:
+        return raw.decode(encoding), 0
+    except UnicodeDecodeError:
+        pass
+    # surrogateescape keeps one surrogate per bad byte, which is the count people need.
+    bad = len(_SURROGATE.findall(raw.decode(encoding, "surrogateescape")))
+    return raw.decode(encoding, "replace"), bad
+
+
+def bytes_replaced(what: str, count: int, encoding: str = "utf-8") -> str:
+    """The one line saying that `what` had `count` bytes that were not valid text."""
+    import codecs
+
+    name = codecs.lookup(encoding).name
+    label = "UTF-8" if name == "utf-8" else name
+    return f"{what} was not valid {label}; {count} byte{'s' * (count != 1)} replaced with \ufffd"

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 ROLES = ("user", "assistant", "system")
 STATUSES = ("complete", "streaming", "partial", "error", "cancelled", "interrupted")
 BUSY_TIMEOUT = 5.0
+# Closing a reply waits this many busy timeouts for the write lock: its text is already on
+# the screen, and losing its final state to a long write elsewhere (an import) is worse
+# than a late exit.
+CLOSE_PATIENCE = 3
 MIGRATION_SET = "ba-chat"
 SHORT_ID = 8
 SEARCH_WINDOW = 2000
@@ -41,6 +45,11 @@ class StoreError(BaChatError):
     """The database cannot be used: locked, corrupt, not ours, unwritable."""
 
     exit_code = 1
+
+
+class StoreLocked(StoreError):
+    """Another process held the write lock for longer than the busy timeout: unlike a
+    full disk, trying again later can work."""
 
 
 class ThreadNotFound(UsageError):
@@ -206,12 +215,17 @@ def stable_id(ms: int, seed: str) -> str:
 # --- errors -------------------------------------------------------------------------------
 
 
+def _is_busy(exc: sqlite3.Error) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    return name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in str(exc)
+
+
 def _store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     """Our one line for a sqlite failure, by its result code."""
     name = getattr(exc, "sqlite_errorname", "") or ""
     text = str(exc)
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
-        return StoreError(
+    if _is_busy(exc):
+        return StoreLocked(
             f"database is locked by another ba-chat process: {path}", "close it and try again"
         )
     if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")) or "not a database" in text:
@@ -363,6 +377,7 @@ class Store:
         self.busy_timeout = busy_timeout
         self._conn = conn
         self._lock = threading.RLock()
+        self._journal: tuple[int, int] | None = None  # the WAL file this connection uses
 
     @functools.cached_property
     def db(self) -> Database:
@@ -398,7 +413,26 @@ class Store:
         except BaseException:
             conn.close()
             raise
+        store._journal = _file_id(store.wal_path)
         return store
+
+    @property
+    def wal_path(self) -> Path:
+        return self.path.with_name(self.path.name + "-wal")
+
+    def _check_journal(self) -> None:
+        """StoreError if the WAL file at our path is not the one this connection writes to.
+
+        While any connection is open SQLite never removes its WAL, so a different file (or
+        none) means something outside ba-chat deleted it: what we committed since went to
+        a file no other process will read, and `integrity_check` cannot tell.
+        """
+        if self._journal is not None and _file_id(self.wal_path) != self._journal:
+            raise StoreError(
+                f"{self.wal_path} was deleted or replaced while ba-chat was writing,"
+                " so this reply may not be saved",
+                "find what removes files in that folder; the reply is still on screen",
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -474,11 +508,18 @@ class Store:
             raise _store_error(self.path, exc) from None
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
+    def _write(self, patience: int = 1) -> Iterator[sqlite3.Connection]:
         """One committed transaction. IMMEDIATE takes the write lock up front, so waiting
-        for another process goes through the busy timeout rather than failing mid-way."""
+        for another process goes through the busy timeout (`patience` times over) rather
+        than failing mid-way."""
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
+        for attempt in range(1, patience + 1):
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if attempt == patience or not _is_busy(exc):
+                    raise
         try:
             yield conn
         except BaseException:
@@ -758,7 +799,7 @@ class Store:
             "error": _error_text(error),
         }
         assignments = ", ".join(f"{name} = ?" for name in values)
-        with self._write() as conn:
+        with self._write(patience=CLOSE_PATIENCE) as conn:
             row = conn.execute(
                 "SELECT thread_id FROM messages WHERE id = ?", (message_id,)
             ).fetchone()
@@ -770,6 +811,7 @@ class Store:
                 (*values.values(), provider, model, message_id),
             )
             conn.execute("UPDATE threads SET updated_at = ? WHERE id = ?", (iso(now_ms()), row[0]))
+        self._check_journal()
         return self.get_message(message_id)
 
     # --- search -----------------------------------------------------------------------------
@@ -828,8 +870,9 @@ class Store:
     def import_rows(
         self, threads: Sequence[dict[str, Any]], messages: Sequence[dict[str, Any]]
     ) -> tuple[int, int]:
-        """Insert threads and messages that are not there yet, all in one transaction;
-        returns (threads added, messages added). Rows whose id exists are left as they are."""
+        """Insert threads and messages that are not there yet, in one transaction (so callers
+        pass a few hundred rows at a time, see export.import_batch); returns (threads added,
+        messages added). Rows whose id exists are left as they are."""
         thread_sql = (
             f"INSERT OR IGNORE INTO threads ({', '.join(THREAD_FIELDS)})"
             f" VALUES ({_placeholders(THREAD_FIELDS)})"
@@ -968,6 +1011,15 @@ def _error_text(error: str | BaseException | None) -> str | None:
 
     text = error.line() if isinstance(error, BaChatError) else str(error)
     return redact(text)
+
+
+def _file_id(path: Path) -> tuple[int, int] | None:
+    """(device, inode) of `path`, None if there is no such file."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return None
+    return stat.st_dev, stat.st_ino
 
 
 def _check_header(path: Path) -> None:

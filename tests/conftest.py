@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -82,3 +82,32 @@ def run_cli(
         text=True,
         timeout=timeout,
     )
+
+
+@pytest.fixture
+def small_disk(home: Path) -> Iterator[Callable[..., Path]]:
+    """`small_disk("1m")` mounts a tmpfs of that size on `home` (or on `where`, made if
+    missing): a real disk that fills up. Called again for the same place, it grows or
+    shrinks it (remount), as freeing space would. Needs root; the test is skipped where
+    mounting is not permitted."""
+    mounted: list[Path] = []
+
+    def mount(size: str, where: Path | None = None) -> Path:
+        where = where or home
+        where.mkdir(parents=True, exist_ok=True)
+        again = where in mounted
+        options = f"remount,size={size}" if again else f"size={size}"
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(where)], capture_output=True
+        )
+        if done.returncode != 0:
+            if again:
+                raise RuntimeError(done.stderr.decode())
+            pytest.skip(f"cannot mount a small tmpfs here: {done.stderr.decode().strip()}")
+        if not again:
+            mounted.append(where)
+        return where
+
+    yield mount
+    for where in reversed(mounted):
+        subprocess.run(["umount", str(where)], capture_output=True)

@@ -415,3 +415,106 @@ def test_rejected_env_key_points_at_the_variable(server, env):
     done = run_cli("ask", "--no-save", "-p", "anthropic", "hi", env=env)
     assert done.returncode == 3
     assert "check ANTHROPIC_API_KEY" in _one_line(done.stderr)
+
+
+# --- text that is not valid UTF-8 ---------------------------------------------------------
+
+
+def run_bytes(*args: str | bytes, env: dict[str, str], input: bytes = b""):
+    """`ba-chat ARGS` with raw bytes in argv and on stdin, as a shell pipe gives them."""
+    import subprocess
+    import sys
+
+    return subprocess.run(
+        [sys.executable, "-m", "ba_tui", *args], env=env, input=input, capture_output=True
+    )
+
+
+def stored_turns(home) -> list[tuple[str, str]]:
+    from ba_tui.store import Store
+
+    with Store.open(home / "ba-chat.db") as store:
+        (thread,) = store.list_threads()
+        return [(m.role, m.content) for m in store.history(thread.id)]
+
+
+@pytest.mark.parametrize("save", [True, False], ids=["saved", "no-save"])
+@pytest.mark.parametrize("io", ["", "utf-8:strict"], ids=["c-locale", "strict"])
+def test_invalid_utf8_on_stdin_is_replaced_and_said_once(server, env, home, save, io):
+    """A C locale hands Python the bad bytes as lone surrogates; a strict one refuses them."""
+    if io:
+        env["PYTHONIOENCODING"] = io
+    server.queue(text_stream("openai", "Seen."))
+    args = ["ask", "-p", "openai"] + ([] if save else ["--no-save"])
+    done = run_bytes(*args, env=env, input=b"\xff\xfe hi")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().splitlines() == [
+        "stdin was not valid UTF-8; 2 bytes replaced with \ufffd"
+    ]
+    assert done.stdout == b"Seen."
+    assert server.requests[-1].json["messages"][-1]["content"] == "\ufffd\ufffd hi"
+    if save:
+        assert stored_turns(home) == [("user", "\ufffd\ufffd hi"), ("assistant", "Seen.")]
+    last = json.loads((home / "ba-chat.log").read_text(encoding="utf-8").splitlines()[-1])
+    assert (last["event"], last["status"]) == ("turn", "complete")
+
+
+def test_invalid_utf8_in_arguments_is_replaced_and_said(server, env, home):
+    server.queue(text_stream("openai", "Seen."))
+    done = run_bytes("ask", "-p", "openai", "-s", b"be \xff", b"\xe9t\xe9", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.decode().splitlines() == [
+        "--system was not valid UTF-8; 1 byte replaced with \ufffd",
+        "the prompt was not valid UTF-8; 2 bytes replaced with \ufffd",
+    ]
+    sent = server.requests[-1].json["messages"]
+    assert (sent[0]["content"], sent[-1]["content"]) == ("be \ufffd", "\ufffdt\ufffd")
+    assert stored_turns(home)[0] == ("user", "\ufffdt\ufffd")
+
+    from ba_tui.store import Store
+
+    with Store.open(home / "ba-chat.db") as store:
+        (thread,) = store.list_threads()
+    renamed = run_bytes("threads", "rename", thread.id, b"caf\xe9", env=env)
+    assert renamed.returncode == 0, renamed.stderr
+    assert b"the title was not valid UTF-8; 1 byte replaced" in renamed.stderr
+    found = run_bytes("search", b"\xe9t", env=env)
+    assert found.returncode == 0 and b"Traceback" not in found.stderr
+    server.queue(text_stream("openai", "Seen."))
+    spare = run_bytes(
+        "ask", "--no-save", "-p", "openai", "--fallback", b"openai:\xff", "hi", env=env
+    )
+    assert (spare.returncode, spare.stdout) == (0, b"Seen."), spare.stderr
+    assert spare.stderr.decode() == "--fallback was not valid UTF-8; 1 byte replaced with \ufffd\n"
+    missing = run_bytes("threads", "show", b"\xff", env=env)
+    assert missing.returncode == 2 and missing.stderr.decode().splitlines() == [
+        "the thread id was not valid UTF-8; 1 byte replaced with \ufffd",
+        "ba-chat: error: no thread \ufffd; list them with `ba-chat threads list`",
+    ]
+
+
+def _with_lone_surrogate(reply):
+    """The reply with its "AAAA" replaced by a JSON escape of a lone surrogate."""
+    reply.events = [event.replace(b"AAAA", b"x\\ud800y") for event in reply.events]
+    return reply
+
+
+@pytest.mark.parametrize("dialect", ["openai", "anthropic", "gemini"])
+def test_a_lone_surrogate_from_the_server_is_replaced(server, env, home, dialect):
+    server.queue(_with_lone_surrogate(text_stream(dialect, "AAAA and more")))
+    done = run_bytes("ask", "-p", dialect, "hi", env=env)
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert done.stdout.decode() == "x\ufffdy and more"
+    assert stored_turns(home)[1] == ("assistant", "x\ufffdy and more")
+
+
+def test_a_lone_surrogate_in_an_error_body_is_replaced(server, env, home):
+    body = '{"error": {"message": "bad \\ud800 input", "type": "invalid_request_error"}}'
+    server.queue(status(400, body))
+    done = run_bytes("ask", "-p", "openai", "--retries", "0", "hi", env=env)
+    assert done.returncode == 4
+    assert done.stderr.decode().splitlines() == [
+        "ba-chat: error: openai refused the request (openai said: bad \ufffd input)"
+    ]
+    log = (home / "ba-chat.log").read_text(encoding="utf-8")
+    assert "bad \\ufffd input" in log or "bad \ufffd input" in log

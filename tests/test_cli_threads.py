@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -92,6 +94,23 @@ def test_search_human_json_and_hostile(home: Path, filled: dict[str, str]) -> No
     assert hostile.stderr.startswith("no messages match")
 
 
+def test_text_starting_with_a_dash_says_to_put_double_dash_before_it(
+    home: Path, filled: dict[str, str]
+) -> None:
+    for args in (("search", "-quokka"), ("search", "-n", "1", "-quokka")):
+        one_line_error(
+            run(home, *args),
+            2,
+            "no such option: -quokka; if -quokka is text, not an option, put -- before it: "
+            "ba-chat search -- -quokka",
+        )
+    one_line_error(run(home, "search", "--jsn"), 2, "(did you mean --json?)")
+    one_line_error(run(home, "ask", "-1 * -1"), 2, "put -- before it: ba-chat ask -- '-1 * -1'")
+    found = run(home, "search", "-n", "1", "--", "-quokka")
+    assert found.returncode == 0, found.stderr
+    assert "What is a [quokka]?" in found.stdout
+
+
 def test_export_import_round_trip_through_the_cli(
     home: Path, tmp_path: Path, filled: dict[str, str]
 ) -> None:
@@ -152,6 +171,20 @@ def test_importing_a_markdown_export_says_which_files_import(
         one_line_error(done, 2, "Markdown", "json", "jsonl", "conversations.json")
         assert "not JSON" not in done.stderr
     assert not (tmp_path / "fresh" / "ba-chat.db").exists()
+
+
+def test_chatgpt_import_says_what_it_left_out(home: Path, tmp_path: Path) -> None:
+    from tests.test_export import CHATGPT
+
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(CHATGPT), encoding="utf-8")
+    done = run(home, "import", str(path))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == (
+        f"imported 2 thread(s) and 4 message(s) from {path} (ChatGPT export); left out:"
+        " 1 hidden system message(s), 1 image(s) (noted as [image]),"
+        " 2 code-interpreter or tool step(s), 1 message(s) on other branches"
+    )
 
 
 def test_not_a_database_is_one_line_and_untouched(home: Path) -> None:
@@ -219,3 +252,230 @@ def test_terminal_output_drops_escapes_and_delete_asks(home: Path, filled: dict[
     assert f"Delete thread {filled['second']} “Empty one” and its 0 messages? [y/N]" in asked
     with Store.open(home / "ba-chat.db") as store:
         assert [t.id for t in store.list_threads()] == [filled["first"]]
+
+
+# --- export targets: symlinks, FIFOs, devices, folders, full disks ------------------------
+
+
+def exported(home: Path) -> str:
+    """The JSON export of `home` as stdout carries it, to compare file exports against."""
+    done = run(home, "export", "--all", "--format", "json")
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def no_exported_at(text: str) -> dict[str, object]:
+    document = json.loads(text)
+    document.pop("exported_at")
+    return document
+
+
+def char_device(tmp_path: Path, name: str, minor: int) -> Path:
+    """A private copy of /dev/null (minor 3) or /dev/full (7): a regression that replaces
+    the node then breaks only this copy, never the machine's. Without root, the real one."""
+    import os
+    import stat
+
+    node = tmp_path / name
+    try:
+        os.mknod(node, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+    except PermissionError:
+        return Path("/dev") / name
+    return node
+
+
+def test_export_through_a_symlink_writes_its_target_and_keeps_the_link(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    target = tmp_path / "kept" / "real.json"
+    target.parent.mkdir()
+    target.write_text("previous export\n")
+    link = tmp_path / "link.json"
+    link.symlink_to(Path("kept") / "real.json")  # relative, as people usually make them
+    done = run(home, "export", "--all", "-o", str(link))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"exported all threads (2 messages) to {link} (a symlink: the file written is "
+        f"{tmp_path / 'kept' / 'real.json'})"
+    ]
+    assert link.is_symlink() and link.readlink() == Path("kept") / "real.json"
+    assert no_exported_at(target.read_text()) == no_exported_at(exported(home))
+    assert sorted(p.name for p in target.parent.iterdir()) == ["real.json"]
+
+
+def test_export_into_a_fifo_streams_and_leaves_the_fifo(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    import os
+    import stat
+    import threading
+
+    fifo = tmp_path / "pipe.json"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+    # Opening a FIFO waits for its writer: the reader runs beside the export.
+    reader = threading.Thread(target=lambda: received.append(fifo.read_bytes()), daemon=True)
+    reader.start()
+    done = run(home, "export", "--all", "-o", str(fifo))
+    reader.join(timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert not reader.is_alive(), "nothing was ever written to the FIFO"
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+    assert no_exported_at(received[0].decode()) == no_exported_at(exported(home))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home", "pipe.json"]
+
+
+def test_export_to_dev_null_leaves_the_device(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    import os
+    import stat
+
+    null = char_device(tmp_path, "null", 3)
+    done = run(home, "export", "--all", "-o", str(null))
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == f"exported all threads (2 messages) to {null}\n"
+    assert stat.S_ISCHR(null.lstat().st_mode) and null.stat().st_rdev == os.makedev(1, 3)
+
+
+def test_export_to_a_terminal_is_refused(home: Path, filled: dict[str, str]) -> None:
+    """Written as is, a model's escape sequences would run; stdout makes them inert."""
+    import os
+    import pty
+
+    main, child = pty.openpty()
+    try:
+        done = run(home, "export", "--all", "-o", os.ttyname(child))
+    finally:
+        os.close(main), os.close(child)
+    one_line_error(done, 2, "it is a terminal", "leave out -o")
+
+
+def test_export_to_a_folder_is_one_line(home: Path, tmp_path: Path, filled: dict[str, str]) -> None:
+    one_line_error(run(home, "export", "--all", "-o", str(tmp_path)), 2, "it is a folder")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["home"]
+
+
+def test_export_to_dev_full_is_one_line_exit_1(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    import stat
+
+    full = char_device(tmp_path, "full", 7)
+    one_line_error(run(home, "export", "--all", "-o", str(full)), 1, f"no space left on {full}")
+    assert stat.S_ISCHR(full.lstat().st_mode)
+
+
+def test_export_to_a_full_disk_keeps_the_previous_file(
+    home: Path, tmp_path: Path, small_disk
+) -> None:
+    with Store.open(home / "ba-chat.db") as store:
+        thread = store.create_thread(title="big", provider="openai", model="gpt-4o")
+        store.add_message(thread.id, role="user", content="x" * 200_000, parent_id=None)
+    disk = small_disk("64k", tmp_path / "disk")
+    previous = disk / "all.json"
+    previous.write_text("the export from yesterday\n")
+    done = run(home, "export", "--all", "-o", str(previous))
+    one_line_error(done, 1, f"the disk holding {previous} is full ({previous} is unchanged)")
+    assert "free some space and try again" in done.stderr
+    assert previous.read_text() == "the export from yesterday\n"
+    assert [p.name for p in disk.iterdir()] == ["all.json"]  # no temporary file left
+    fresh = disk / "new.json"
+    done = run(home, "export", "--all", "-o", str(fresh))
+    one_line_error(done, 1, f"the disk holding {fresh} is full (nothing was written)")
+    assert [p.name for p in disk.iterdir()] == ["all.json"]
+
+
+def _count(db: Path, sql: str) -> int:
+    import sqlite3
+
+    with closing(sqlite3.connect(db, timeout=5)) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def test_an_ask_during_a_large_import_gets_the_lock(
+    server, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Turns run back to back, each waiting at most 1 s for the write lock, while
+    `ba-chat import` writes 30,000 rows (one transaction of several seconds before imports
+    were batched). Every turn must finish `complete`, some of them mid-import."""
+    import asyncio
+
+    from ba_tui.config import load_config
+    from ba_tui.conversation import run_turn
+    from ba_tui.providers import resolve
+
+    size = 15_000
+    thread = {"provider": "openai", "model": "gpt-4o", "created_at": "2026-01-01T00:00:00.000Z"}
+    lines = ['{"format": "ba-chat", "version": 1}']
+    for number in range(size):
+        lines.append(json.dumps({"type": "thread", "id": f"imp{number}", **thread}))
+        for index in range(2):
+            row = {"type": "message", "id": f"imp{number}m{index}", "thread_id": f"imp{number}"}
+            row |= {"role": "user", "content": f"words {number} {index}", "created_at": "2026"}
+            lines.append(json.dumps(row))
+    source = tmp_path / "big.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    env = make_env(server.url, home)
+    for name in ("BA_CHAT_HOME", "OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.setenv(name, env[name])
+    target = resolve("openai", "gpt-4o-mini", load_config())
+    db = home / "ba-chat.db"
+    with Store.open(db, busy_timeout=1.0) as store:
+        importer = subprocess.Popen(
+            [sys.executable, "-m", "ba_tui", "import", str(source)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        statuses, mid_import = [], 0
+        while importer.poll() is None:
+            thread_id = store.create_thread(title="alongside", provider="openai", model="m").id
+            turn = asyncio.run(run_turn(target, "hi", store=store, thread_id=thread_id))
+            statuses.append((turn.status, turn.error and turn.error.line()))
+            imported = _count(db, "SELECT count(*) FROM threads")
+            mid_import += 1 < imported - len(statuses) < size
+        out, err = importer.communicate(timeout=60)
+        assert importer.returncode == 0, err
+        assert out.startswith(f"imported {size} thread(s) and {2 * size:,} message(s)")
+        assert statuses and set(statuses) == {("complete", None)}
+        assert mid_import > 0  # the turns really ran while the import was writing
+    replies = "SELECT count(*) FROM messages WHERE role = 'assistant' AND status = 'complete'"
+    assert _count(db, replies) == len(statuses)
+
+
+def test_an_import_stopped_by_a_full_disk_says_how_far_and_a_rerun_finishes(
+    home: Path, tmp_path: Path, small_disk
+) -> None:
+    size = 2000
+    text = "bread " * 150  # ~1 KB a message: 2 MB of text for a 1 MB disk
+    thread = {"provider": "openai", "model": "gpt-4o", "created_at": "2026-01-01T00:00:00.000Z"}
+    lines = ['{"format": "ba-chat", "version": 1}']
+    for number in range(size):
+        lines.append(json.dumps({"type": "thread", "id": f"imp{number}", **thread}))
+        row = {"type": "message", "id": f"imp{number}m", "thread_id": f"imp{number}"}
+        row |= {"role": "user", "content": f"{number} {text}", "created_at": "2026"}
+        lines.append(json.dumps(row))
+    source = tmp_path / "big.jsonl"
+    source.write_text("\n".join(lines) + "\n")
+    small_disk("1m")
+    stopped = run(home, "import", str(source))
+    assert stopped.returncode == 1
+    (line,) = stopped.stderr.strip().splitlines()
+    match = re.fullmatch(
+        r"ba-chat: error: (.*); (\d+) thread\(s\) and ([\d,]+) message\(s\) were imported"
+        r" before it stopped; run the same import again to finish: what is already here is"
+        r" skipped",
+        line,
+    )
+    assert match, line
+    head, threads, messages = match.groups()
+    assert head == f"the disk holding {home / 'ba-chat.db'} is full"
+    assert 0 < int(threads) < size and int(messages.replace(",", "")) == int(threads)
+    small_disk("64m")
+    assert _count(home / "ba-chat.db", "SELECT count(*) FROM threads") == int(threads)
+    finished = run(home, "import", str(source))
+    assert finished.returncode == 0, finished.stderr
+    assert finished.stdout.startswith(f"imported {size - int(threads)} thread(s) and ")
+    assert _count(home / "ba-chat.db", "SELECT count(*) FROM messages") == size

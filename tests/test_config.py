@@ -197,3 +197,38 @@ def test_load_config_names_file_and_line(tmp_path):
     path.write_text("a = 1\nb = \n")
     with pytest.raises(ConfigError, match=r"config\.toml: .*line 2"):
         load_config(path)
+
+
+DEEP = {
+    "arrays": "a = " + "[" * 100_000 + "]" * 100_000 + "\n",
+    "inline-tables": "a = " + "{b = " * 100_000 + "1" + "}" * 100_000 + "\n",
+    "one-past-the-limit": "a = " + "[" * 101 + "]" * 101 + "\n",
+}
+
+
+@pytest.mark.parametrize("text", DEEP.values(), ids=DEEP)
+def test_a_deeply_nested_file_is_one_line_and_left_alone(home, text):
+    env = make_env("http://127.0.0.1:9", home)
+    path = home / "config.toml"
+    path.write_text(text)
+    for args in (("config", "set", "theme", "dark"), ("ask", "--no-save", "hi")):
+        done = run_cli(*args, env=env)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.splitlines() == [
+            f"ba-chat: error: {path} is nested too deeply to read (more than 100 levels of "
+            "tables or lists); fix the file; ba-chat will not overwrite it"
+        ]
+    assert path.read_text() == text
+    assert os.listdir(home) == ["config.toml"]
+
+
+def test_nesting_up_to_the_limit_still_reads(tmp_path):
+    path = tmp_path / "config.toml"
+    path.write_text("a = " + "[" * 100 + "]" * 100 + "\n")
+    value = load_config(path).data["a"]
+    for _ in range(99):
+        (value,) = value
+    assert value == []
+    path.write_text("[" + ".".join(["t"] * 101) + "]\n")
+    with pytest.raises(ConfigError, match="nested too deeply"):
+        load_config(path)

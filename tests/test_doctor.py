@@ -199,3 +199,32 @@ def test_config_checks(tmp_path):
     checks, config = doctor.config_checks(path)
     assert checks[0].status == doctor.FAIL and "line 1" in checks[0].text
     assert config.data == {}
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("retries = \n", "Invalid value (at line 1, column 11)"),
+        ("a = " + "[" * 100_000 + "]" * 100_000 + "\n", "is nested too deeply to read"),
+    ],
+    ids=["malformed", "deeply-nested"],
+)
+def test_a_broken_config_is_a_failed_check_and_the_others_still_run(tmp_path, text, says):
+    from ba_tui.store import Store
+
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / "config.toml").write_text(text)
+    Store.open(home / "ba-chat.db").close()  # its breaker check once re-read config.toml
+    done = run_cli(
+        "doctor", "-p", "openai", "--timeout", "2", env=make_env("http://127.0.0.1:9", home)
+    )
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stderr == ""
+    (config,) = lines_for(done.stdout, "config")
+    assert re.match(rf"✗ config +{re.escape(str(home / 'config.toml'))}", config)
+    assert says in config
+    assert config.endswith("; fix: fix the file; ba-chat will not overwrite it")
+    (database,) = lines_for(done.stdout, "database")
+    assert database.startswith("✓ database") and "integrity ok" in database
+    assert lines_for(done.stdout, "versions")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from ba_tui.export import ExportError, export, import_file, open_output, read_file
+from ba_tui.export import ExportError, export, import_file, open_output, output_for, read_file
 from ba_tui.store import Store
 
 STAMP = "2026-11-22T00:00:00.000Z"
@@ -153,6 +153,30 @@ def test_unwritable_output_is_a_usage_error(tmp_path: Path, where: str) -> None:
     assert refused.value.exit_code == 2 and "cannot write" in refused.value.line()
 
 
+def test_exports_go_only_to_files_fifos_and_character_devices(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as listening:
+        listening.bind(str(tmp_path / "socket"))
+        with pytest.raises(ExportError, match="it is not a regular file"):
+            output_for(tmp_path / "socket")
+    (tmp_path / "a").symlink_to("b")
+    (tmp_path / "b").symlink_to("a")
+    with pytest.raises(ExportError, match="loop of symlinks"):
+        output_for(tmp_path / "a")
+    (tmp_path / "dangling").symlink_to("missing/out.json")
+    with pytest.raises(ExportError) as refused, open_output(tmp_path / "dangling"):
+        pass
+    assert refused.value.line() == (
+        f"cannot write {tmp_path / 'missing' / 'out.json'} (where the symlink "
+        f"{tmp_path / 'dangling'} leads): No such file or directory"
+    )
+    (tmp_path / "new").symlink_to("new.json")  # a link to a file not made yet, as `>` does
+    with open_output(tmp_path / "new") as handle:
+        handle.write("made")
+    assert (tmp_path / "new").is_symlink() and (tmp_path / "new.json").read_text() == "made"
+
+
 CHATGPT = [
     {
         "title": "Bread  baking",
@@ -278,36 +302,104 @@ CHATGPT = [
 ]
 
 
-def test_chatgpt_conversations_import_with_branches(empty, tmp_path: Path) -> None:
+def test_chatgpt_import_keeps_the_branch_the_user_saw(empty, tmp_path: Path) -> None:
     path = tmp_path / "conversations.json"
     path.write_text(json.dumps(CHATGPT), encoding="utf-8")
     result = import_file(empty, path)
     assert (result.source, result.threads_added, result.messages_added) == (
-        "ChatGPT export", 2, 5,
+        "ChatGPT export", 2, 4,
     )  # fmt: skip
+    assert result.skipped == {
+        "hidden system message(s)": 1,
+        "code-interpreter or tool step(s)": 2,
+        "image(s) (noted as [image])": 1,
+        "message(s) on other branches": 1,
+    }
     bread, hello = sorted(empty.list_threads(), key=lambda t: t.created_at)
     assert (bread.title, bread.provider, bread.model) == ("Bread baking", "openai", "gpt-4o")
     assert bread.created_at == "2023-11-14T22:13:20.123Z"
     assert bread.updated_at == "2023-11-14T22:21:40.500Z"
     assert (hello.title, hello.model, hello.message_count) == ("", "gpt-4o", 1)
-    # The newest message is ChatGPT's current node; its branch skips tool traffic.
+    # Only current_node's branch, without the tool traffic; the first answer (a1) was
+    # on a branch the user left.
     path_texts = [(m.role, m.content) for m in empty.history(bread.id)]
     assert path_texts == [
         ("user", "How long to proof dough?"),
         ("user", "[image]\nIs this proofed?"),
         ("assistant", "Yes, \nit is."),
     ]
-    other = empty.messages(bread.id)
-    first_answer = next(m for m in other if m.content == "About an hour.")
-    assert (first_answer.model, first_answer.finish_reason) == ("gpt-4", "stop")
-    assert empty.history(bread.id, first_answer.id)[0].content == "How long to proof dough?"
+    assert len(empty.messages(bread.id)) == 3
     last = empty.history(bread.id)[-1]
     assert (last.model, last.finish_reason, last.status) == ("gpt-4o", "length", "complete")
     assert last.created_at > empty.history(bread.id)[-2].created_at  # untimed: after its parent
     again = import_file(empty, path)
     assert (again.threads_added, again.messages_added) == (0, 0)
-    assert len(empty.messages(bread.id)) == 4
+    assert len(empty.messages(bread.id)) == 3
     assert [h.thread_id for h in empty.search("proofed")] == [bread.id]
+
+
+def parent_only_export(*, current_node: bool = True) -> list[dict]:
+    """The shape of a public sample export: nodes name their parent and list no children;
+    five messages the user saw, under a root and a hidden system node."""
+    texts = [
+        ("user", "What is sourdough?", None),
+        ("assistant", "Bread leavened by wild yeast.", "gpt-4o"),
+        ("user", "How long does it rise?", None),
+        ("assistant", "Four to twelve hours.", None),  # the export names no model here
+        ("user", "Thanks!", None),
+    ]
+    mapping: dict = {
+        "root": {"id": "root", "message": None, "parent": None, "children": []},
+        "sys": {
+            "id": "sys",
+            "parent": "root",
+            "children": [],
+            "message": {
+                "id": "sys",
+                "author": {"role": "system"},
+                "content": {"content_type": "text", "parts": [""]},
+                "metadata": {"is_visually_hidden_from_conversation": True},
+            },
+        },
+    }
+    parent = "sys"
+    for number, (role, text, model) in enumerate(texts, 1):
+        node_id = f"n{number}"
+        mapping[node_id] = {
+            "id": node_id,
+            "parent": parent,
+            "message": {
+                "id": node_id,
+                "author": {"role": role},
+                "create_time": 1700000000.0 + number,
+                "content": {"content_type": "text", "parts": [text]},
+                "metadata": {"model_slug": model} if model else {},
+                "recipient": "all",
+            },
+        }
+        parent = node_id
+    conversation = {"title": "Sourdough", "create_time": 1700000000.0, "mapping": mapping}
+    if current_node:
+        conversation["current_node"] = parent
+    return [conversation]
+
+
+@pytest.mark.parametrize("current_node", [True, False], ids=["current_node", "no current_node"])
+def test_chatgpt_export_with_parent_links_only(empty, tmp_path: Path, current_node: bool) -> None:
+    path = tmp_path / "conversations.json"
+    path.write_text(json.dumps(parent_only_export(current_node=current_node)), encoding="utf-8")
+    result = import_file(empty, path)
+    assert (result.threads_added, result.messages_added) == (1, 5)
+    assert result.skipped == {"hidden system message(s)": 1}
+    (thread,) = empty.list_threads()
+    path_rows = [(m.role, m.content, m.model) for m in empty.history(thread.id)]
+    assert path_rows == [
+        ("user", "What is sourdough?", None),
+        ("assistant", "Bread leavened by wild yeast.", "gpt-4o"),
+        ("user", "How long does it rise?", None),
+        ("assistant", "Four to twelve hours.", None),
+        ("user", "Thanks!", None),
+    ]
 
 
 BAD_FILES = {

@@ -215,3 +215,167 @@ def test_hostile_model_output_is_neutralised_only_on_a_terminal(server, env):
     text = out.decode()
     assert "\x1b" not in text and "\x07" not in text
     assert "ok red" in text and "[bold]x[/bold]" in text and "end" in text
+
+
+def _ask_in_background(env, *args):
+    import subprocess
+    import sys
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "ba_tui", "ask", "-p", "openai", *args],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def _wait_for(condition, timeout=20.0):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def _reply_text(db):
+    """The streaming reply's saved text, read the way another process would."""
+    import sqlite3
+
+    conn = sqlite3.connect(db, timeout=5)
+    try:
+        row = conn.execute("SELECT content FROM messages WHERE role = 'assistant'").fetchone()
+        return row[0] if row else None
+    finally:
+        conn.close()
+
+
+def test_a_lock_held_after_the_stream_does_not_relabel_a_complete_reply(server, env, home):
+    """Another process takes the write lock once the answer is saved and holds it past
+    the busy timeout while the stream ends: the reply still closes `complete`."""
+    import sqlite3
+    import time
+
+    from tests.servers import text_stream
+
+    answer = "The whole answer."
+    server.queue(text_stream("openai", answer, chunk_size=100, delay=0.5))
+    _store(home).close()
+    proc = _ask_in_background(env, "hi")
+    _wait_for(lambda: _reply_text(home / "ba-chat.db") == answer)  # checkpointed
+    holder = sqlite3.connect(home / "ba-chat.db")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        time.sleep(7)  # the stream ends ~1.5 s in; 5 s is the CLI's busy timeout
+    finally:
+        holder.rollback()
+        holder.close()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert out == answer and "error" not in err
+    reply = _last_reply(home)
+    assert (reply.status, reply.content, reply.error) == ("complete", answer, None)
+
+
+def test_a_deleted_wal_while_a_turn_streams_is_reported(server, env, home):
+    """The issue's scenario: one process has the store open (a TUI), a second streams a
+    reply, and the WAL file is deleted under them. The second must say so, not exit 0."""
+    import os
+
+    from tests.servers import text_stream
+
+    server.queue(text_stream("openai", "one two three four five six", chunk_size=4, delay=0.2))
+    first = _store(home)  # like an open TUI
+    try:
+        proc = _ask_in_background(env, "hi")
+        _wait_for(lambda: bool(_reply_text(home / "ba-chat.db")))
+        os.unlink(home / "ba-chat.db-wal")
+        out, err = proc.communicate(timeout=30)
+    finally:
+        first.close()
+    assert proc.returncode == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("ba-chat: error: "), err
+    assert "ba-chat.db-wal was deleted or replaced" in lines[0]
+    assert out == "one two three four five six"  # the answer reached the user
+
+
+def test_a_disk_that_fills_mid_stream_stops_the_reply_in_one_line(server, env, home, small_disk):
+    """A real full disk: BA_CHAT_HOME on a 1 MB tmpfs and a 2 MB reply. The stream stops at
+    the failed checkpoint with one line and exit 1; what was saved before stays; the log
+    never calls the turn complete."""
+    from tests.servers import text_stream
+
+    small_disk("1m")
+    _store(home).close()
+    answer = "".join(f"word{i:06d} " for i in range(180_000))  # 2 MB
+    server.queue(text_stream("openai", answer, chunk_size=4000, delay=0.004))
+    done = run_cli("ask", "-p", "openai", "hi", env=env)
+    small_disk("64m")  # room to open the store and read what was saved
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"ba-chat: error: the disk holding {home / 'ba-chat.db'} is full;"
+        " free some space and try again"
+    ]
+    assert len(done.stdout) < len(answer)  # it stopped reading
+    reply = _last_reply(home)
+    assert reply.status in ("partial", "interrupted")
+    assert reply.content and answer.startswith(reply.content)
+    log = home / "ba-chat.log"
+    turns = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    assert all(t.get("status") != "complete" for t in turns if t["event"] == "turn")
+
+
+def test_a_failed_bookkeeping_write_after_the_reply_is_one_warning(server, env, home):
+    """The breaker must be reset after a success, and that write fails (a trigger in the
+    database refuses it): the reply stays `complete`, exit 0, one warning line."""
+    import sqlite3
+
+    for _ in range(2):  # two outages: the breaker counts them (still closed)
+        server.queue(fixture("openai_error_429_rate_limit.json"))
+        assert run_cli("ask", "--retries", "0", "-p", "openai", "hi", env=env).returncode == 4
+    db = sqlite3.connect(home / "ba-chat.db")
+    db.execute(
+        "CREATE TRIGGER refuse BEFORE DELETE ON kv BEGIN SELECT RAISE(ABORT, 'refused'); END"
+    )
+    db.commit()
+    db.close()
+    server.queue(fixture("openai_stream_usage.sse"))
+    done = run_cli("ask", "-p", "openai", "hi", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == expected("openai_stream_usage.sse").text
+    assert done.stderr.strip().splitlines() == [
+        "ba-chat: could not save the provider's health:"
+        f" database error in {home / 'ba-chat.db'}: refused"
+    ]
+    reply = _last_reply(home)
+    assert (reply.status, reply.error) == ("complete", None)
+
+
+def test_a_lock_held_mid_stream_delays_checkpoints_but_keeps_the_reply(server, env, home):
+    """Another process holds the write lock past the busy timeout while the reply streams:
+    a checkpoint waits and gives up, the stream goes on, and the reply closes complete."""
+    import sqlite3
+    import time
+
+    from tests.servers import text_stream
+
+    answer = "".join(f"w{i} " for i in range(40))
+    server.queue(text_stream("openai", answer, chunk_size=4, delay=0.2))
+    _store(home).close()
+    proc = _ask_in_background(env, "hi")
+    _wait_for(lambda: bool(_reply_text(home / "ba-chat.db")))  # a checkpoint is in
+    holder = sqlite3.connect(home / "ba-chat.db")
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        time.sleep(6)  # past the CLI's 5 s busy timeout, while it still streams
+    finally:
+        holder.rollback()
+        holder.close()
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0, err
+    assert (out, err) == (answer, "")
+    reply = _last_reply(home)
+    assert (reply.status, reply.content) == ("complete", answer)

@@ -7,8 +7,10 @@ so stores, SDKs and Textual are imported inside command bodies.
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import typer
+from typer.core import TyperCommand
 
 from ba_tui import __version__
 from ba_tui.errors import UsageError
@@ -41,6 +43,58 @@ def warn(message: str) -> None:
     if sys.stderr.isatty():
         line = f"\x1b[2m{terminal_safe(line)}\x1b[0m"
     print(line, file=sys.stderr, flush=True)
+
+
+def utf8(param: typer.CallbackParam, value: Any) -> Any:
+    """A callback for text parameters: bytes that were not valid UTF-8 become U+FFFD, said
+    once on stderr. Python carries them as lone surrogates, which nothing downstream (the
+    store, the log, an SDK) can encode. Path parameters keep them: the OS needs the bytes."""
+    from ba_tui.sanitize import bytes_replaced, replace_surrogates
+
+    if value is None:
+        return value
+    if isinstance(value, list | tuple):
+        texts = [replace_surrogates(item) for item in value]
+        replaced = sum(count for _, count in texts)
+        value = [text for text, _ in texts]
+    else:
+        value, replaced = replace_surrogates(value)
+    if replaced:
+        if param.param_type_name == "option":
+            name = max(param.opts, key=len)  # --system
+        else:
+            # "the prompt", "the title"; thread_ids -> "the thread id" (one line for all)
+            name = f"the {(param.name or 'argument').replace('_', ' ')}".removesuffix("s")
+        warn(bytes_replaced(name, replaced))
+    return value
+
+
+class TextArgumentCommand(TyperCommand):
+    """A command whose text argument may start with '-' (`search -fox`, `ask "-1 * -1"`):
+    the parser takes such text for an unknown option, so the error says how to pass it."""
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        import shlex
+
+        from typer._click.exceptions import NoSuchOption
+
+        given = list(args)  # the parser consumes `args`
+        try:
+            return super().parse_args(ctx, args)
+        except NoSuchOption as exc:
+            if ctx.resilient_parsing:
+                raise
+            # The parser names "-f" for "-fox" (a cluster of short options): show the word.
+            before = given[: given.index("--")] if "--" in given else given
+            word = next((a for a in before if a.startswith(exc.option_name)), exc.option_name)
+            word = terminal_safe(word)
+            close = sorted(exc.possibilities or [])
+            guess = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise UsageError(
+                f"no such option: {word}{guess}",
+                f"if {word} is text, not an option, put -- before it: "
+                f"ba-chat {ctx.info_name} -- {shlex.quote(word)}",
+            ) from None
 
 
 def _show_version(value: bool) -> None:

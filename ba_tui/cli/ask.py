@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ba_tui.cli import complete
-from ba_tui.cli.app import app, state, terminal_safe, warn
-from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
+from ba_tui.cli.app import TextArgumentCommand, app, state, terminal_safe, utf8, warn
+from ba_tui.events import Event, FallingBack, Notice, ReasoningDelta, Retrying, TextDelta
 
 if TYPE_CHECKING:
     from ba_tui.conversation import Turn, TurnOptions
@@ -17,16 +17,31 @@ if TYPE_CHECKING:
 
 
 def _read_stdin() -> str:
-    """Piped input, or "" for a terminal, /dev/null, or no stdin at all (cron, CI)."""
+    """Piped input, or "" for a terminal, /dev/null, or no stdin at all (cron, CI).
+
+    Read as bytes and decoded here: bytes that are not valid UTF-8 become U+FFFD, said once
+    on stderr. Python's own text stdin would raise, or in a C locale carry them as lone
+    surrogates that fail much later, when the prompt is stored or sent.
+    """
     stream = sys.stdin
     if stream is None or stream.closed:
         return ""
     try:
         if stream.isatty():
             return ""
-        return stream.read()
+        buffer = getattr(stream, "buffer", None)
+        if buffer is None:  # replaced by a text-only stream
+            return stream.read()
+        raw = buffer.read()
     except (OSError, ValueError):
         return ""
+    from ba_tui.sanitize import bytes_replaced, decode
+
+    encoding = stream.encoding or "utf-8"
+    text, replaced = decode(raw, encoding)
+    if replaced:
+        warn(bytes_replaced("stdin", replaced, encoding))
+    return text
 
 
 class _Printer:
@@ -62,7 +77,7 @@ class _Printer:
             self.pipe_closed = True
 
     def __call__(self, event: Event) -> None:
-        if isinstance(event, Retrying | FallingBack):
+        if isinstance(event, Retrying | FallingBack | Notice):
             warn(event.notice)
         if self.quiet:
             return
@@ -125,21 +140,32 @@ def note_ignored(targets: list[Target], options: TurnOptions) -> None:
             warn(f"ba-chat: --thinking is ignored: {target.provider} takes no thinking budget")
 
 
-@app.command()
+@app.command(cls=TextArgumentCommand)
 def ask(
-    prompt: list[str] | None = typer.Argument(None, help="The prompt (stdin is added to it)."),
+    prompt: list[str] | None = typer.Argument(
+        None, help="The prompt (stdin is added to it).", callback=utf8
+    ),
     provider: str | None = typer.Option(
         None, "-p", "--provider", help="Provider to ask.", autocompletion=complete.providers
     ),
     model: str | None = typer.Option(
-        None, "-m", "--model", help="Model id or alias.", autocompletion=complete.models
+        None,
+        "-m",
+        "--model",
+        help="Model id or alias.",
+        callback=utf8,
+        autocompletion=complete.models,
     ),
-    system: str | None = typer.Option(None, "-s", "--system", help="System prompt."),
+    system: str | None = typer.Option(None, "-s", "--system", help="System prompt.", callback=utf8),
     max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Reply length cap."),
     temperature: float | None = typer.Option(None, "--temperature", min=0.0, max=2.0),
     top_p: float | None = typer.Option(None, "--top-p", min=0.0, max=1.0, help="Nucleus sampling."),
     stop: list[str] | None = typer.Option(
-        None, "--stop", metavar="TEXT", help="End the reply at this text (repeat it)."
+        None,
+        "--stop",
+        metavar="TEXT",
+        help="End the reply at this text (repeat it).",
+        callback=utf8,
     ),
     thinking: int | None = typer.Option(
         None, "--thinking", min=1024, help="Extended-thinking budget in tokens (Anthropic, Gemini)."
@@ -149,7 +175,11 @@ def ask(
     no_save: bool = typer.Option(False, "--no-save", help="Do not save the exchange."),
     cont: bool = typer.Option(False, "-c", "--continue", help="Continue the latest thread."),
     thread: str | None = typer.Option(
-        None, "--thread", help="Continue the thread with this id.", autocompletion=complete.threads
+        None,
+        "--thread",
+        help="Continue the thread with this id.",
+        callback=utf8,
+        autocompletion=complete.threads,
     ),
     retries: int | None = typer.Option(None, "--retries", min=0, max=10, help="Default 2."),
     persona: str | None = typer.Option(
@@ -163,6 +193,7 @@ def ask(
         "--compare",
         metavar="P:M",
         help="Ask several models at once (repeat it).",
+        callback=utf8,
         autocompletion=complete.targets,
     ),
     fastest: bool = typer.Option(False, "--fastest", help="With --compare: first answer wins."),
@@ -171,6 +202,7 @@ def ask(
         "--fallback",
         metavar="P:M",
         help="Try this provider:model if the first fails.",
+        callback=utf8,
         autocompletion=complete.targets,
     ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),

@@ -265,7 +265,9 @@ def _size(nbytes: int) -> str:
     return ""
 
 
-def database_checks(path: Path, open_store: Any = None) -> list[Check]:
+def database_checks(
+    path: Path, open_store: Any = None, config: Config | None = None
+) -> list[Check]:
     """Path, size, schema version and integrity; never creates the database."""
     import importlib.util
 
@@ -291,7 +293,7 @@ def database_checks(path: Path, open_store: Any = None) -> list[Check]:
     try:
         version = store.schema_version()
         integrity = store.integrity_check()
-        breakers = _breaker_checks(store)
+        breakers = _breaker_checks(store, config)
     finally:
         store.close()
     size = _size(path.stat().st_size)
@@ -308,16 +310,25 @@ def database_checks(path: Path, open_store: Any = None) -> list[Check]:
     return [Check(OK, "database", f"{about} · integrity ok"), *breakers]
 
 
-def _breaker_checks(store: Any) -> list[Check]:
-    """Providers the circuit breaker is resting, or that failed recently."""
-    from ba_tui.config import load_config
+def _breaker_checks(store: Any, config: Config | None) -> list[Check]:
+    """Providers the circuit breaker is resting, or that failed recently.
+
+    Uses the config doctor already read (empty when config.toml is broken): reading it
+    again here would turn a broken file, already reported as a failed check, into an exit.
+    """
+    from ba_tui.config import Config
+    from ba_tui.errors import BaChatError
     from ba_tui.health import load
-    from ba_tui.providers import all_specs
+    from ba_tui.providers import BUILTIN, all_specs
 
     if not hasattr(store, "get_kv"):
         return []
+    try:
+        specs = all_specs(config or Config())
+    except BaChatError:  # a bad [providers.*] table is reported by the provider checks
+        specs = list(BUILTIN.values())
     checks = []
-    for spec in all_specs(load_config()):
+    for spec in specs:
         breaker = load(store, spec.name)
         if breaker.is_open():
             checks.append(
@@ -410,7 +421,7 @@ def doctor(
     checks = provider_checks(config, provider, timeout)
     checks += config_lines
     checks += persona_checks(config)
-    checks += database_checks(db_path())
+    checks += database_checks(db_path(), config=config)
     checks += keyring_checks()
     checks += version_checks()
 

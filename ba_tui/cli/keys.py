@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ba_tui.cli import complete
-from ba_tui.cli.app import app, terminal_safe, warn
+from ba_tui.cli.app import app, terminal_safe, utf8, warn
 
 if TYPE_CHECKING:
     from ba_tui.providers import ProviderSpec
@@ -219,7 +219,9 @@ def config_show(
 @config_app.command("set")
 def config_set(
     key: str = typer.Argument(..., help="Dotted key, e.g. default_provider or theme."),
-    value: str = typer.Argument(..., help="Value; numbers and true/false are typed."),
+    value: str = typer.Argument(
+        ..., help="Value; numbers and true/false are typed.", callback=utf8
+    ),
 ) -> None:
     """Set one setting in config.toml, keeping its comments and order."""
     import tomlkit

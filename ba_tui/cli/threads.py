@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ba_tui.cli import complete
-from ba_tui.cli.app import app, terminal_safe
+from ba_tui.cli.app import TextArgumentCommand, app, terminal_safe, utf8
 
 if TYPE_CHECKING:
     from ba_tui.store import Message, Store, Thread
@@ -179,6 +179,7 @@ def show_thread(
         ...,
         metavar="ID",
         help="Thread id (a unique prefix will do).",
+        callback=utf8,
         autocompletion=complete.threads,
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the thread and messages as JSON."),
@@ -264,9 +265,10 @@ def rename_thread(
         ...,
         metavar="ID",
         help="Thread id (a unique prefix will do).",
+        callback=utf8,
         autocompletion=complete.threads,
     ),
-    title: str = typer.Argument(..., help="The new title."),
+    title: str = typer.Argument(..., help="The new title.", callback=utf8),
 ) -> None:
     """Give a thread a new title."""
     from ba_tui.errors import UsageError
@@ -286,6 +288,7 @@ def delete_thread(
         ...,
         metavar="ID",
         help="Thread id (a unique prefix will do).",
+        callback=utf8,
         autocompletion=complete.threads,
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
@@ -316,9 +319,11 @@ def delete_thread(
 # --- search, export, import ---------------------------------------------------------------
 
 
-@app.command("search")
+@app.command("search", cls=TextArgumentCommand)
 def search(
-    query: str = typer.Argument(..., help="Words to find (any text; FTS syntax is not parsed)."),
+    query: str = typer.Argument(
+        ..., help="Words to find (any text; FTS syntax is not parsed).", callback=utf8
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON array."),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many matches, best first."),
 ) -> None:
@@ -362,6 +367,7 @@ def export_threads(
         None,
         metavar="[ID]...",
         help="Threads to export (unique id prefixes will do).",
+        callback=utf8,
         autocompletion=complete.threads,
     ),
     all_threads: bool = typer.Option(False, "--all", help="Export every thread."),
@@ -378,7 +384,7 @@ def export_threads(
 ) -> None:
     """Export threads as Markdown (to read), JSON or JSONL (to keep or import again)."""
     from ba_tui.errors import UsageError
-    from ba_tui.export import FORMATS, export, open_output
+    from ba_tui.export import FORMATS, export, open_output, output_for
 
     if fmt is None:
         fmt = _SUFFIX_FORMATS.get(output.suffix.lower(), "md") if output else "md"
@@ -397,10 +403,14 @@ def export_threads(
             with _stdout():
                 export(store, ids, fmt, _Out(json=fmt != "md"))
             return
-        with open_output(output) as handle:
+        target = output_for(output)
+        with open_output(target) as handle:
             count = export(store, ids, fmt, handle)
     what = "all threads" if ids is None else f"{len(ids)} thread(s)"
-    print(f"exported {what} ({count:,} messages) to {output}", file=sys.stderr)
+    line = f"exported {what} ({count:,} messages) to {output}"
+    if target.target != output:
+        line += f" (a symlink: the file written is {target.target})"
+    print(terminal_safe(line), file=sys.stderr)
 
 
 @app.command("import")
@@ -422,5 +432,8 @@ def import_threads(
     )
     if skipped:
         line += f"; {skipped} thread(s) were already here"
+    if result.skipped:
+        left_out = ", ".join(f"{count:,} {why}" for why, count in result.skipped.items())
+        line += f"; left out: {left_out}"
     with _stdout():
         _Out().line(line)

@@ -10,7 +10,7 @@ import anthropic
 
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import ChatRequest, Target, clients
+from ba_tui.providers import ChatRequest, Target, clients, reading
 
 DEFAULT_MAX_TOKENS = 8192
 _FINISH = {
@@ -122,26 +122,27 @@ def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
 
 async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
+    reader = reading.Reader(target)
     async with _client(target, request) as client:
         try:
             # The stream's context closes its response, so a kept client's connection
             # goes back to its pool however the stream ends.
             async with client.messages.stream(**_params(request)) as events:
-                async for event in events:
+                async for event in reader.read(events):
                     if event.type == "text":
                         yield TextDelta(event.text)
                     elif event.type == "thinking":
                         yield ReasoningDelta(event.thinking)
                     elif event.type == "signature":
                         yield ReasoningDelta("", signature=event.signature)
-                final = await events.get_final_message()
+                final = await reader.wait(events.get_final_message())
             yield _usage(final.usage)
             if final.stop_reason is None:
-                yield StreamError(errors.ended_early(target.provider))
+                yield StreamError(reader.ended_early())
             else:
                 yield Finished(_FINISH.get(final.stop_reason, "other"), final.stop_reason)
         except Exception as exc:
-            if (error := _error(target, exc)) is None:
+            if (error := _error(target, exc) or reader.error(exc)) is None:
                 raise
             yield StreamError(error)
 

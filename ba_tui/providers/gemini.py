@@ -12,7 +12,7 @@ from google.genai import types
 
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import ChatRequest, Target, clients
+from ba_tui.providers import ChatRequest, Target, clients, reading
 
 API_VERSION = "v1beta"
 _FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
@@ -136,6 +136,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
     usage: Any = None
     finish: Any = None
+    reader = reading.Reader(target)
     async with _client(target, request) as client:
         chunks = None
         try:
@@ -154,7 +155,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
                     contents=_contents(request),
                     config=_config(request, False),
                 )
-            async for chunk in chunks:
+            async for chunk in reader.read(chunks):
                 if chunk.usage_metadata is not None:
                     usage = chunk.usage_metadata  # cumulative: the last one is the total
                 for candidate in chunk.candidates or ():
@@ -171,7 +172,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
             else:
                 yield Finished(*_finish(finish))
         except Exception as exc:
-            if (error := _error(target, exc)) is None:
+            if (error := _error(target, exc) or reader.error(exc)) is None:
                 raise
             yield StreamError(error)
         finally:

@@ -16,7 +16,7 @@ import openai
 
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import ChatRequest, Target, clients
+from ba_tui.providers import ChatRequest, Target, clients, reading
 
 _FINISH = {
     "stop": "stop",
@@ -87,10 +87,12 @@ def _reasoning(delta: Any) -> str | None:
 def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
     if isinstance(exc, openai.APIStatusError):
         detail = errors.error_detail(exc.body)
+        # A body that is not JSON (a proxy's page) is kept as text, not the SDK's summary.
+        raw = exc.body if isinstance(exc.body, str) else None
         return errors.for_status(
             target.provider,
             exc.status_code,
-            str(detail.get("message") or exc.message),
+            str(detail.get("message") or raw or exc.message),
             model=target.model,
             key_source=target.key_source,
             retry_after=errors.retry_after(exc.response.headers),
@@ -134,14 +136,21 @@ async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
     usage: Usage | None = None
     finish: str | None = None
+    reader = reading.Reader(target)
     async with _client(target, request) as client:
         chunks = None
         try:
             chunks = await _open(client, target, request)
-            async for chunk in chunks:
+            async for chunk in reader.read(chunks):
                 if chunk.usage is not None:
                     usage = _usage(chunk.usage)
-                for choice in chunk.choices:
+                elif getattr(chunk, "choices", None) is None:
+                    # Not a chat.completion.chunk (the SDK does not check): say so now
+                    # rather than wait for a finish that will not come.
+                    what = "an event that is not a chat completion chunk"
+                    yield StreamError(errors.bad_reply(target.provider, target.base_url, what))
+                    return
+                for choice in chunk.choices or ():
                     delta = choice.delta
                     if delta is not None:
                         if reasoning := _reasoning(delta):
@@ -153,11 +162,11 @@ async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
             if usage is not None:
                 yield usage
             if finish is None:
-                yield StreamError(errors.ended_early(target.provider))
+                yield StreamError(reader.ended_early())
             else:
                 yield Finished(_FINISH.get(finish, "other"), finish)
         except Exception as exc:
-            if (error := _error(target, exc)) is None:
+            if (error := _error(target, exc) or reader.error(exc)) is None:
                 raise
             yield StreamError(error)
         finally:

@@ -9,7 +9,18 @@
 See server.py for the default routes and replies.py for the reply builders.
 """
 
-from tests.servers.replies import FIXTURES, Reply, drop, fixture, status, text_stream
+from tests.servers.replies import (
+    FIXTURES,
+    Reply,
+    drip,
+    drop,
+    fixture,
+    html_page,
+    malformed,
+    runaway,
+    status,
+    text_stream,
+)
 from tests.servers.server import FakeServer, Recorded
 
 __all__ = [
@@ -17,8 +28,12 @@ __all__ = [
     "FakeServer",
     "Recorded",
     "Reply",
+    "drip",
     "drop",
     "fixture",
+    "html_page",
+    "malformed",
+    "runaway",
     "status",
     "text_stream",
 ]

@@ -332,3 +332,69 @@ def _gemini(body: list[str], thoughts: list[str], model: str, usage: bool) -> li
         line = json.dumps(data, ensure_ascii=False, separators=(",", ": "))
         out.append(f"data: {line}\r\n\r\n")
     return out
+
+
+# -- replies a provider should never send ----------------------------------------------------
+
+BAD_GATEWAY_PAGE = (
+    b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+    b"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n"
+    b"</body>\r\n</html>\r\n"
+)
+_GARBAGE = b"event: message_start\ndata: {garbage, not json\n\n"
+_MALFORMED = ("json", "garbage", "garbage-after-text", "no-choices")
+
+
+def html_page(code: int = 502) -> Reply:
+    """nginx's 502 page, as a proxy in front of a provider sends it (with `code`, which may
+    be 200: some proxies get the status right and the body wrong)."""
+    return Reply(
+        status=code,
+        headers={"Content-Type": "text/html", "Server": "nginx"},
+        body=BAD_GATEWAY_PAGE,
+        label=f"html_page({code})",
+    )
+
+
+def malformed(kind: str, dialect: str) -> Reply:
+    """A 200 reply that breaks the protocol, shaped for `dialect`'s endpoint:
+    "json" (a JSON body cut off mid-object), "garbage" (an event stream whose data is not
+    JSON), "garbage-after-text" (a few good events of text, then that garbage),
+    "no-choices" (OpenAI-style chunks without `choices`)."""
+    if kind not in _MALFORMED:
+        raise ValueError(f"kind must be one of {_MALFORMED}, not {kind!r}")
+    sse = dict(_SSE_HEADERS[dialect])
+    label = f"malformed({kind}, {dialect})"
+    if kind == "json":
+        body = b'{"id": "msg_01", "type": "message", "content": [{"type": "te'
+        return Reply(headers={"Content-Type": "application/json"}, body=body, label=label)
+    if kind == "garbage":
+        return Reply(headers=sse, events=[_GARBAGE, b"data: ]]]\n\n"], label=label)
+    if kind == "garbage-after-text":
+        reply = text_stream(dialect, "Hello there, this reply breaks off soon.")
+        reply.events = [*(reply.events or [])[:4], _GARBAGE]
+        reply.label = label
+        return reply
+    chunk = b'data: {"id": "chatcmpl-x", "object": "chat.completion.chunk", "created": 1}\n\n'
+    return Reply(headers=sse, events=[chunk, chunk, b"data: [DONE]\n\n"], label=label)
+
+
+def runaway(dialect: str, megabytes: float = 4) -> Reply:
+    """A reply that ignores max_tokens: `megabytes` of text in 4 KB deltas, then a proper
+    end, as fast as the socket takes it."""
+    words = "runaway " * int(megabytes * 1024 * 1024 / 8)
+    reply = text_stream(dialect, words, chunk_size=4096)
+    reply.label = f"runaway({dialect}, {megabytes} MB)"
+    return reply
+
+
+def drip(dialect: str, every: float = 0.5, text: bool = True) -> Reply:
+    """A reply that never ends: one token every `every` seconds (for hours), or with
+    text=False only SSE keep-alive comments, which reset any stall timeout."""
+    if text:
+        reply = text_stream(dialect, "drip " * 20_000, chunk_size=5, delay=every)
+    else:
+        reply = Reply(headers=dict(_SSE_HEADERS[dialect]), events=[b": keep-alive\n\n"] * 20_000)
+        reply.delay = every
+    reply.label = f"drip({dialect}, every {every} s, text={text})"
+    return reply

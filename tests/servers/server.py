@@ -17,7 +17,8 @@ Default routes (empty queue):
                                            with `x-goog-api-key`, else OpenAI's
   GET  /v1beta/models                      Gemini's list
 Magic model ids: `not-found` (404), `rate-limit` (429), `overloaded` (529/503),
-`midstream-error` (an error after a few events), `dropped` (text cut after 4 events).
+`midstream-error` (an error after a few events), `dropped` (text cut after 4 events),
+`runaway` (4 MB of text whatever max_tokens says), `drip` (a token every 0.5 s, for hours).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from socketserver import TCPServer
 from types import TracebackType
 from typing import Any
 
-from tests.servers.replies import Reply, fixture, status
+from tests.servers.replies import Reply, drip, fixture, runaway, status
 
 _GEMINI_PATH = re.compile(r"^/v1(?:beta)?/models/(?P<model>[^/:]+):(?P<verb>\w+)$")
 _OPENAI_PATHS = ("/v1/chat/completions", "/chat/completions")
@@ -261,6 +262,10 @@ class FakeServer:
             return reply
         if "dropped" in model:
             return fixture(name, cut_after=4, delay=self.delay)
+        if "runaway" in model:
+            return runaway(dialect)
+        if "drip" in model:
+            return drip(dialect)
         return fixture(name, delay=self.delay)
 
 

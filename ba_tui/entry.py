@@ -4,11 +4,15 @@ typer and pydantic cost ~100 ms that the full-screen app does not need before it
 frame; every other invocation goes through the CLI.
 """
 
+import os
 import sys
 
 
 def main() -> None:
-    if len(sys.argv) == 1 and sys.stdin.isatty() and sys.stdout.isatty():
+    # A shell asking for completions runs plain `ba-chat` too (fish's condition even on
+    # the terminal); that goes to the CLI, never the full-screen app.
+    completing = "_BA_CHAT_COMPLETE" in os.environ
+    if len(sys.argv) == 1 and sys.stdin.isatty() and sys.stdout.isatty() and not completing:
         from ba_tui.private import secure_home
         from ba_tui.tui.app import run
 

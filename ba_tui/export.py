@@ -451,6 +451,12 @@ def read_file(path: Path) -> ImportBatch:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
+        if _is_markdown(path, text):
+            raise ExportError(
+                f"cannot import {path}: a Markdown export is for reading, not importing",
+                "import a json or jsonl export (ba-chat export -f json) "
+                "or ChatGPT's conversations.json",
+            ) from None
         if exc.msg != "Extra data":
             raise bad(f"not JSON (line {exc.lineno}: {exc.msg})") from None
         return _read_jsonl(text, bad)
@@ -463,6 +469,12 @@ def read_file(path: Path) -> ImportBatch:
     if isinstance(document, list):
         return _read_chatgpt(document, bad)
     raise bad("not a ba-chat export or a ChatGPT conversations.json")
+
+
+def _is_markdown(path: Path, text: str) -> bool:
+    """A file that is not JSON but looks like Markdown (by its suffix, or the `# title`
+    every Markdown export starts with): it gets its own error, not a JSON parse error."""
+    return path.suffix.lower() in (".md", ".markdown") or text.lstrip().startswith("# ")
 
 
 class _Bad:

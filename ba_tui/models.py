@@ -7,6 +7,7 @@ the provider decides whether they exist.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -60,3 +61,19 @@ def resolve_model(provider: str, name: str) -> str:
         if name == entry.id or name in entry.aliases:
             return entry.id
     return name
+
+
+# Words in a model id that mark a model the chat API cannot talk to: embeddings,
+# moderation, speech in or out, image generation, rerankers, realtime audio, video.
+_NOT_CHAT = re.compile(
+    r"(?:^|[-_.:/])(?:embed|embedding|moderation|tts|whisper|transcribe|dall|image|imagen"
+    r"|rerank|reranker|realtime|sora|veo)(?=$|[-_.:/\d])",
+    re.IGNORECASE,
+)
+
+
+def can_chat(model_id: str) -> bool:
+    """Whether a model from a provider's live list is a chat model. Live lists mix in
+    embedding, speech and image models that fail on a chat request; the catalogue and
+    ids the user types are never filtered."""
+    return _NOT_CHAT.search(model_id) is None

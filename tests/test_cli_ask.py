@@ -174,6 +174,24 @@ def test_piped_stdin_is_joined_with_the_prompt(server, env):
     assert "meeting notes" in content and "summarise" in content
 
 
+def test_a_thread_of_piped_text_is_titled_by_the_typed_prompt(server, env, home):
+    from ba_tui.store import Store
+
+    notes = "Meeting notes:\n- the export is slow\n- users want dark mode\n"
+    prompt = "Summarise these as user stories"
+    asks = [
+        ("ask", "-p", "openai", "-m", "gpt-4o-mini", prompt),
+        ("ask", "-p", "openai", "-m", "gpt-4o-mini"),  # nothing typed: the piped text names it
+        ("ask", "--compare", "openai:gpt-4o-mini", "--compare", "anthropic", prompt),
+    ]
+    for args in asks:
+        done = run_cli(*args, env=env, input=notes)
+        assert done.returncode == 0, done.stderr
+    with Store.open(home / "ba-chat.db") as store:
+        titles = sorted(thread.title for thread in store.list_threads())
+    assert titles == sorted([prompt, "Meeting notes:", prompt])
+
+
 def test_empty_stdin_is_no_input_and_no_prompt_is_a_usage_error(server, env):
     done = run_cli("ask", "--no-save", "-p", "openai", env=env, input="")
     assert done.returncode == 2
@@ -324,6 +342,37 @@ def test_models_lists_catalogue_and_live_list(server, env):
     live = [row["model"] for row in json.loads(done.stdout) if row["source"] == "live"]
     # The live list adds what the catalogue lacks; embedding models cannot chat.
     assert "gemini-2.5-flash-lite" in live and "gemini-embedding-001" not in live
+
+
+def test_live_model_lists_leave_out_models_that_cannot_chat(server, env):
+    done = run_cli("models", "-p", "openai", "--refresh", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    live = [row["model"] for row in json.loads(done.stdout) if row["source"] == "live"]
+    assert "gpt-4o-mini" in live and "text-embedding-3-small" not in live
+    shown = run_cli("models", "-p", "openai", "--refresh", env=env).stdout
+    assert "gpt-5-mini" in shown and "embedding" not in shown
+
+
+def test_can_chat_knows_the_non_chat_model_families():
+    from ba_tui.models import can_chat
+
+    chat = ["gpt-4o-mini", "o3-mini", "claude-sonnet-4-5", "deepseek-chat", "qwen3:8b", "llava"]
+    other = [
+        "text-embedding-3-small",
+        "nomic-embed-text",
+        "omni-moderation-latest",
+        "tts-1-hd",
+        "gpt-4o-mini-tts",
+        "whisper-1",
+        "gpt-4o-transcribe",
+        "dall-e-3",
+        "gpt-image-1",
+        "imagen-4.0-generate-001",
+        "bge-reranker-v2-m3",
+        "gpt-realtime",
+    ]
+    assert [m for m in chat if not can_chat(m)] == []
+    assert [m for m in other if can_chat(m)] == []
 
 
 def test_ctrl_c_keeps_printed_text_and_exits_130(server, env):

@@ -159,6 +159,20 @@ def test_bad_import_files_leave_the_store_alone(
         assert [(t, store.messages(t.id)) for t in store.list_threads()] == before
 
 
+def test_importing_a_markdown_export_says_which_files_import(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    notes = tmp_path / "notes.md"
+    assert run(home, "export", "--all", "-o", str(notes)).returncode == 0
+    renamed = tmp_path / "notes.txt"  # the same export under another name
+    renamed.write_bytes(notes.read_bytes())
+    for path in (notes, renamed):
+        done = run(tmp_path / "fresh", "import", str(path))
+        one_line_error(done, 2, "Markdown", "json", "jsonl", "conversations.json")
+        assert "not JSON" not in done.stderr
+    assert not (tmp_path / "fresh" / "ba-chat.db").exists()
+
+
 def test_chatgpt_import_says_what_it_left_out(home: Path, tmp_path: Path) -> None:
     from tests.test_export import CHATGPT
 

@@ -106,13 +106,14 @@ def test_compare_piped_prints_titled_blocks_in_order(server, env):
     assert first < second
 
 
-def test_compare_fastest_cancels_the_rest(server, env, home):
+def _race(env, *args):
+    """anthropic (slow) against openai (quick), first answer wins."""
     with FakeServer() as slow:
         slow.delay = 0.2  # every event of its default streams is 0.2 s apart
         env["ANTHROPIC_BASE_URL"] = slow.url
-        done = run_cli(
+        return run_cli(
             "ask",
-            "--json",
+            *args,
             "--fastest",
             "--compare",
             "anthropic",
@@ -121,13 +122,29 @@ def test_compare_fastest_cancels_the_rest(server, env, home):
             "race",
             env=env,
         )
+
+
+def test_compare_fastest_cancels_the_rest(server, env, home):
+    done = _race(env, "--json")
     assert done.returncode == 0, done.stderr
-    rows = json.loads(done.stdout)
-    assert [r["status"] for r in rows] == ["cancelled", "complete"]
+    row = json.loads(done.stdout)  # the winner's object alone, as `ask --json` prints one
+    assert (row["provider"], row["model"], row["status"]) == ("openai", "gpt-4o-mini", "complete")
     store = _store(home)
     statuses = sorted(m.status for m in store.messages(store.latest_thread().id))
     store.close()
     assert statuses == ["cancelled", "complete", "complete"]  # user, and both replies kept
+
+
+def test_compare_fastest_piped_prints_only_the_winner(server, env):
+    done = _race(env, "--no-save")
+    assert done.returncode == 0, done.stderr
+    server.queue(fixture("openai_stream_usage.sse"))
+    alone = run_cli("ask", "--no-save", "-p", "openai", "-m", "gpt-4o-mini", "race", env=env)
+    assert done.stdout.rstrip("\n") == alone.stdout.rstrip("\n") != ""
+    assert "===" not in done.stdout and "anthropic" not in done.stdout
+    assert done.stderr.strip().splitlines()[-1] == (
+        "ba-chat: openai:gpt-4o-mini answered first; anthropic:claude-sonnet-5-5 stopped"
+    )
 
 
 def test_anthropic_cache_breakpoints_over_a_ten_turn_thread(server, env, home):
@@ -174,6 +191,28 @@ def test_usage_totals_by_provider_and_model(server, env, home):
     assert "openai · no-such-model-xyz" in by_model.stdout and "unknown" in by_model.stdout
     bad = run_cli("usage", "--since", "last tuesday", env=env)
     assert bad.returncode == 2 and "7d" in bad.stderr
+
+
+def test_usage_total_row_sums_tokens_and_keeps_the_unknown_part(server, env):
+    server.queue(fixture("anthropic_stream_text.sse"), fixture("openai_stream_usage.sse"))
+    run_cli("ask", "-p", "anthropic", "-m", "claude-sonnet-4-5-20250929", "a", env=env)
+    run_cli("ask", "-p", "openai", "-m", "no-such-model-xyz", "b", env=env)
+    rows = json.loads(run_cli("usage", "--json", env=env).stdout)
+    table = run_cli("usage", env=env)
+    assert table.returncode == 0, table.stderr
+    total = table.stdout.splitlines()[-1].split()
+    assert total[0] == "total" and int(total[1]) == 2
+    for column, name in ((2, "input_tokens"), (3, "output_tokens"), (4, "cache_read_tokens")):
+        assert int(total[column].replace(",", "")) == sum(row[name] for row in rows) > 0
+    assert total[5] == pricing.format_cost(sum(row["cost"] or 0 for row in rows)) + "+?"
+
+
+def test_usage_total_is_unknown_when_no_reply_has_a_price(server, env):
+    run_cli("ask", "-p", "openai", "-m", "no-such-model-xyz", "b", env=env)
+    [row] = json.loads(run_cli("usage", "--json", env=env).stdout)
+    total = run_cli("usage", env=env).stdout.splitlines()[-1].split()
+    tokens = [f"{row[name]:,}" for name in ("input_tokens", "output_tokens", "cache_read_tokens")]
+    assert total[:6] == ["total", "1", *tokens, "unknown"] and row["input_tokens"] > 0
 
 
 def test_monthly_budget_warns_once_exceeded(server, env, home):

@@ -40,6 +40,7 @@ HELP = [
     ["threads", "--help"],
     ["export", "--help"],
     ["search", "--help"],
+    ["completion", "--help"],
 ]
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 # Importing a command module registers its commands; each is cheap to import.
 from ba_tui.cli import ask as _ask  # noqa: F401
+from ba_tui.cli import completion as _completion
 from ba_tui.cli import doctor as _doctor  # noqa: F401
 from ba_tui.cli import keys as _keys  # noqa: F401
 from ba_tui.cli import personas as _personas  # noqa: F401
@@ -24,8 +26,10 @@ def main() -> None:
     printing would show an SDK error's raw text, which may echo the key), and the exit
     code stays the error's own.
     """
+    if _completion.COMPLETE_VAR in os.environ:  # a shell asking for completions
+        _completion.prepare()
     try:
-        app()
+        app(complete_var=_completion.COMPLETE_VAR)
     except BaChatError as exc:
         if _verbose():
             _print_traceback(exc)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 
+from ba_tui.cli import complete
 from ba_tui.cli.app import TextArgumentCommand, app, state, terminal_safe, utf8, warn
 from ba_tui.events import Event, FallingBack, Notice, ReasoningDelta, Retrying, TextDelta
 
@@ -152,9 +153,16 @@ def ask(
     prompt: list[str] | None = typer.Argument(
         None, help="The prompt (stdin is added to it).", callback=utf8
     ),
-    provider: str | None = typer.Option(None, "-p", "--provider", help="Provider to ask."),
+    provider: str | None = typer.Option(
+        None, "-p", "--provider", help="Provider to ask.", autocompletion=complete.providers
+    ),
     model: str | None = typer.Option(
-        None, "-m", "--model", help="Model id or alias.", callback=utf8
+        None,
+        "-m",
+        "--model",
+        help="Model id or alias.",
+        callback=utf8,
+        autocompletion=complete.models,
     ),
     system: str | None = typer.Option(None, "-s", "--system", help="System prompt.", callback=utf8),
     max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Reply length cap."),
@@ -175,11 +183,18 @@ def ask(
     no_save: bool = typer.Option(False, "--no-save", help="Do not save the exchange."),
     cont: bool = typer.Option(False, "-c", "--continue", help="Continue the latest thread."),
     thread: str | None = typer.Option(
-        None, "--thread", help="Continue the thread with this id.", callback=utf8
+        None,
+        "--thread",
+        help="Continue the thread with this id.",
+        callback=utf8,
+        autocompletion=complete.threads,
     ),
     retries: int | None = typer.Option(None, "--retries", min=0, max=10, help="Default 2."),
     persona: str | None = typer.Option(
-        None, "--persona", help="Persona for a new thread (see `ba-chat personas`)."
+        None,
+        "--persona",
+        help="Persona for a new thread (see `ba-chat personas`).",
+        autocompletion=complete.personas,
     ),
     compare: list[str] | None = typer.Option(
         None,
@@ -187,6 +202,7 @@ def ask(
         metavar="P:M",
         help="Ask several models at once (repeat it).",
         callback=utf8,
+        autocompletion=complete.targets,
     ),
     fastest: bool = typer.Option(False, "--fastest", help="With --compare: first answer wins."),
     fallback: list[str] | None = typer.Option(
@@ -195,6 +211,7 @@ def ask(
         metavar="P:M",
         help="Try this provider:model if the first fails.",
         callback=utf8,
+        autocompletion=complete.targets,
     ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
@@ -211,6 +228,9 @@ def ask(
 
         enable_stderr()
     text = " ".join(prompt or []).strip()
+    # The typed prompt names the thread better than piped text ("Summarise these" over
+    # the first line of the notes); the piped text does only when nothing was typed.
+    typed = text
     piped = _read_stdin()
     if piped.strip():
         text = f"{piped.rstrip()}\n\n{text}" if text else piped.rstrip()
@@ -247,6 +267,7 @@ def ask(
             json_out=json_out,
             no_save=no_save,
             fastest=fastest,
+            title=title_for(typed or text),
         )
         raise typer.Exit(code)
     store = None if no_save else _open_store()
@@ -281,7 +302,7 @@ def ask(
             thread_id = existing.id
         else:
             thread_id = store.create_thread(
-                title=title_for(text),
+                title=title_for(typed or text),
                 provider=target.provider,
                 model=target.model,
                 system=system,
@@ -377,7 +398,9 @@ def _thread_to_continue(store: Any, cont: bool, thread: str | None) -> Any:
 
 @app.command()
 def models(
-    provider: str | None = typer.Option(None, "-p", "--provider", help="Only this provider."),
+    provider: str | None = typer.Option(
+        None, "-p", "--provider", help="Only this provider.", autocompletion=complete.providers
+    ),
     refresh: bool = typer.Option(False, "--refresh", help="Ask the provider for its live list."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
@@ -387,7 +410,7 @@ def models(
 
     from ba_tui.config import load_config
     from ba_tui.models import catalog
-    from ba_tui.providers import adapter, all_specs, get_spec, resolve
+    from ba_tui.providers import all_specs, get_spec, live_models, resolve
 
     config = load_config()
     specs = [get_spec(provider, config)] if provider else all_specs(config)
@@ -416,7 +439,7 @@ def models(
             )
         if refresh:
             target = resolve(spec.name, spec.default_model or "-", config)
-            live = asyncio.run(adapter(spec).list_models(target))
+            live = asyncio.run(live_models(target))
             known = {row["model"] for row in rows if row["provider"] == spec.name}
             rows += [
                 {"provider": spec.name, "model": name, "aliases": [], "note": "", "source": "live"}

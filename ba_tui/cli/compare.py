@@ -85,9 +85,10 @@ def ask_compare(
     json_out: bool,
     no_save: bool,
     fastest: bool,
+    title: str,
 ) -> int:
     """Run the comparison and print it; returns the exit code."""
-    from ba_tui.cli.ask import note_ignored, title_for
+    from ba_tui.cli.ask import note_ignored
     from ba_tui.compare import run_compare
     from ba_tui.errors import UsageError
     from ba_tui.events import TextDelta
@@ -107,7 +108,7 @@ def ask_compare(
         store = Store.open()
         first = targets[0]
         thread_id = store.create_thread(
-            title=title_for(text), provider=first.provider, model=first.model, system=system
+            title=title, provider=first.provider, model=first.model, system=system
         ).id
     live_view = sys.stdout.isatty() and not json_out
     view = _Columns([f"{t.provider} · {t.model}" for t in targets]) if live_view else None
@@ -150,6 +151,8 @@ def ask_compare(
     finally:
         if store is not None:
             store.close()
+    if fastest:
+        return _print_fastest(turns, view, json_out)
     if json_out:
         print(json.dumps([_as_json(turn) for turn in turns], ensure_ascii=False))
     elif view is not None:
@@ -170,3 +173,40 @@ def ask_compare(
     if any(turn.status == "complete" for turn in turns):
         return 0
     return failed[0].error.exit_code if failed else 1
+
+
+def winner(turns: list[Turn]) -> Turn | None:
+    """The first complete answer: every model started at once, so the shortest duration
+    finished first (two may complete in the same instant before the others are stopped)."""
+    complete = [turn for turn in turns if turn.status == "complete"]
+    return min(complete, key=lambda turn: turn.duration_ms or 0.0) if complete else None
+
+
+def _print_fastest(turns: list[Turn], view: _Columns | None, json_out: bool) -> int:
+    """`--fastest`: stdout holds the winner alone (its text, or with --json its object),
+    as a plain `ask` would print it; who won and who was stopped is one line on stderr."""
+    best = winner(turns)
+    shown = best or next((turn for turn in turns if turn.error is not None), turns[0])
+    if json_out:
+        print(json.dumps(_as_json(shown), ensure_ascii=False), flush=True)
+    elif best is not None and view is not None:
+        index = turns.index(best)
+        view.labels, view.texts = [view.labels[index]], [best.text]
+        view.notes = [footer(best)]
+        view.console.print(view.table(None))
+    elif best is not None:
+        text = best.text.rstrip("\n")
+        if text:
+            print(text, flush=True)
+    for turn in turns:
+        if turn.error is not None:
+            warn(f"ba-chat: {turn.provider} · {turn.model}: {turn.error.line()}")
+    if best is None:
+        failed = [turn for turn in turns if turn.error is not None]
+        return failed[0].error.exit_code if failed else 1
+    stopped = [f"{t.provider}:{t.model}" for t in turns if t.status == "cancelled"]
+    line = f"ba-chat: {best.provider}:{best.model} answered first"
+    if stopped:
+        line += f"; {', '.join(stopped)} stopped"
+    warn(line)
+    return 0

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ba_tui.cli import complete
 from ba_tui.cli.app import app, terminal_safe
 
 if TYPE_CHECKING:
@@ -432,7 +433,9 @@ def _render(check: Check, width: int, *, tty: bool, ascii_only: bool) -> str:
 
 @app.command()
 def doctor(
-    provider: str | None = typer.Option(None, "-p", "--provider", help="Check only this one."),
+    provider: str | None = typer.Option(
+        None, "-p", "--provider", help="Check only this one.", autocompletion=complete.providers
+    ),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds per endpoint."),
 ) -> None:
     """Check keys, endpoints, config, database, file modes and keyring; exit 1 on a failure."""

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ba_tui.cli import complete
 from ba_tui.cli.app import app, terminal_safe, utf8, warn
 
 if TYPE_CHECKING:
@@ -79,7 +80,9 @@ def _read_key(spec: ProviderSpec) -> str:
 
 @keys_app.command("set")
 def keys_set(
-    provider: str = typer.Argument(..., help="Provider name, e.g. openai."),
+    provider: str = typer.Argument(
+        ..., help="Provider name, e.g. openai.", autocompletion=complete.providers
+    ),
 ) -> None:
     """Store a provider's API key in the OS keyring (hidden prompt, or stdin when piped)."""
     from ba_tui.config import load_config
@@ -127,7 +130,9 @@ def keys_list(
 
 @keys_app.command("delete")
 def keys_delete(
-    provider: str = typer.Argument(..., help="Provider name, e.g. openai."),
+    provider: str = typer.Argument(
+        ..., help="Provider name, e.g. openai.", autocompletion=complete.providers
+    ),
 ) -> None:
     """Remove a provider's key from the OS keyring."""
     from ba_tui.config import load_config

@@ -6,6 +6,7 @@ import sys
 
 import typer
 
+from ba_tui.cli import complete
 from ba_tui.cli.app import app, terminal_safe
 
 
@@ -15,7 +16,9 @@ def _print(text: str) -> None:
 
 @app.command()
 def personas(
-    name: str | None = typer.Argument(None, help="Show this persona in full."),
+    name: str | None = typer.Argument(
+        None, help="Show this persona in full.", autocompletion=complete.personas
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """List personas (use one with `ask --persona NAME`), or show one in full."""

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
+from ba_tui.cli import complete
 from ba_tui.cli.app import TextArgumentCommand, app, terminal_safe, utf8
 
 if TYPE_CHECKING:
@@ -175,7 +176,11 @@ def list_threads(
 @threads_app.command("show")
 def show_thread(
     thread_id: str = typer.Argument(
-        ..., metavar="ID", help="Thread id (a unique prefix will do).", callback=utf8
+        ...,
+        metavar="ID",
+        help="Thread id (a unique prefix will do).",
+        callback=utf8,
+        autocompletion=complete.threads,
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the thread and messages as JSON."),
 ) -> None:
@@ -257,7 +262,11 @@ def _message_header(message: Message, *, branch: bool) -> str:
 @threads_app.command("rename")
 def rename_thread(
     thread_id: str = typer.Argument(
-        ..., metavar="ID", help="Thread id (a unique prefix will do).", callback=utf8
+        ...,
+        metavar="ID",
+        help="Thread id (a unique prefix will do).",
+        callback=utf8,
+        autocompletion=complete.threads,
     ),
     title: str = typer.Argument(..., help="The new title.", callback=utf8),
 ) -> None:
@@ -276,7 +285,11 @@ def rename_thread(
 @threads_app.command("delete")
 def delete_thread(
     thread_id: str = typer.Argument(
-        ..., metavar="ID", help="Thread id (a unique prefix will do).", callback=utf8
+        ...,
+        metavar="ID",
+        help="Thread id (a unique prefix will do).",
+        callback=utf8,
+        autocompletion=complete.threads,
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
@@ -355,10 +368,15 @@ def export_threads(
         metavar="[ID]...",
         help="Threads to export (unique id prefixes will do).",
         callback=utf8,
+        autocompletion=complete.threads,
     ),
     all_threads: bool = typer.Option(False, "--all", help="Export every thread."),
     fmt: str | None = typer.Option(
-        None, "--format", "-f", help="md, json or jsonl (default: from -o's suffix, else md)."
+        None,
+        "--format",
+        "-f",
+        help="md, json or jsonl (default: from -o's suffix, else md).",
+        autocompletion=complete.export_formats,
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Write to this file (default: stdout)."

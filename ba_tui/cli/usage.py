@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import typer
 
+from ba_tui.cli import complete
 from ba_tui.cli.app import app, terminal_safe
 
 
@@ -31,12 +33,13 @@ def since_iso(value: str, now: datetime | None = None) -> str:
 @app.command()
 def usage(
     since: str = typer.Option("30d", "--since", help="7d, 30d, 12h or YYYY-MM-DD."),
-    by: str = typer.Option("provider", "--by", help="provider, model or day."),
+    by: str = typer.Option(
+        "provider", "--by", help="provider, model or day.", autocompletion=complete.usage_groups
+    ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """Requests, tokens (cached too), cost and mean time to first token."""
     from ba_tui.errors import UsageError
-    from ba_tui.pricing import format_cost
     from ba_tui.store import Store
 
     if by not in ("provider", "model", "day"):
@@ -54,17 +57,33 @@ def usage(
         f"{by.upper():<40} {'REQ':>5} {'IN':>9} {'OUT':>9} {'CACHED':>9} {'COST':>12} {'TTFT':>8}"
     )
     print(header)
-    total_cost = 0.0
-    for row in rows:
-        cost = format_cost(row["cost"]) if row["priced"] else "unknown"
-        if row["priced"] and row["priced"] < row["requests"]:
-            cost += "+?"  # some replies in the group have no known price
-        total_cost += row["cost"] or 0.0
+    for row in [*rows, total_row(rows)]:
         ttft = f"{row['mean_ttft_ms']:.0f} ms" if row["mean_ttft_ms"] is not None else "—"
         print(
             f"{terminal_safe(str(row['key']))[:40]:<40} {row['requests']:>5} "
             f"{row['input_tokens'] or 0:>9,} {row['output_tokens'] or 0:>9,} "
-            f"{row['cache_read_tokens'] or 0:>9,} {cost:>12} {ttft:>8}"
+            f"{row['cache_read_tokens'] or 0:>9,} {cost_cell(row):>12} {ttft:>8}"
         )
-    requests = sum(row["requests"] for row in rows)
-    print(f"{'total':<40} {requests:>5} {'':>9} {'':>9} {'':>9} {format_cost(total_cost):>12}")
+
+
+def cost_cell(row: dict[str, Any]) -> str:
+    """The cost of a group: "unknown" when no reply in it had a price, and `+?` after the
+    sum when only some had one, so a partial sum never passes for the whole."""
+    from ba_tui.pricing import format_cost
+
+    if not row["priced"]:
+        return "unknown"
+    cost = format_cost(row["cost"])
+    return cost + "+?" if row["priced"] < row["requests"] else cost
+
+
+def total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The groups summed: requests, tokens, cost and priced replies; the mean time to
+    first token is left blank (a mean of means would mislead)."""
+    total: dict[str, Any] = {"key": "total", "mean_ttft_ms": None}
+    for name in (
+        "requests", "input_tokens", "output_tokens", "reasoning_tokens",
+        "cache_read_tokens", "cache_write_tokens", "cost", "priced",
+    ):  # fmt: skip
+        total[name] = sum(row[name] or 0 for row in rows)
+    return total

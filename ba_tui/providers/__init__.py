@@ -264,3 +264,13 @@ def fallback_targets(specs: object, config: Config) -> tuple[list[Target], list[
 def adapter(spec: ProviderSpec) -> ModuleType:
     """The adapter module for a spec; importing it imports that provider's SDK."""
     return importlib.import_module(f"ba_tui.providers.{spec.kind}")
+
+
+async def live_models(target: Target) -> list[str]:
+    """The provider's own list of the models it can chat with. Every live list (the
+    picker's, `ba-chat models --refresh`) comes through here, so non-chat models such as
+    `text-embedding-3-small` are left out in one place."""
+    from ba_tui.models import can_chat
+
+    names = await adapter(target.spec).list_models(target)
+    return [str(name) for name in names if can_chat(str(name))]

@@ -155,6 +155,20 @@ async def test_the_picker_sends_the_next_turn_to_another_provider(make_app, serv
     assert store.messages(thread.id)[-1].provider == "openai"
 
 
+async def test_the_pickers_live_list_offers_only_chat_models(make_app, server, store):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.press(*"openai", "enter")
+        await pilot.press("ctrl+l")
+        await wait_for(pilot, lambda: "models from openai" in screen_text(app))
+        choices = app.screen.query_one("#choices")
+        shown = [choices.get_option_at_index(i).id for i in range(choices.option_count)]
+    assert "gpt-4o-mini" in shown and "gpt-5-mini" in shown  # live ones the catalogue lacks
+    assert "text-embedding-3-small" not in shown
+    assert server.requests[-1].path == "/v1/models"
+
+
 async def test_escape_cancels_the_reply_and_keeps_what_arrived(make_app, server, store):
     text = "word " * 400
     server.queue(text_stream("anthropic", text, chunk_size=5, delay=0.05))

@@ -225,7 +225,7 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
     @work(exit_on_error=False, group="live", exclusive=True)
     async def load_live(self, provider: str) -> None:
         from ba_tui.errors import BaChatError
-        from ba_tui.providers import adapter, get_spec, resolve
+        from ba_tui.providers import adapter, get_spec, live_models, resolve
 
         hint = self.query_one("#picker-hint", Static)
         try:
@@ -233,8 +233,8 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
             target = await asyncio.to_thread(
                 resolve, provider, spec.default_model or "-", self._config
             )
-            module = await asyncio.to_thread(adapter, spec)
-            models = [str(m) for m in await module.list_models(target)]
+            await asyncio.to_thread(adapter, spec)  # import the SDK off the UI thread
+            models = await live_models(target)
         except BaChatError as exc:
             hint.update(Content(exc.line()))
             return

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from ba_tui import redact as redaction
+from ba_tui.export import FORMATS
 from ba_tui.redact import MASK, redact, remember
 from tests.conftest import make_env, run_cli
 from tests.servers import status
@@ -131,7 +132,9 @@ def test_verbose_traceback_never_shows_the_key(server, home, tmp_path, source):
     sent = server.requests[-1].headers
     assert key in (sent.get("x-api-key"), sent.get("authorization", "")[7:])  # it was used
     assert "Traceback (most recent call last)" in done.stderr  # --verbose did show one
-    assert not leaked(key, done.stdout, done.stderr, *home_files(home))
+    exports = [run_cli("export", "--all", "-f", fmt, env=env).stdout for fmt in FORMATS]
+    assert all("hi" in export for export in exports)  # the failed turn was exported
+    assert not leaked(key, done.stdout, done.stderr, *exports, *home_files(home))
     assert done.returncode == 3, done.stderr
     assert done.stderr.rstrip().splitlines()[-1].startswith("ba-chat: error: anthropic rejected")
 

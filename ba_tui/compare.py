@@ -45,7 +45,7 @@ async def run_compare(
     user_id = None
     if store is not None and thread_id is not None:
         user_id = store.add_message(thread_id, role="user", content=prompt, parent_id=parent_id).id
-    messages = [*history, ChatMessage("user", prompt)]
+    messages = [*history, ChatMessage.of("user", prompt)]
     placeholders = turns if turns is not None else []
     placeholders[:] = [Turn(t.provider, t.model, thread_id=thread_id) for t in targets]
 

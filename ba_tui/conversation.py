@@ -28,6 +28,7 @@ from ba_tui.events import (
     Usage,
 )
 from ba_tui.logs import log_event
+from ba_tui.messages import Part, reply_parts
 from ba_tui.providers import ChatMessage, ChatRequest, Target, adapter
 
 if TYPE_CHECKING:
@@ -102,6 +103,10 @@ class Turn:
         self.text = "".join(self._text)
         self.reasoning = "".join(self._reasoning)
 
+    def parts(self) -> tuple[Part, ...]:
+        """What arrived so far as a message's parts (call `_join` first)."""
+        return reply_parts(self.text, self.reasoning, self.provider, self.reasoning_signature)
+
 
 def to_chat_messages(messages: Sequence[Message]) -> list[ChatMessage]:
     """Stored messages as a model sees them: empty and failed replies are left out."""
@@ -109,14 +114,7 @@ def to_chat_messages(messages: Sequence[Message]) -> list[ChatMessage]:
     for message in messages:
         if message.role not in ("user", "assistant") or not message.content:
             continue
-        out.append(
-            ChatMessage(
-                message.role,
-                message.content,
-                message.reasoning or None,
-                message.reasoning_signature,
-            )
-        )
+        out.append(ChatMessage(message.role, message.parts))
     return out
 
 
@@ -154,7 +152,7 @@ class _Checkpointer:
             return
         self.turn._join()
         try:
-            self.store.checkpoint(self.message_id, self.turn.text, self.turn.reasoning or None)
+            self.store.checkpoint(self.message_id, self.turn.parts())
         except errors.BaChatError as exc:
             from ba_tui.store import StoreLocked
 
@@ -211,7 +209,7 @@ async def run_turn(
     emit = on_event or (lambda event: None)
     messages = list(history)
     if prompt is not None:
-        messages.append(ChatMessage("user", prompt))
+        messages.append(ChatMessage.of("user", prompt))
     request = ChatRequest(
         model=target.model,
         messages=tuple(messages),
@@ -522,9 +520,7 @@ def _finish(turn: Turn, store: Store, usage: Usage) -> None:
     store.finish_reply(
         turn.message_id,
         status=turn.status,
-        content=turn.text,
-        reasoning=turn.reasoning or None,
-        reasoning_signature=turn.reasoning_signature,
+        parts=turn.parts(),
         provider=turn.provider,
         model=turn.model,
         input_tokens=usage.input_tokens,

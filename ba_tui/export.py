@@ -1,12 +1,15 @@
 """Threads out as Markdown, JSON or JSONL, and back in from ba-chat exports or ChatGPT.
 
-JSON is one versioned document, `{"format": "ba-chat", "version": 1, "exported_at", "threads":
+JSON is one versioned document, `{"format": "ba-chat", "version": 2, "exported_at", "threads":
 [{...thread, "messages": [...]}]}`, written one thread per line so a million messages stream
 out without being held in memory. JSONL starts with the same header line, then for each
 thread a `{"type":"thread",...}` line followed by one `{"type":"message",...}` line per
-message. Both carry every stored field except `pid`; importing either back preserves ids, so
-export -> import -> export is identical apart from `exported_at`, and a second import adds
-nothing. Markdown is for people: title, model, and the thread's current branch.
+message. Both carry every stored field except `pid`: a message's `parts` (see messages.py),
+and beside them `content`, the text of its parts, for scripts (`jq .content`; an import
+reads the parts). Version 1 files, whose messages had `content`, `reasoning` and
+`reasoning_signature` instead of parts, still import. Importing preserves ids, so export ->
+import -> export is identical apart from `exported_at`, and a second import adds nothing.
+Markdown is for people: title, model, and the thread's current branch.
 """
 
 from __future__ import annotations
@@ -24,13 +27,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from ba_tui import messages as parts
 from ba_tui.errors import BaChatError, UsageError
+from ba_tui.messages import FLOAT_FIELDS, INT_FIELDS, ROLES, STATUSES, TEXT_FIELDS, Text
 
 if TYPE_CHECKING:
     from ba_tui.store import Message, Store, Thread
 
 FORMAT = "ba-chat"
-VERSION = 1
+VERSION = 2
 FORMATS = ("md", "json", "jsonl")
 # Rows (threads + messages) per import transaction: about 30-80 ms of work (see
 # bench/import_bench.py), so a concurrent ask never waits long for the write lock.
@@ -41,25 +46,7 @@ IMPORT_PAUSE = 0.5
 # Compact, like the rows SQLite's json_object() writes (see Store.export_json).
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
-_ROLES = ("user", "assistant", "system")
-_STATUSES = ("complete", "streaming", "partial", "error", "cancelled", "interrupted")
-_INT_FIELDS = (
-    "input_tokens",
-    "output_tokens",
-    "reasoning_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-)
 _ID = re.compile(r"[!-~]{1,64}")
-_FLOAT_FIELDS = ("cost", "ttft_ms", "duration_ms")
-_TEXT_FIELDS = (
-    "reasoning",
-    "reasoning_signature",
-    "provider",
-    "model",
-    "finish_reason",
-    "error",
-)
 
 
 class ExportError(UsageError):
@@ -487,16 +474,17 @@ class _Bad:
         return ExportError(f"cannot import {self.path}: {why}", "the store was not changed")
 
 
-def _check_version(header: dict[str, Any], bad: _Bad) -> None:
+def _check_version(header: dict[str, Any], bad: _Bad) -> int:
     version = header.get("version")
     if not isinstance(version, int) or isinstance(version, bool) or version < 1:
         raise bad(f"unknown format version {version!r}")
     if version > VERSION:
         raise bad(f"it was written by a newer ba-chat (format version {version})")
+    return version
 
 
 def _read_json(document: dict[str, Any], bad: _Bad) -> ImportBatch:
-    _check_version(document, bad)
+    version = _check_version(document, bad)
     raw_threads = document.get("threads")
     if not isinstance(raw_threads, list):
         raise bad('"threads" is not a list')
@@ -508,7 +496,7 @@ def _read_json(document: dict[str, Any], bad: _Bad) -> ImportBatch:
         if not isinstance(raw_messages, list):
             raise bad(f'{where}: "messages" is not a list')
         for index, item in enumerate(raw_messages, 1):
-            message = _message(item, bad, f"{where}, message {index}")
+            message = _message(item, bad, f"{where}, message {index}", version)
             if message["thread_id"] is None:
                 message["thread_id"] = thread["id"]
             elif message["thread_id"] != thread["id"]:
@@ -522,6 +510,7 @@ def _read_jsonl(text: str, bad: _Bad) -> ImportBatch:
     threads, messages = [], []
     seen_threads: set[str] = set()
     header_seen = False
+    version = VERSION
     # Split on newlines only: splitlines() also breaks at U+2028 and friends inside text.
     for number, line in enumerate(text.split("\n"), 1):
         if not line.strip():
@@ -537,14 +526,14 @@ def _read_jsonl(text: str, bad: _Bad) -> ImportBatch:
         if not header_seen:
             if record.get("format") != FORMAT:
                 raise bad("not a ba-chat export or a ChatGPT conversations.json")
-            _check_version(record, bad)
+            version = _check_version(record, bad)
             header_seen = True
         elif kind == "thread":
             thread = _thread(record, bad, where)
             seen_threads.add(thread["id"])
             threads.append(thread)
         elif kind == "message":
-            message = _message(record, bad, where)
+            message = _message(record, bad, where, version)
             if message["thread_id"] not in seen_threads:
                 raise bad(f"{where}: message comes before its thread's line")
             messages.append(message)
@@ -571,35 +560,57 @@ def _thread(raw: Any, bad: _Bad, where: str) -> dict[str, Any]:
     return thread
 
 
-def _message(raw: Any, bad: _Bad, where: str) -> dict[str, Any]:
+def _message(raw: Any, bad: _Bad, where: str, version: int) -> dict[str, Any]:
+    """A message row for the store (the Message fields), checked field by field."""
     if not isinstance(raw, dict):
         raise bad(f"{where} is not a JSON object")
     message: dict[str, Any] = {
         "id": _id(raw, "id", bad, where, required=True),
         "thread_id": _id(raw, "thread_id", bad, where),
         "role": _text(raw, "role", bad, where, required=True),
-        "content": _text(raw, "content", bad, where) or "",
         "status": _text(raw, "status", bad, where) or "complete",
         "created_at": _text(raw, "created_at", bad, where, required=True),
     }
-    if message["role"] not in _ROLES:
+    if message["role"] not in ROLES:
         raise bad(f"{where}: unknown role {message['role']!r}")
-    if message["status"] not in _STATUSES:
+    if message["status"] not in STATUSES:
         raise bad(f"{where}: unknown status {message['status']!r}")
     message["parent_id"] = _id(raw, "parent_id", bad, where)
-    for name in _TEXT_FIELDS:
+    for name in TEXT_FIELDS:
         message[name] = _text(raw, name, bad, where)
-    for name in _INT_FIELDS:
+    message["parts"] = _parts(raw, bad, where, version, message["provider"])
+    for name in INT_FIELDS:
         value = raw.get(name)
         if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
             raise bad(f"{where}: {name} is not a whole number")
         message[name] = value
-    for name in _FLOAT_FIELDS:
+    for name in FLOAT_FIELDS:
         value = raw.get(name)
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
             raise bad(f"{where}: {name} is not a number")
         message[name] = value
     return message
+
+
+def _parts(
+    raw: dict[str, Any], bad: _Bad, where: str, version: int, provider: str | None
+) -> tuple[parts.Part, ...]:
+    """Version 2 lists the parts; version 1 had text, reasoning and Anthropic's signature
+    in fields of their own, which become the parts the store's migration makes of them."""
+    if version == 1:
+        return parts.reply_parts(
+            _text(raw, "content", bad, where) or "",
+            _text(raw, "reasoning", bad, where),
+            provider,
+            _text(raw, "reasoning_signature", bad, where),
+        )
+    items = raw.get("parts")
+    if not isinstance(items, list):
+        raise bad(f"{where}: parts is not a list")
+    try:
+        return tuple(parts.from_dict(item) for item in items)
+    except ValueError as exc:
+        raise bad(f"{where}: {exc}") from None
 
 
 def _id(raw: dict[str, Any], name: str, bad: _Bad, where: str, *, required: bool = False) -> Any:
@@ -670,7 +681,7 @@ def _read_chatgpt(conversations: list[Any], bad: _Bad) -> ImportBatch:
                     "thread_id": thread_id,
                     "parent_id": thread_messages[-1]["id"] if thread_messages else None,
                     "role": role,
-                    "content": text,
+                    "parts": (Text(text),) if text else (),
                     "status": "complete",
                     "provider": "openai" if role == "assistant" else None,
                     "model": model if role == "assistant" else None,
@@ -771,7 +782,7 @@ def _chatgpt_message(
     if metadata.get("is_visually_hidden_from_conversation"):
         skip(SKIPPED_HIDDEN)
         return None
-    if role not in _ROLES or kind not in ("text", "multimodal_text"):
+    if role not in ROLES or kind not in ("text", "multimodal_text"):
         skip(SKIPPED_TOOL if kind in ("code", "execution_output") else SKIPPED_OTHER)
         return None
     pieces = []

@@ -22,13 +22,15 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
+from ba_tui import messages as parts_json
 from ba_tui.errors import BaChatError, UsageError
+from ba_tui.messages import MESSAGE_FIELDS, ROLES, STATUSES, Message, Part, Text, text_of
+
+__all__ = ["ROLES", "STATUSES", "Message", "Store", "Thread"]
 
 if TYPE_CHECKING:
     from sqlite_utils import Database, Migrations
 
-ROLES = ("user", "assistant", "system")
-STATUSES = ("complete", "streaming", "partial", "error", "cancelled", "interrupted")
 BUSY_TIMEOUT = 5.0
 # Closing a reply waits this many busy timeouts for the write lock: its text is already on
 # the screen, and losing its final state to a long write elsewhere (an import) is worse
@@ -84,34 +86,6 @@ class Thread:
 
 
 @dataclass(frozen=True, slots=True)
-class Message:
-    """One stored message. Token counts are None when the provider did not say (never 0)."""
-
-    id: str
-    thread_id: str
-    parent_id: str | None
-    role: str
-    content: str
-    reasoning: str | None
-    reasoning_signature: str | None
-    status: str
-    provider: str | None
-    model: str | None
-    input_tokens: int | None
-    output_tokens: int | None
-    reasoning_tokens: int | None
-    cache_read_tokens: int | None
-    cache_write_tokens: int | None
-    cost: float | None
-    ttft_ms: float | None
-    duration_ms: float | None
-    finish_reason: str | None
-    error: str | None
-    pid: int | None
-    created_at: str
-
-
-@dataclass(frozen=True, slots=True)
 class SearchHit:
     """A message matching a search; `snippet` marks the matches with the chosen highlight."""
 
@@ -124,22 +98,39 @@ class SearchHit:
 
 
 THREAD_FIELDS = tuple(f.name for f in fields(Thread))[:8]
-MESSAGE_FIELDS = tuple(f.name for f in fields(Message))
 _THREAD_UPDATABLE = frozenset({"title", "provider", "model", "system", "persona"})
-_MESSAGE_COLUMNS = ", ".join(MESSAGE_FIELDS)
+# Beside the fields, each row keeps `content`, the text of its parts, which search indexes
+# and listings read without parsing parts. Most messages are that text and nothing else:
+# their `parts` column is NULL, so the text is stored once and read without JSON.
+_STORED_COLUMNS = (*MESSAGE_FIELDS, "content")
+_MESSAGE_COLUMNS = ", ".join(_STORED_COLUMNS)
+_PARTS = MESSAGE_FIELDS.index("parts")
 _THREAD_COLUMNS = ", ".join(f"t.{name}" for name in THREAD_FIELDS)
 EXPORTED_MESSAGE_FIELDS = tuple(name for name in MESSAGE_FIELDS if name != "pid")
 
 
-def _json_object(names: Sequence[str]) -> str:
-    return "json_object(" + ", ".join(f"'{name}', {name}" for name in names) + ")"
+def _json_object(names: Sequence[str], **computed: str) -> str:
+    """SQL building a row's JSON object: the named columns, then `computed` expressions."""
+    pairs = [f"'{n}', {n}" for n in names]
+    pairs += [f"'{name}', {sql}" for name, sql in computed.items()]
+    return "json_object(" + ", ".join(pairs) + ")"
 
 
 _THREAD_JSON = f"SELECT {_json_object(THREAD_FIELDS)} FROM threads WHERE id = ?"
-_MESSAGES_JSON = (
-    f"SELECT {_json_object(EXPORTED_MESSAGE_FIELDS)} FROM messages WHERE thread_id = ?"
-    " ORDER BY created_at, id"
+# The same shape as messages.message_dict: the fields, the parts (NULL: one text part, or
+# none), and the text and reasoning of the parts for scripts (`jq .content`).
+_PARTS_JSON = """CASE WHEN parts IS NOT NULL THEN json(parts) WHEN content = '' THEN json_array()
+    ELSE json_array(json_object('type', 'text', 'text', content)) END"""
+_REASONING_OF_PARTS = """CASE WHEN parts IS NOT NULL THEN
+    (SELECT group_concat(json_extract(value, '$.text'), '') FROM json_each(parts)
+     WHERE json_extract(value, '$.type') = 'reasoning') END"""
+_MESSAGE_JSON = _json_object(
+    [name for name in EXPORTED_MESSAGE_FIELDS if name != "parts"],
+    parts=_PARTS_JSON,
+    content="content",
+    reasoning=_REASONING_OF_PARTS,
 )
+_MESSAGES_JSON = f"SELECT {_MESSAGE_JSON} FROM messages WHERE thread_id = ? ORDER BY created_at, id"
 _SEARCH_HIT = """
 SELECT m.id, m.thread_id, t.title, m.role, m.created_at, snippet(messages_fts, 0, ?, ?, '…', 16)
 FROM messages_fts
@@ -148,9 +139,9 @@ JOIN threads AS t ON t.id = m.thread_id
 WHERE messages_fts MATCH ? AND messages_fts.rowid = ?
 """
 _INSERT_MESSAGE = (
-    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({', '.join('?' * len(MESSAGE_FIELDS))})"
+    f"INSERT INTO messages ({_MESSAGE_COLUMNS}) VALUES ({', '.join('?' * len(_STORED_COLUMNS))})"
 )
-_CHECKPOINT = "UPDATE messages SET content = ?, reasoning = ? WHERE id = ? AND status = 'streaming'"
+_CHECKPOINT = "UPDATE messages SET parts = ?, content = ? WHERE id = ? AND status = 'streaming'"
 # Counts and token totals come from the covering index messages_thread: no message body
 # is read to list threads.
 _THREAD_QUERY = f"""
@@ -362,6 +353,39 @@ def m001_threads_messages_search(db: Database) -> None:
     db["messages"].enable_fts(["content"], create_triggers=True)
     # Small shared state for later (circuit breakers, last-used settings).
     db["kv"].create({"key": str, "value": str, "updated_at": str}, pk="key")
+
+
+@_migration
+def m002_message_parts(db: Database) -> None:
+    """Every message becomes an ordered list of parts (see messages.py): its reasoning
+    (with Anthropic's signature as that provider's metadata), then its text. `content`
+    stays, as the text of the parts, for search and listings; rowids do not move, so the
+    search index stays valid. Nothing else changes."""
+    db.execute("ALTER TABLE messages ADD COLUMN parts TEXT")  # NULL: just `content`
+    reasoning = """json_object('type', 'reasoning', 'text', reasoning, 'provider', provider,
+        'meta', json_object('signature', reasoning_signature))"""
+    unsigned = "json_object('type', 'reasoning', 'text', reasoning, 'provider', provider)"
+    text = "json_object('type', 'text', 'text', content)"
+    db.execute(
+        f"""UPDATE messages SET parts = CASE
+          WHEN ifnull(reasoning, '') = '' AND reasoning_signature IS NULL THEN NULL
+          ELSE json_array(
+            CASE WHEN reasoning_signature IS NULL THEN {unsigned} ELSE {reasoning} END
+          ) END"""
+    )
+    # Reasoning and text both: append the text part to the array built above.
+    db.execute(
+        f"""UPDATE messages SET parts = json_insert(parts, '$[#]', json({text}))
+        WHERE (ifnull(reasoning, '') != '' OR reasoning_signature IS NOT NULL)
+          AND content != ''"""
+    )
+    # json_object() wrote the provider even when it was NULL: drop those keys.
+    db.execute(
+        """UPDATE messages SET parts = json_remove(parts, '$[0].provider')
+        WHERE json_type(parts, '$[0].provider') = 'null'"""
+    )
+    db.execute("ALTER TABLE messages DROP COLUMN reasoning")
+    db.execute("ALTER TABLE messages DROP COLUMN reasoning_signature")
 
 
 # --- the store ----------------------------------------------------------------------------
@@ -659,7 +683,7 @@ class Store:
             f"SELECT {_MESSAGE_COLUMNS} FROM messages WHERE thread_id = ? ORDER BY created_at, id",
             (thread_id,),
         )
-        return [Message(*row) for row in rows]
+        return [_message(row) for row in rows]
 
     @_guarded
     def history(self, thread_id: str, leaf_id: str | None = None) -> list[Message]:
@@ -691,7 +715,7 @@ class Store:
         ).fetchone()
         if row is None:
             raise MessageNotFound(f"no message {message_id}")
-        return Message(*row)
+        return _message(row)
 
     @_guarded
     def add_message(
@@ -706,7 +730,8 @@ class Store:
         model: str | None = None,
     ) -> Message:
         """Save a message now (committed before this returns); bumps the thread."""
-        return self._insert(thread_id, role, content, parent_id, status, provider, model, None)
+        parts = (Text(content),) if content else ()
+        return self._insert(thread_id, role, parts, parent_id, status, provider, model, None)
 
     @_guarded
     def start_reply(
@@ -715,14 +740,14 @@ class Store:
         """Open the assistant row (`streaming`, owned by this pid) before any byte is asked
         for, so a reply that never finishes is still found and closed later."""
         return self._insert(
-            thread_id, "assistant", "", parent_id, "streaming", provider, model, os.getpid()
+            thread_id, "assistant", (), parent_id, "streaming", provider, model, os.getpid()
         )
 
     def _insert(
         self,
         thread_id: str,
         role: str,
-        content: str,
+        parts: tuple[Part, ...],
         parent_id: str | None,
         status: str,
         provider: str | None,
@@ -739,7 +764,7 @@ class Store:
             thread_id=thread_id,
             parent_id=parent_id or None,
             role=role,
-            content=content,
+            parts=parts,
             status=status,
             provider=provider,
             model=model,
@@ -756,10 +781,10 @@ class Store:
         return message
 
     @_guarded
-    def checkpoint(self, message_id: str, content: str, reasoning: str | None) -> None:
-        """Save the text streamed so far; a no-op once the reply is closed."""
+    def checkpoint(self, message_id: str, parts: Sequence[Part]) -> None:
+        """Save the parts streamed so far; a no-op once the reply is closed."""
         with self._write() as conn:
-            conn.execute(_CHECKPOINT, (content, reasoning, message_id))
+            conn.execute(_CHECKPOINT, (_parts_column(parts), text_of(parts), message_id))
 
     @_guarded
     def finish_reply(
@@ -767,9 +792,7 @@ class Store:
         message_id: str,
         *,
         status: str,
-        content: str,
-        reasoning: str | None,
-        reasoning_signature: str | None = None,
+        parts: Sequence[Part],
         provider: str | None = None,
         model: str | None = None,
         input_tokens: int | None = None,
@@ -791,9 +814,8 @@ class Store:
             raise ValueError(f"a reply cannot finish as {status!r}")
         values = {
             "status": status,
-            "content": content,
-            "reasoning": reasoning,
-            "reasoning_signature": reasoning_signature,
+            "parts": _parts_column(parts),
+            "content": text_of(parts),
             "input_tokens": input_tokens,
             "output_tokens": output_tokens,
             "reasoning_tokens": reasoning_tokens,
@@ -879,23 +901,21 @@ class Store:
     ) -> tuple[int, int]:
         """Insert threads and messages that are not there yet, in one transaction (so callers
         pass a few hundred rows at a time, see export.import_batch); returns (threads added,
-        messages added). Rows whose id exists are left as they are."""
+        messages added). Rows whose id exists are left as they are. A message row has the
+        Message fields, `parts` a sequence of parts."""
         thread_sql = (
             f"INSERT OR IGNORE INTO threads ({', '.join(THREAD_FIELDS)})"
             f" VALUES ({_placeholders(THREAD_FIELDS)})"
         )
         message_sql = (
             f"INSERT OR IGNORE INTO messages ({_MESSAGE_COLUMNS})"
-            f" VALUES ({_placeholders(MESSAGE_FIELDS)})"
+            f" VALUES ({_placeholders(_STORED_COLUMNS)})"
         )
         with self._write() as conn:
             added_threads = conn.executemany(
                 thread_sql, ([t.get(name) for name in THREAD_FIELDS] for t in threads)
             ).rowcount
-            rows = (
-                [None if name == "pid" else m.get(name) for name in MESSAGE_FIELDS]
-                for m in messages
-            )
+            rows = (_message_row(_new_message(**(m | {"pid": None}))) for m in messages)
             added_messages = conn.executemany(message_sql, rows).rowcount
         return max(added_threads, 0), max(added_messages, 0)
 
@@ -995,8 +1015,8 @@ def fts_query(text: str) -> str:
 
 
 def _new_message(**known: Any) -> Message:
-    """A Message with every field not given left None (nothing measured yet)."""
-    return Message(**(dict.fromkeys(MESSAGE_FIELDS) | known))
+    """A Message with every field not given left None (nothing measured yet), no parts."""
+    return Message(**(dict.fromkeys(MESSAGE_FIELDS) | {"parts": ()} | known))
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -1015,7 +1035,29 @@ def _thread_row(thread: Thread) -> tuple[Any, ...]:
 
 
 def _message_row(message: Message) -> tuple[Any, ...]:
-    return tuple(getattr(message, name) for name in MESSAGE_FIELDS)
+    """The values of `_STORED_COLUMNS`: the fields, the parts column, then their text."""
+    values = [getattr(message, name) for name in MESSAGE_FIELDS]
+    values[_PARTS] = _parts_column(message.parts)
+    return (*values, message.content)
+
+
+def _parts_column(parts: Sequence[Part]) -> str | None:
+    """The parts as stored: NULL when they are one plain text part (kept in `content`) or
+    none, else their JSON."""
+    if not parts:
+        return None
+    (first, *rest) = parts
+    if not rest and isinstance(first, Text) and first == Text(first.text) and first.text:
+        return None
+    return parts_json.dumps(parts)
+
+
+def _message(row: Sequence[Any]) -> Message:
+    """A Message from a row of `_STORED_COLUMNS`."""
+    *values, content = row
+    stored = values[_PARTS]
+    values[_PARTS] = parts_json.loads(stored) if stored else (Text(content),) if content else ()
+    return Message(*values)
 
 
 def _error_text(error: str | BaseException | None) -> str | None:

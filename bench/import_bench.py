@@ -30,7 +30,7 @@ from ba_tui.store import Store, iso, stable_id
 def write_file(path: Path, threads: int, messages: int) -> None:
     """A JSONL export with `threads` threads of `messages` messages each."""
     with path.open("w", encoding="utf-8") as out:
-        out.write(export._encode({"format": "ba-chat", "version": 1, "exported_at": iso(0)}))
+        out.write(export._encode({"format": "ba-chat", "version": 2, "exported_at": iso(0)}))
         out.write("\n")
         for number in range(threads):
             ms = 1_700_000_000_000 + number * 1000
@@ -44,7 +44,8 @@ def write_file(path: Path, threads: int, messages: int) -> None:
                 role = "user" if index % 2 == 0 else "assistant"
                 text = f"Message {index} of thread {number}: some words to index, bread {number}"
                 row = {"type": "message", "id": message_id, "thread_id": thread_id}
-                row |= {"parent_id": parent, "role": role, "content": text}
+                row |= {"parent_id": parent, "role": role}
+                row |= {"parts": [{"type": "text", "text": text}]}
                 row |= {"created_at": iso(ms + index)}
                 out.write(export._encode(row) + "\n")
                 parent = message_id

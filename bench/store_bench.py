@@ -25,7 +25,14 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ba_tui.export import write_jsonl
-from ba_tui.store import MESSAGE_FIELDS, Store, iso, new_id
+from ba_tui.messages import Text, reply_parts
+from ba_tui.store import _STORED_COLUMNS, Store, _message_row, _new_message, iso, new_id
+
+# What every generated reply carries besides its token counts.
+REPLY_FIELDS = {
+    "provider": "openai", "model": "gpt-4o", "cache_read_tokens": 1000, "cost": 0.0021,
+    "ttft_ms": 420.0, "duration_ms": 3100.0, "finish_reason": "stop",
+}  # fmt: skip
 
 RARE_WORD = "quokka"  # put in ~1% of messages; never in the generated vocabulary
 BIG_THREAD = 1000
@@ -67,7 +74,6 @@ def generate(store: Store, messages: int, threads: int) -> None:
     last: list[str | None] = [None] * threads
     updated = [0] * threads
     created = [0] * threads
-    pid_index = MESSAGE_FIELDS.index("pid")
     rows = []
     for step, t in enumerate(order):
         ms = start_ms + step * 1000
@@ -80,16 +86,16 @@ def generate(store: Store, messages: int, threads: int) -> None:
             cut = rng.randint(0, len(text))
             text = f"{text[:cut]} {RARE_WORD} {text[cut:]}"
         message_id = new_id(ms)
-        row: list[object] = [None] * len(MESSAGE_FIELDS)
-        role = "user" if is_user else "assistant"
-        row[:8] = [message_id, thread_ids[t], last[t], role, text, None, None, "complete"]
-        if not is_user:
-            row[8:15] = ["openai", "gpt-4o", 1200 + step % 800, len(text) // 4, None, 1000, None]
-            row[15:19] = [0.0021, 420.0, 3100.0, "stop"]
-        row[pid_index] = None
-        row[-1] = iso(ms)
+        measured = {} if is_user else REPLY_FIELDS | {
+            "input_tokens": 1200 + step % 800, "output_tokens": len(text) // 4
+        }  # fmt: skip
+        message = _new_message(
+            id=message_id, thread_id=thread_ids[t], parent_id=last[t],
+            role="user" if is_user else "assistant", parts=(Text(text),),
+            status="complete", created_at=iso(ms), **measured,
+        )  # fmt: skip
+        rows.append(_message_row(message))
         last[t] = message_id
-        rows.append(row)
     conn = store._conn
     conn.execute("PRAGMA cache_size = -1000000")  # 1 GB while loading: index pages stay put
     conn.execute("BEGIN IMMEDIATE")
@@ -99,8 +105,8 @@ def generate(store: Store, messages: int, threads: int) -> None:
         first, latest = iso(created[t] or start_ms), iso(updated[t] or start_ms)
         thread_rows.append((thread_ids[t], title, "openai", "gpt-4o", None, None, first, latest))
     conn.executemany("INSERT INTO threads VALUES (?, ?, ?, ?, ?, ?, ?, ?)", thread_rows)
-    columns = ", ".join(MESSAGE_FIELDS)
-    marks = ", ".join("?" * len(MESSAGE_FIELDS))
+    columns = ", ".join(_STORED_COLUMNS)
+    marks = ", ".join("?" * len(_STORED_COLUMNS))
     # Indexing text row by row through the trigger is twice as slow as one rebuild at the
     # end; the trigger is put back exactly as it was, in the same transaction.
     (trigger,) = conn.execute(
@@ -141,9 +147,9 @@ def checkpoint_cost(store: Store, thread_id: str, size: int = 20_000) -> tuple[f
     times = []
     for step in range(1, steps + 1):
         start = time.perf_counter()
-        store.checkpoint(reply.id, chunk[: size * step // steps], None)
+        store.checkpoint(reply.id, reply_parts(chunk[: size * step // steps], None, "openai"))
         times.append((time.perf_counter() - start) * 1000)
-    store.finish_reply(reply.id, status="complete", content=chunk, reasoning=None)
+    store.finish_reply(reply.id, status="complete", parts=reply_parts(chunk, None, "openai"))
     return statistics.median(times), max(times), steps
 
 

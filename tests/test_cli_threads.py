@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from ba_tui.messages import reply_parts
 from ba_tui.store import Store
 from tests.conftest import make_env, run_cli
 
@@ -40,7 +41,8 @@ def filled(home: Path) -> dict[str, str]:
         user = store.add_message(first.id, role="user", content="What is a quokka?", parent_id=None)
         reply = store.start_reply(first.id, parent_id=user.id, provider="anthropic", model="claude")
         store.finish_reply(
-            reply.id, status="complete", content="A small marsupial.", reasoning="recall",
+            reply.id, status="complete",
+            parts=reply_parts("A small marsupial.", "recall", "anthropic"),
             input_tokens=20, output_tokens=6, cost=0.0003, finish_reason="stop",
         )  # fmt: skip
         second = store.create_thread(title="Empty one", provider="openai", model="gpt-4o")

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from ba_tui.export import ExportError, export, import_file, open_output, output_for, read_file
+from ba_tui.messages import reply_parts
 from ba_tui.store import Store
 
 STAMP = "2026-11-22T00:00:00.000Z"
@@ -35,13 +36,16 @@ def fill(store: Store) -> list[str]:
     user = store.add_message(first.id, role="user", content="Hi\x1b[31m\ttab\u2028", parent_id=None)
     reply = store.start_reply(first.id, parent_id=user.id, provider="anthropic", model="claude")
     store.finish_reply(
-        reply.id, status="complete", content="Ahoy 🙂 \x85 \"quoted\" \\", reasoning="hmm\nyes",
-        reasoning_signature="c2ln", input_tokens=12, output_tokens=7, reasoning_tokens=3,
+        reply.id, status="complete",
+        parts=reply_parts("Ahoy 🙂 \x85 \"quoted\" \\", "hmm\nyes", "anthropic", "c2ln"),
+        input_tokens=12, output_tokens=7, reasoning_tokens=3,
         cache_read_tokens=0, cache_write_tokens=1843, cost=0.1 + 0.2, ttft_ms=123.456,
         duration_ms=1e-7, finish_reason="stop",
     )  # fmt: skip
     retry = store.start_reply(first.id, parent_id=user.id, provider="openai", model="gpt-4o")
-    store.finish_reply(retry.id, status="partial", content="Ah", reasoning=None, error="cut off")
+    store.finish_reply(
+        retry.id, status="partial", parts=reply_parts("Ah", None, "openai"), error="cut off"
+    )
     second = store.create_thread(title="", provider="ollama", model="llama3.2")
     store.add_message(second.id, role="system", content="", parent_id=None)
     return [first.id, second.id]
@@ -78,7 +82,7 @@ def test_json_document_shape(store) -> None:
     document = json.loads(dump(store, "json"))
     assert {k: document[k] for k in ("format", "version", "exported_at")} == {
         "format": "ba-chat",
-        "version": 1,
+        "version": 2,
         "exported_at": STAMP,
     }
     first = document["threads"][0]
@@ -87,7 +91,9 @@ def test_json_document_shape(store) -> None:
     assert "pid" not in reply
     assert reply["content"] == 'Ahoy 🙂 \x85 "quoted" \\'
     assert (reply["cache_read_tokens"], reply["cache_write_tokens"]) == (0, 1843)
-    assert reply["reasoning_signature"] == "c2ln" and reply["ttft_ms"] == 123.456
+    signed = {"type": "reasoning", "text": "hmm\nyes", "provider": "anthropic"}
+    assert reply["parts"][0] == signed | {"meta": {"signature": "c2ln"}}
+    assert reply["ttft_ms"] == 123.456
     assert first["messages"][0]["reasoning_tokens"] is None
     assert len(first["messages"][0]) == 21  # every stored field but pid
 
@@ -98,7 +104,7 @@ def test_jsonl_is_one_record_per_line(store) -> None:
     # The content holds U+2028 and U+0085: escaped, so even splitlines() sees whole records.
     assert text.splitlines() == text.split("\n")[:-1]
     lines = [json.loads(line) for line in text.splitlines()]
-    assert lines[0] == {"format": "ba-chat", "version": 1, "exported_at": STAMP}
+    assert lines[0] == {"format": "ba-chat", "version": 2, "exported_at": STAMP}
     assert [line.get("type") for line in lines[1:]] == [
         "thread", "message", "message", "message", "thread", "message",
     ]  # fmt: skip
@@ -127,8 +133,8 @@ def test_markdown_folds_reasoning(store) -> None:
     thread = store.create_thread(title="t", provider="anthropic", model="claude")
     reply = store.start_reply(thread.id, parent_id=None, provider="anthropic", model="claude")
     store.finish_reply(
-        reply.id, status="complete", content="42", reasoning="think", input_tokens=1200,
-        output_tokens=34, cost=0.01,
+        reply.id, status="complete", parts=reply_parts("42", "think", "anthropic"),
+        input_tokens=1200, output_tokens=34, cost=0.01,
     )  # fmt: skip
     text = dump(store, "md")
     assert "<details><summary>Reasoning</summary>\n\nthink\n\n</details>\n\n42" in text
@@ -407,7 +413,7 @@ BAD_FILES = {
     "not utf-8": b"\xff\xfe\x00garbage",
     "empty": b"",
     "wrong shape": b'{"hello": "world"}',
-    "newer version": b'{"format": "ba-chat", "version": 2, "threads": []}',
+    "newer version": b'{"format": "ba-chat", "version": 3, "threads": []}',
     "threads not a list": b'{"format": "ba-chat", "version": 1, "threads": {}}',
     "message without id": (
         b'{"format": "ba-chat", "version": 1, "threads": [{"id": "t", "provider": "p",'
@@ -471,7 +477,7 @@ def test_import_is_all_or_nothing(store, empty, tmp_path: Path) -> None:
     fill(store)
     document = json.loads(dump(store, "json"))
     # Passes the checks but cannot be stored: a lone surrogate in the very last message.
-    document["threads"][-1]["messages"][-1]["content"] = "\ud800"
+    document["threads"][-1]["messages"][-1]["parts"] = [{"type": "text", "text": "\ud800"}]
     path = tmp_path / "poisoned.json"
     path.write_text(json.dumps(document), encoding="utf-8")
     with pytest.raises(ExportError, match="not valid Unicode"):

@@ -77,7 +77,7 @@ async def adapter_events(
     spec = BUILTIN[provider]
     base_url = f"{server.url}/v1" if spec.kind == "openai" else server.url
     target = Target(spec, model, base_url, key, "test")
-    chat = ChatRequest(model=model, messages=(ChatMessage("user", "hi"),), **request)
+    chat = ChatRequest(model=model, messages=(ChatMessage.of("user", "hi"),), **request)
     return [event async for event in adapter(spec).stream(target, chat)]
 
 
@@ -415,7 +415,7 @@ async def test_stop_does_not_wait_for_a_stalled_stream():
     target = Target(BUILTIN["openai"], "m", f"{server.url}/v1", "k", "test")
 
     async def read() -> None:
-        request = ChatRequest(model="m", messages=(ChatMessage("user", "hi"),))
+        request = ChatRequest(model="m", messages=(ChatMessage.of("user", "hi"),))
         async for event in adapter(target.spec).stream(target, request):
             events.append(event)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from ba_tui.errors import BaChatError
+from ba_tui.messages import reply_parts
 from ba_tui.store import (
     INTERRUPTED_ERROR,
     MessageNotFound,
@@ -40,7 +41,7 @@ def _turn(store: Store, thread_id: str, prompt: str, answer: str, parent: str | 
     user = store.add_message(thread_id, role="user", content=prompt, parent_id=parent)
     reply = store.start_reply(thread_id, parent_id=user.id, provider="openai", model="gpt-4o")
     return user, store.finish_reply(
-        reply.id, status="complete", content=answer, reasoning=None, input_tokens=10,
+        reply.id, status="complete", parts=reply_parts(answer, None, "openai"), input_tokens=10,
         output_tokens=5,
     )  # fmt: skip
 
@@ -49,13 +50,13 @@ def test_open_creates_folder_schema_wal_and_is_healthy(db: Path) -> None:
     with Store.open(db) as store:
         assert db.exists()
         assert store.path == db
-        assert store.schema_version() == 1
+        assert store.schema_version() == 2
         assert store.integrity_check() == "ok"
         assert store.db.journal_mode == "wal"
         assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
         assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with Store.open(db) as again:  # reopening applies nothing twice
-        assert again.schema_version() == 1
+        assert again.schema_version() == 2
 
 
 def test_open_defaults_to_ba_chat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -72,10 +73,11 @@ def test_thread_round_trip_with_every_reply_field(store: Store, db: Path) -> Non
     user = store.add_message(thread.id, role="user", content="Why tides?", parent_id=None)
     reply = store.start_reply(thread.id, parent_id=user.id, provider="anthropic", model="claude")
     assert (reply.status, reply.pid, reply.content) == ("streaming", os.getpid(), "")
-    store.checkpoint(reply.id, "The moon", "thinking…")
+    store.checkpoint(reply.id, reply_parts("The moon", "thinking…", "anthropic"))
     done = store.finish_reply(
-        reply.id, status="complete", content="The moon pulls.", reasoning="thinking about it",
-        reasoning_signature="sig==", input_tokens=100, output_tokens=20, reasoning_tokens=8,
+        reply.id, status="complete",
+        parts=reply_parts("The moon pulls.", "thinking about it", "anthropic", "sig=="),
+        input_tokens=100, output_tokens=20, reasoning_tokens=8,
         cache_read_tokens=50, cache_write_tokens=0, cost=0.0125, ttft_ms=412.5,
         duration_ms=2300.0, finish_reason="stop",
     )  # fmt: skip
@@ -97,8 +99,8 @@ def test_thread_round_trip_with_every_reply_field(store: Store, db: Path) -> Non
 def test_checkpoint_after_finish_changes_nothing(store: Store) -> None:
     thread = store.create_thread(title="t", provider="openai", model="m")
     reply = store.start_reply(thread.id, parent_id=None, provider="openai", model="m")
-    store.finish_reply(reply.id, status="cancelled", content="kept", reasoning=None)
-    store.checkpoint(reply.id, "late", None)
+    store.finish_reply(reply.id, status="cancelled", parts=reply_parts("kept", None, "openai"))
+    store.checkpoint(reply.id, reply_parts("late", None, "openai"))
     assert store.get_message(reply.id).content == "kept"
 
 
@@ -107,7 +109,7 @@ def test_error_text_is_one_line_with_keys_masked(store: Store) -> None:
     reply = store.start_reply(thread.id, parent_id="", provider="openai", model="m")
     assert reply.parent_id is None  # "" means no parent
     error = BaChatError("openai rejected sk-live-abcdef1234567890", "check the key")
-    closed = store.finish_reply(reply.id, status="error", content="", reasoning=None, error=error)
+    closed = store.finish_reply(reply.id, status="error", parts=(), error=error)
     assert "abcdef1234567890" not in closed.error and "[redacted]" in closed.error
     assert closed.error.endswith("check the key")
 
@@ -240,13 +242,14 @@ def test_fts_words_are_searched_literally(store: Store) -> None:
 KILLED_WRITER = """
 import sys, time
 from pathlib import Path
+from ba_tui.messages import reply_parts
 from ba_tui.store import Store
 
 store = Store.open(Path(sys.argv[1]))
 thread = store.create_thread(title="doomed", provider="openai", model="m")
 user = store.add_message(thread.id, role="user", content="long story please", parent_id=None)
 reply = store.start_reply(thread.id, parent_id=user.id, provider="openai", model="m")
-store.checkpoint(reply.id, "Once upon a time", "plotting")
+store.checkpoint(reply.id, reply_parts("Once upon a time", "plotting", "openai"))
 print(reply.id, flush=True)
 time.sleep(60)
 """
@@ -389,7 +392,7 @@ def test_unknown_role_or_status_is_a_bug_not_data(store: Store) -> None:
         store.add_message(thread.id, role="tool", content="x", parent_id=None)
     reply = store.start_reply(thread.id, parent_id=None, provider="openai", model="m")
     with pytest.raises(ValueError):
-        store.finish_reply(reply.id, status="streaming", content="", reasoning=None)
+        store.finish_reply(reply.id, status="streaming", parts=())
 
 
 def test_store_is_shared_safely_between_threads(store: Store) -> None:
@@ -433,7 +436,7 @@ def test_processes_creating_the_database_at_once(db: Path) -> None:
     assert [code for code, _ in outcomes] == [0, 0, 0, 0], outcomes
     with Store.open(db) as store:
         assert sorted(t.title for t in store.list_threads()) == ["0", "1", "2", "3"]
-        assert store.schema_version() == 1
+        assert store.schema_version() == 2
 
 
 def test_kv_is_shared_between_processes_and_none_removes(db: Path) -> None:

@@ -185,7 +185,7 @@ def show_thread(
     json_out: bool = typer.Option(False, "--json", help="Print the thread and messages as JSON."),
 ) -> None:
     """Show a thread and every message in it, all branches, with all stored fields."""
-    from dataclasses import asdict
+    from ba_tui.messages import message_dict
 
     with _open_store() as store:
         thread = store.get_thread(thread_id)
@@ -194,7 +194,7 @@ def show_thread(
     with _stdout():
         if json_out:
             document = _thread_dict(thread)
-            document["messages"] = [asdict(message) for message in messages]
+            document["messages"] = [message_dict(message, pid=True) for message in messages]
             out.line(_json(document))
             return
         out.line(_one_line(thread.title) or "(untitled)")

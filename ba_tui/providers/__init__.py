@@ -13,6 +13,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ba_tui.errors import MissingKey, UsageError
+from ba_tui.messages import Part, Text, text_of
 
 if TYPE_CHECKING:
     from ba_tui.config import Config
@@ -142,12 +143,19 @@ def get_spec(name: str, config: Config) -> ProviderSpec:
 
 @dataclass(frozen=True)
 class ChatMessage:
-    """One earlier turn as sent to a model. Reasoning travels only with its signature."""
+    """One turn as sent to a model: its role and parts. Each adapter maps the parts its
+    API takes; a part's provider metadata is replayed only to that provider."""
 
     role: str  # "user" or "assistant"
-    content: str
-    reasoning: str | None = None
-    reasoning_signature: str | None = None
+    parts: tuple[Part, ...]
+
+    @classmethod
+    def of(cls, role: str, text: str) -> ChatMessage:
+        return cls(role, (Text(text),) if text else ())
+
+    @property
+    def content(self) -> str:
+        return text_of(self.parts)
 
 
 @dataclass(frozen=True)

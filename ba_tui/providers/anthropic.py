@@ -10,8 +10,10 @@ import anthropic
 
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import ChatRequest, Target, clients, reading
+from ba_tui.messages import Reasoning
+from ba_tui.providers import ChatMessage, ChatRequest, Target, clients, reading
 
+PROVIDER = "anthropic"
 DEFAULT_MAX_TOKENS = 8192
 _FINISH = {
     "end_turn": "stop",
@@ -43,25 +45,27 @@ CACHE = {"type": "ephemeral"}
 USER_BREAKPOINTS = 2
 
 
+def _thinking(message: ChatMessage) -> list[dict[str, Any]]:
+    """The message's signed thinking blocks, as Anthropic wants them back unchanged; only
+    Anthropic's own (a signature is its metadata, meaningless to anyone else)."""
+    return [
+        {"type": "thinking", "thinking": part.text, "signature": part.meta["signature"]}
+        for part in message.parts
+        if isinstance(part, Reasoning)
+        and part.provider == PROVIDER
+        and part.meta
+        and part.meta.get("signature")
+    ]
+
+
 def _messages(request: ChatRequest) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     users = [i for i, m in enumerate(request.messages) if m.role == "user"]
     cached = set(users[-USER_BREAKPOINTS:])
     for index, message in enumerate(request.messages):
-        if (
-            message.role == "assistant"
-            and request.thinking_budget
-            and message.reasoning
-            and message.reasoning_signature
-        ):
-            content: Any = [
-                {
-                    "type": "thinking",
-                    "thinking": message.reasoning,
-                    "signature": message.reasoning_signature,
-                },
-                {"type": "text", "text": message.content},
-            ]
+        thinking = _thinking(message) if request.thinking_budget else []
+        if message.role == "assistant" and thinking:
+            content: Any = [*thinking, {"type": "text", "text": message.content}]
         elif index in cached:
             content = [{"type": "text", "text": message.content, "cache_control": CACHE}]
         else:

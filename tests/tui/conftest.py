@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from ba_tui.config import load_config
+from ba_tui.messages import Text
 from ba_tui.store import Store
 from tests.conftest import make_env
 from tests.servers import FakeServer
@@ -109,7 +110,7 @@ def seed(store: Store) -> None:
             "thread_id": tid,
             "parent_id": parent,
             "role": role,
-            "content": text,
+            "parts": (Text(text),),
             "status": "complete",
             "created_at": at,
         }

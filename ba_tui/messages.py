@@ -1,0 +1,244 @@
+"""What a message is: a role and an ordered list of typed parts, and its stored fields.
+
+This is the one definition the store's rows, the export format and `--json` derive from.
+A part may carry opaque provider metadata (Anthropic's thinking `signature`, and next
+Gemini's `thought_signature` or a tool call's id scheme). It is replayed only to the
+provider that wrote it: a fallback or a compare that switches provider gets the part's
+text without it, because another provider would reject or misread it.
+
+Parts are plain frozen dataclasses and serialise to small JSON objects with a `type`
+(`{"type": "text", "text": "…"}`); fields that are empty are left out. A leaf module: it
+imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import MISSING, dataclass, field, fields, replace
+from typing import Any, ClassVar
+
+ROLES = ("user", "assistant", "system")
+STATUSES = ("complete", "streaming", "partial", "error", "cancelled", "interrupted")
+# Counts and measures a message may carry: what export validation and `--json` check.
+INT_FIELDS = (
+    "input_tokens",
+    "output_tokens",
+    "reasoning_tokens",
+    "cache_read_tokens",
+    "cache_write_tokens",
+)
+FLOAT_FIELDS = ("cost", "ttft_ms", "duration_ms")
+TEXT_FIELDS = ("provider", "model", "finish_reason", "error")
+
+
+@dataclass(frozen=True, slots=True)
+class Text:
+    """Text the user typed or the model answered."""
+
+    type: ClassVar[str] = "text"
+    text: str
+    provider: str | None = None
+    meta: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reasoning:
+    """A model's visible reasoning (thinking, thoughts, reasoning_content)."""
+
+    type: ClassVar[str] = "reasoning"
+    text: str
+    provider: str | None = None
+    meta: Mapping[str, Any] | None = None  # e.g. {"signature": "…"} from Anthropic
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """A model asking for a tool to run (filled by tool calling)."""
+
+    type: ClassVar[str] = "tool_call"
+    id: str
+    name: str
+    arguments: Mapping[str, Any] = field(default_factory=dict)
+    provider: str | None = None
+    meta: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    """What a tool returned for one call (filled by tool calling)."""
+
+    type: ClassVar[str] = "tool_result"
+    call_id: str
+    name: str
+    output: str
+    is_error: bool = False
+    provider: str | None = None
+    meta: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file sent with a prompt, kept by content digest (filled by attachments)."""
+
+    type: ClassVar[str] = "attachment"
+    name: str
+    mime: str
+    size: int
+    sha256: str
+    provider: str | None = None
+    meta: Mapping[str, Any] | None = None
+
+
+Part = Text | Reasoning | ToolCall | ToolResult | Attachment
+PART_TYPES: dict[str, type[Part]] = {
+    kind.type: kind for kind in (Text, Reasoning, ToolCall, ToolResult, Attachment)
+}
+
+
+def to_dict(part: Part) -> dict[str, Any]:
+    """The part as a JSON object: its type, then its fields, empty ones left out."""
+    out: dict[str, Any] = {"type": part.type}
+    for item in fields(part):
+        value = getattr(part, item.name)
+        if value is None or (item.name in ("meta", "arguments") and not value):
+            continue
+        if item.name == "is_error" and not value:
+            continue
+        out[item.name] = dict(value) if isinstance(value, Mapping) else value
+    return out
+
+
+_KINDS: dict[str, type | tuple[type, ...]] = {
+    "text": str,
+    "provider": str,
+    "meta": dict,
+    "id": str,
+    "name": str,
+    "arguments": dict,
+    "call_id": str,
+    "output": str,
+    "is_error": bool,
+    "mime": str,
+    "size": int,
+    "sha256": str,
+}
+
+
+def from_dict(raw: Any) -> Part:
+    """A part from its JSON object; ValueError says what is wrong with it."""
+    if not isinstance(raw, dict):
+        raise ValueError(f"a part must be an object, not {type(raw).__name__}")
+    kind = PART_TYPES.get(raw.get("type"))  # type: ignore[arg-type]
+    if kind is None:
+        raise ValueError(f"unknown part type {raw.get('type')!r}")
+    known = {item.name: item for item in fields(kind)}
+    if unknown := set(raw) - set(known) - {"type"}:
+        raise ValueError(f"{kind.type} part has unknown field(s): {', '.join(sorted(unknown))}")
+    values: dict[str, Any] = {}
+    for name, item in known.items():
+        value = raw.get(name)
+        if value is None:
+            if item.default is MISSING and item.default_factory is MISSING:
+                raise ValueError(f"{kind.type} part has no {name}")
+            continue
+        expected = _KINDS[name]
+        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            raise ValueError(f"{kind.type} part's {name} has the wrong type")
+        values[name] = value
+    return kind(**values)
+
+
+def dumps(parts: Iterable[Part]) -> str:
+    """Parts as the compact JSON array the store keeps."""
+    return json.dumps([to_dict(p) for p in parts], ensure_ascii=False, separators=(",", ":"))
+
+
+def loads(text: str | None) -> tuple[Part, ...]:
+    """Parts from the store's JSON array (trusted: the store wrote it)."""
+    return tuple(from_dict(raw) for raw in json.loads(text)) if text else ()
+
+
+def text_of(parts: Iterable[Part]) -> str:
+    """The message's text: its text parts joined, what search and listings show."""
+    return "".join(p.text for p in parts if isinstance(p, Text))
+
+
+def reasoning_of(parts: Iterable[Part]) -> str | None:
+    """The message's reasoning, or None when it has none."""
+    return "".join(p.text for p in parts if isinstance(p, Reasoning)) or None
+
+
+def reply_parts(
+    text: str, reasoning: str | None, provider: str | None, signature: str | None = None
+) -> tuple[Part, ...]:
+    """A reply's parts as the stream built them: reasoning first, then the answer."""
+    parts: list[Part] = []
+    if reasoning or signature:
+        meta = {"signature": signature} if signature else None
+        parts.append(Reasoning(reasoning or "", provider, meta))
+    if text:
+        parts.append(Text(text))
+    return tuple(parts)
+
+
+def for_provider(parts: Sequence[Part], provider: str) -> tuple[Part, ...]:
+    """The parts as `provider` may see them: another provider's metadata left out."""
+    return tuple(
+        p if p.meta is None or p.provider == provider else replace(p, meta=None) for p in parts
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One stored message. Token counts are None when the provider did not say (never 0)."""
+
+    id: str
+    thread_id: str
+    parent_id: str | None
+    role: str
+    parts: tuple[Part, ...]
+    status: str
+    provider: str | None
+    model: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    reasoning_tokens: int | None
+    cache_read_tokens: int | None
+    cache_write_tokens: int | None
+    cost: float | None
+    ttft_ms: float | None
+    duration_ms: float | None
+    finish_reason: str | None
+    error: str | None
+    pid: int | None
+    created_at: str
+
+    @property
+    def content(self) -> str:
+        return text_of(self.parts)
+
+    @property
+    def reasoning(self) -> str | None:
+        return reasoning_of(self.parts)
+
+    @property
+    def reasoning_signature(self) -> str | None:
+        """Anthropic's signature over the thinking, which it needs back to continue."""
+        for part in self.parts:
+            if isinstance(part, Reasoning) and part.meta and "signature" in part.meta:
+                return str(part.meta["signature"])
+        return None
+
+
+MESSAGE_FIELDS = tuple(item.name for item in fields(Message))
+
+
+def message_dict(message: Message, *, pid: bool = False) -> dict[str, Any]:
+    """A message as JSON shows it (exports, `threads show --json`): every field (`pid`, the
+    process writing it, only when asked: exports leave it out), its parts as objects, and
+    beside them its `content` and `reasoning` as text for scripts. Store.export_json
+    writes the same shape in SQL."""
+    out = {name: getattr(message, name) for name in MESSAGE_FIELDS if pid or name != "pid"}
+    out["parts"] = [to_dict(part) for part in message.parts]
+    return out | {"content": message.content, "reasoning": message.reasoning}

@@ -23,6 +23,7 @@ from ba_tui.events import (
     Notice,
     ReasoningDelta,
     Retrying,
+    Saved,
     StreamError,
     TextDelta,
     Usage,
@@ -223,14 +224,16 @@ async def run_turn(
         connect_timeout=options.connect_timeout,
     )
     if store is not None and thread_id is not None:
+        user_id = None
         if prompt is not None:
-            parent_id = store.add_message(
+            user_id = parent_id = store.add_message(
                 thread_id, role="user", content=prompt, parent_id=parent_id
             ).id
         reply = store.start_reply(
             thread_id, parent_id=parent_id or "", provider=target.provider, model=target.model
         )
         turn.message_id = reply.id
+        emit(Saved(thread_id, user_id, reply.id))
     checkpoints = _Checkpointer(store, turn.message_id, turn)
     outcomes: list[tuple[str, bool]] = []
     # Import the SDK before the clock starts: timings describe the provider, not Python.

@@ -105,6 +105,24 @@ class Notice:
     notice: str
 
 
+@dataclass(frozen=True, slots=True)
+class Saved:
+    """Emitted by the turn runner once the prompt (`user_id`, None when regenerating) and
+    the reply's row (`reply_id`, `streaming`) are stored, before anything is sent."""
+
+    thread_id: str
+    user_id: str | None
+    reply_id: str
+
+
 Event = (
-    TextDelta | ReasoningDelta | Usage | Finished | StreamError | Retrying | FallingBack | Notice
+    TextDelta
+    | ReasoningDelta
+    | Usage
+    | Finished
+    | StreamError
+    | Retrying
+    | FallingBack
+    | Notice
+    | Saved
 )

@@ -112,11 +112,6 @@ class _Printer:
             self._out("\n")
 
 
-def title_for(prompt: str) -> str:
-    line = next((part.strip() for part in prompt.splitlines() if part.strip()), "untitled")
-    return line if len(line) <= 60 else line[:59].rstrip() + "…"
-
-
 def _json(turn: Turn) -> str:
     import json
 
@@ -218,9 +213,9 @@ def ask(
     """Ask one question and stream the answer to stdout."""
     from ba_tui import signals
     from ba_tui.config import load_config
-    from ba_tui.conversation import TurnOptions, run_turn
+    from ba_tui.conversation import TurnOptions
     from ba_tui.errors import UsageError
-    from ba_tui.providers import resolve
+    from ba_tui.session import ChatSession, NewThread, title_for
 
     state["verbose"] = state["verbose"] or verbose
     if state["verbose"]:
@@ -272,59 +267,25 @@ def ask(
         raise typer.Exit(code)
     store = None if no_save else _open_store()
     existing = _thread_to_continue(store, cont, thread) if store else None
-    target = resolve(
-        provider or (existing.provider if existing else None),
-        model or (existing.model if existing and not provider else None),
-        config,
+    new = NewThread(
+        system=system, persona=chosen.name if chosen else None, title=title_for(typed or text)
     )
+    session = ChatSession(config, store, existing, options=options, new=new)
+    target = session.target(provider, model)
     if target.provider == "local" and not (provider or existing or config.default_provider):
         from ba_tui.providers.local import NOTICE
 
         warn(NOTICE)
-    from ba_tui.providers import fallback_targets
-
-    fallbacks, skipped = fallback_targets(fallback or config.data.get("fallback") or [], config)
+    fallbacks, skipped = session.fallbacks(fallback)
     for note in skipped:
         warn(note)
     note_ignored([target], options)
-    history: list[Any] = []
-    thread_id = parent_id = None
-    if store is not None:
-        from ba_tui.conversation import to_chat_messages
-
-        if existing is not None:
-            stored = store.history(existing.id)
-            history = to_chat_messages(stored)
-            parent_id = stored[-1].id if stored else None
-            system = system if system is not None else existing.system
-            if (target.provider, target.model) != (existing.provider, existing.model):
-                store.update_thread(existing.id, provider=target.provider, model=target.model)
-            thread_id = existing.id
-        else:
-            thread_id = store.create_thread(
-                title=title_for(typed or text),
-                provider=target.provider,
-                model=target.model,
-                system=system,
-                persona=chosen.name if chosen else None,
-            ).id
 
     printer = _Printer(show_reasoning=not no_reasoning, quiet=json_out)
     try:
         # SIGTERM and SIGHUP cancel the turn as Ctrl+C does: the partial reply is saved.
         turn = signals.run(
-            run_turn(
-                target,
-                text,
-                history=history,
-                system=system,
-                options=options,
-                on_event=printer,
-                store=store,
-                thread_id=thread_id,
-                parent_id=parent_id,
-                fallbacks=fallbacks,
-            )
+            session.send(text, target, system=system, fallbacks=fallbacks, on_event=printer)
         )
     except KeyboardInterrupt:
         printer.end()

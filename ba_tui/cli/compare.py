@@ -89,27 +89,23 @@ def ask_compare(
 ) -> int:
     """Run the comparison and print it; returns the exit code."""
     from ba_tui.cli.ask import note_ignored
-    from ba_tui.compare import run_compare
     from ba_tui.errors import UsageError
     from ba_tui.events import TextDelta
-    from ba_tui.providers import resolve
+    from ba_tui.session import ChatSession, NewThread
 
     if len(specs) < 2:
         raise UsageError("--compare needs at least two models", "repeat it: --compare P:M")
+    session = ChatSession(config, None, options=options, new=NewThread(system, title=title))
     targets = []
     for spec in specs:
         provider, _, model = spec.partition(":")
-        targets.append(resolve(provider, model or None, config))
+        targets.append(session.target(provider, model or None))
     note_ignored(targets, options)
-    store = thread_id = None
-    if not no_save:
+    store = None
+    if not no_save:  # every key checked first: a missing one stores nothing
         from ba_tui.store import Store
 
-        store = Store.open()
-        first = targets[0]
-        thread_id = store.create_thread(
-            title=title, provider=first.provider, model=first.model, system=system
-        ).id
+        store = session.store = Store.open()
     live_view = sys.stdout.isatty() and not json_out
     view = _Columns([f"{t.provider} · {t.model}" for t in targets]) if live_view else None
 
@@ -118,16 +114,7 @@ def ask_compare(
             view.texts[index] += event.text
 
     async def run() -> list[Turn]:
-        coro = run_compare(
-            targets,
-            text,
-            system=system,
-            options=options,
-            on_event=on_event,
-            store=store,
-            thread_id=thread_id,
-            fastest=fastest,
-        )
+        coro = session.compare(text, targets, on_event=on_event, fastest=fastest)
         if view is None:
             return await coro
         from rich.live import Live

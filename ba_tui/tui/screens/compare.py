@@ -175,16 +175,13 @@ class CompareScreen(Screen[None]):
         await self._ended(turns, error, "error")
 
     async def _compare(self, prompt: str, turns: dict[int, Turn]) -> None:
-        from ba_tui.compare import run_compare
-        from ba_tui.conversation import TurnOptions
-
-        app = self.chat_app
-        config, store, main = app.config, app.store, app.main
+        main = self.chat_app.main
+        session = main.session()
         targets: list[Target] = []
         columns: list[CompareColumn] = []
         for column in self.columns:
             try:
-                target = await ready_target(column.provider, column.model, config)
+                target = await ready_target(session, column.provider, column.model)
             except BaChatError as exc:
                 await column.reply.finish(None, exc.line())
                 continue
@@ -192,29 +189,21 @@ class CompareScreen(Screen[None]):
             columns.append(column)
         if not targets:
             return
-        parent_id = main.leaf_id if main.thread else None
-        self.thread_id, history, system = await main.prepare_turn(
-            main.thread.id if main.thread else None, parent_id, prompt, targets[0]
-        )
 
         def forward(index: int, event: Event) -> None:
             columns[index].reply.feed(event)
 
         filled: list[Turn] = []
         try:
-            await run_compare(
-                targets,
+            await session.compare(
                 prompt,
-                history=history,
-                system=system,
-                options=TurnOptions.from_config(config),
+                targets,
+                parent_id=main.leaf_id if main.thread else None,
                 on_event=forward,
-                store=store,
-                thread_id=self.thread_id,
-                parent_id=parent_id,
                 turns=filled,
             )
         finally:
+            self.thread_id = session.thread.id if session.thread else None
             turns.update(
                 (column.index, turn) for column, turn in zip(columns, filled, strict=False)
             )

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -22,7 +22,7 @@ from textual.screen import Screen
 from textual.widgets import Footer
 
 from ba_tui.errors import BaChatError
-from ba_tui.events import FallingBack, ReasoningDelta, Retrying, TextDelta
+from ba_tui.events import FallingBack, Notice, ReasoningDelta, Retrying, Saved, TextDelta
 from ba_tui.tui.branches import Branches
 from ba_tui.tui.text import inert, one_line
 from ba_tui.tui.widgets.conversation_view import ConversationView
@@ -37,9 +37,9 @@ POLL_SECONDS = 1.5
 if TYPE_CHECKING:
     from textual.worker import Worker
 
-    from ba_tui.config import Config
     from ba_tui.events import Event
-    from ba_tui.providers import ChatMessage, Target
+    from ba_tui.providers import Target
+    from ba_tui.session import ChatSession
     from ba_tui.store import Message, Store, Thread
     from ba_tui.tui.app import ChatApp
 
@@ -77,8 +77,11 @@ class Reply:
                 self._notice("")
         elif isinstance(event, ReasoningDelta) and event.text:
             self.reasoning.append(event.text)
-        elif isinstance(event, Retrying | FallingBack):
+        elif isinstance(event, Retrying | FallingBack | Notice):
             self._notice(event.notice)
+        elif isinstance(event, Saved):
+            self.thread_id, self.user_id = event.thread_id, event.user_id
+            self.reply_id = event.reply_id
         self.widget.feed(event)
 
     def _notice(self, text: str) -> None:
@@ -87,35 +90,14 @@ class Reply:
             self.on_notice()
 
 
-async def ready_target(provider: str | None, model: str | None, config: Config) -> Target:
+async def ready_target(session: ChatSession, provider: str | None, model: str | None) -> Target:
     """Resolve a provider and model (the keyring may be asked) and import its SDK (up to
     2 s the first time), both off the UI thread."""
-    from ba_tui.providers import adapter, resolve
+    from ba_tui.providers import adapter
 
-    target = await asyncio.to_thread(resolve, provider, model, config)
+    target = await asyncio.to_thread(session.target, provider, model)
     await asyncio.to_thread(adapter, target.spec)
     return target
-
-
-class _RecordingStore:
-    """The store as `run_turn` sees it, noting the ids of the rows it creates."""
-
-    def __init__(self, store: Store, reply: Reply) -> None:
-        self._store = store
-        self._reply = reply
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._store, name)
-
-    def add_message(self, *args: Any, **kwargs: Any) -> Message:
-        message = self._store.add_message(*args, **kwargs)
-        self._reply.user_id = message.id
-        return message
-
-    def start_reply(self, *args: Any, **kwargs: Any) -> Message:
-        message = self._store.start_reply(*args, **kwargs)
-        self._reply.reply_id = message.id
-        return message
 
 
 class MainScreen(Screen):
@@ -513,32 +495,13 @@ class MainScreen(Screen):
         model: str | None,
     ) -> None:
         """Run one turn; whatever happens, the reply widget ends with what is known."""
-        from ba_tui.conversation import TurnOptions, run_turn
-        from ba_tui.providers import fallback_targets
-
-        store = self.store
         error: str | None = None
         try:
-            config = self.chat_app.config
-            target = await ready_target(provider, model, config)
-            fallbacks, _ = await asyncio.to_thread(
-                fallback_targets, config.data.get("fallback") or [], config
-            )
-            reply.thread_id, history, system = await self.prepare_turn(
-                reply.thread_id, parent_id, prompt or "", target
-            )
-            options = TurnOptions.from_config(config)
-            turn = await run_turn(
-                target,
-                prompt,
-                history=history,
-                system=system,
-                options=options,
-                on_event=reply.sink,
-                store=_RecordingStore(store, reply),  # type: ignore[arg-type]
-                thread_id=reply.thread_id,
-                parent_id=parent_id,
-                fallbacks=fallbacks,
+            session = self.session()
+            target = await ready_target(session, provider, model)
+            fallbacks, _ = await asyncio.to_thread(session.fallbacks)
+            turn = await session.send(
+                prompt, target, parent_id=parent_id, fallbacks=fallbacks, on_event=reply.sink
             )
             error = turn.error.line() if turn.error else None
         except asyncio.CancelledError:
@@ -552,38 +515,29 @@ class MainScreen(Screen):
             error = redact(f"internal error: {type(exc).__name__}: {exc}")
         await self._end_reply(reply, error)
 
-    async def prepare_turn(
-        self, thread_id: str | None, parent_id: str | None, prompt: str, target: Target
-    ) -> tuple[str, list[ChatMessage], str | None]:
-        """The thread a turn goes to (a draft is stored now), the history before
-        `parent_id` and the thread's system prompt: for a reply and for a comparison."""
-        from ba_tui.conversation import to_chat_messages
+    def session(self) -> ChatSession:
+        """The open conversation as a session: where its next turn goes (a draft thread
+        is stored when its first prompt is sent)."""
+        from ba_tui.session import ChatSession, NewThread
 
-        # A database locked by another process: wait off the UI thread, not in it.
-        await asyncio.to_thread(self.store.wait_writable)
-        if thread_id is None:
-            # A new thread is stored only once there is somewhere to send it.
-            thread_id = self.create_thread(prompt, target.provider, target.model)
-        history = to_chat_messages(self.store.history(thread_id, parent_id)) if parent_id else []
-        return thread_id, history, self.store.get_thread(thread_id).system
-
-    def create_thread(self, prompt: str, provider: str, model: str) -> str:
-        """Store the draft thread now that its first prompt is on its way; returns its id."""
         draft = self.draft
-        thread = self.store.create_thread(
-            title=one_line(prompt, 60) or "untitled",
-            provider=provider,
-            model=model,
-            system=draft.system,
-            persona=draft.persona,
+        return ChatSession(
+            self.chat_app.config,
+            self.store,
+            self.thread,
+            new=NewThread(draft.system, draft.persona),
+            on_thread=self._thread_stored,
         )
+
+    def _thread_stored(self, thread: Thread) -> None:
+        """A session stored (or moved) a thread: list it, and open it if the user is still
+        looking at the draft it came from."""
         threads = self.query_one(ThreadList)
         threads.show_thread(thread)
-        if self.thread is None:  # still looking at it
+        if self.thread is None or self.thread.id == thread.id:
             self.thread = thread
             threads.mark(thread.id)
             self._update_status()
-        return thread.id
 
     async def continue_from(self, thread_id: str, message_id: str | None) -> None:
         """Show the thread through `message_id`, ready for the next prompt: how a

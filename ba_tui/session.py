@@ -1,0 +1,204 @@
+"""One conversation as the CLI and the TUI both drive it.
+
+`ask` and the full-screen app used to each work out for themselves where a turn goes: the
+provider and model (the thread's, unless told otherwise), the thread (a new one, stored
+with its title, system prompt and persona only once its first prompt is sent), the history
+before the message being answered, the system prompt, the fallbacks. A `ChatSession` does
+that once; the front ends render the events it passes on, among them `Saved` with the ids
+of the rows the turn wrote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from ba_tui.conversation import Turn, TurnOptions, run_turn, to_chat_messages
+from ba_tui.events import Event
+
+if TYPE_CHECKING:
+    from ba_tui.config import Config
+    from ba_tui.providers import ChatMessage, Target
+    from ba_tui.store import Store, Thread
+
+TITLE_WIDTH = 60
+
+
+def title_for(prompt: str) -> str:
+    """A thread's title from its first prompt: the first line that says something."""
+    line = next((part.strip() for part in prompt.splitlines() if part.strip()), "untitled")
+    return line if len(line) <= TITLE_WIDTH else line[: TITLE_WIDTH - 1].rstrip() + "…"
+
+
+@dataclass
+class NewThread:
+    """What a thread not stored yet will be created with, when its first prompt is sent."""
+
+    system: str | None = None
+    persona: str | None = None
+    title: str | None = None  # default: from the first prompt
+
+
+class Latest:
+    """`parent_id=LATEST`: answer after the thread's newest message (`ask -c`)."""
+
+
+LATEST = Latest()
+
+
+class ChatSession:
+    """Where the next turn of one conversation goes, and what it is sent with.
+
+    `store=None` is `ask --no-save`: nothing is read or written. `thread=None` is a new
+    conversation, created by the first `send`. Not safe to share between two turns that
+    run at once (compare runs its columns through one `send` each, after the thread
+    exists)."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store | None,
+        thread: Thread | None = None,
+        *,
+        options: TurnOptions | None = None,
+        new: NewThread | None = None,
+        on_thread: Callable[[Thread], Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.thread = thread
+        self.options = options or TurnOptions.from_config(config)
+        self.new = new or NewThread()
+        # Told when the session creates or changes its thread (the TUI lists it).
+        self.on_thread = on_thread or (lambda thread: None)
+
+    def target(self, provider: str | None = None, model: str | None = None) -> Target:
+        """The thread's provider and model unless told otherwise (a model given alone is
+        the thread's provider's); checks the key now, before anything is stored."""
+        from ba_tui.providers import resolve
+
+        thread = self.thread
+        return resolve(
+            provider or (thread.provider if thread else None),
+            model or (thread.model if thread and not provider else None),
+            self.config,
+        )
+
+    def fallbacks(self, given: list[str] | None = None) -> tuple[list[Target], list[str]]:
+        """`--fallback P:M` targets, else config's `fallback`; and a note for each one
+        skipped for want of a key."""
+        from ba_tui.providers import fallback_targets
+
+        return fallback_targets(given or self.config.data.get("fallback") or [], self.config)
+
+    def system(self, given: str | None = None) -> str | None:
+        """The system prompt of the next turn: the one given, else the thread's."""
+        if given is not None:
+            return given
+        return self.thread.system if self.thread else self.new.system
+
+    async def send(
+        self,
+        prompt: str | None,
+        target: Target,
+        *,
+        parent_id: str | Latest | None = LATEST,
+        system: str | None = None,
+        fallbacks: list[Target] | None = None,
+        on_event: Callable[[Event], Any] | None = None,
+        turn: Turn | None = None,
+    ) -> Turn:
+        """Run one turn to `target`: `prompt` after `parent_id` (the newest message by
+        default), or with `prompt=None` a new reply to the user message `parent_id`
+        (regenerate). The thread is created first if there is none yet, and follows
+        `target` from now on. Events, `Saved` among them, go to `on_event`."""
+        thread_id, parent_id, history = await self._prepare(prompt or "", target, parent_id)
+        return await run_turn(
+            target,
+            prompt,
+            history=history,
+            system=self.system(system),
+            options=self.options,
+            on_event=on_event,
+            store=self.store,
+            thread_id=thread_id,
+            parent_id=parent_id,
+            fallbacks=fallbacks if fallbacks is not None else self.fallbacks()[0],
+            turn=turn,
+        )
+
+    async def compare(
+        self,
+        prompt: str,
+        targets: list[Target],
+        *,
+        parent_id: str | Latest | None = LATEST,
+        system: str | None = None,
+        on_event: Callable[[int, Event], Any] | None = None,
+        fastest: bool = False,
+        turns: list[Turn] | None = None,
+    ) -> list[Turn]:
+        """`prompt` to every target at once (see compare.run_compare), after `parent_id`.
+        A new thread is created for the first target; an existing one keeps its model
+        until the user keeps an answer."""
+        from ba_tui.compare import run_compare
+
+        thread_id, parent_id, history = await self._prepare(
+            prompt, targets[0], parent_id, follow=False
+        )
+        return await run_compare(
+            targets,
+            prompt,
+            history=history,
+            system=self.system(system),
+            options=self.options,
+            on_event=on_event,
+            store=self.store,
+            thread_id=thread_id,
+            parent_id=parent_id,
+            fastest=fastest,
+            turns=turns,
+        )
+
+    async def _prepare(
+        self, prompt: str, target: Target, parent_id: str | Latest | None, *, follow: bool = True
+    ) -> tuple[str | None, str | None, list[ChatMessage]]:
+        """The thread (stored now if new), the message to answer after, and the history up
+        to it, as the model is sent it."""
+        store = self.store
+        if store is None:
+            return None, None if isinstance(parent_id, Latest) else parent_id, []
+        # Another process holding the database: wait off the event loop, not in it.
+        await asyncio.to_thread(store.wait_writable)
+        thread_id = self._thread_for(prompt, target, follow=follow).id
+        if isinstance(parent_id, Latest):
+            stored = store.history(thread_id)
+            return thread_id, stored[-1].id if stored else None, to_chat_messages(stored)
+        history = to_chat_messages(store.history(thread_id, parent_id)) if parent_id else []
+        return thread_id, parent_id, history
+
+    def _thread_for(self, prompt: str, target: Target, *, follow: bool) -> Thread:
+        """The session's thread, stored now if it is new; with `follow`, it goes to
+        `target` from now on."""
+        assert self.store is not None
+        thread = self.thread
+        if thread is None:
+            new = self.new
+            thread = self.store.create_thread(
+                title=new.title or title_for(prompt),
+                provider=target.provider,
+                model=target.model,
+                system=new.system,
+                persona=new.persona,
+            )
+        elif follow and (target.provider, target.model) != (thread.provider, thread.model):
+            thread = self.store.update_thread(
+                thread.id, provider=target.provider, model=target.model
+            )
+        else:
+            return thread
+        self.thread = thread
+        self.on_thread(thread)
+        return thread

@@ -1,0 +1,118 @@
+"""ChatSession: where a turn goes and what it is sent with, for the CLI and the TUI alike.
+Real adapters talk to the fake server; what is asserted is what was sent and stored."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ba_tui.config import load_config
+from ba_tui.events import Saved
+from ba_tui.session import ChatSession, NewThread, title_for
+from ba_tui.store import Store
+from tests.conftest import make_env
+from tests.servers import text_stream
+from tests.wire import expected
+
+
+@pytest.fixture
+def setup(server, home: Path, monkeypatch):
+    """The process environment a front end runs in: the fake server's URLs and keys."""
+    for name, value in make_env(server.url, home).items():
+        monkeypatch.setenv(name, value)
+    with Store.open(home / "ba-chat.db") as store:
+        yield server, store, load_config()
+
+
+def sent_messages(server) -> list[tuple[str, str]]:
+    return [(m["role"], m["content"]) for m in server.requests[-1].json["messages"]]
+
+
+async def test_a_new_conversation_is_stored_with_its_first_prompt(setup):
+    server, store, config = setup
+    server.queue(text_stream("openai", "Hello there."))
+    new = NewThread(system="Be terse.", persona="analyst")
+    threads: list = []
+    session = ChatSession(config, store, new=new, on_thread=threads.append)
+    events: list = []
+    target = session.target("openai", "gpt-4o-mini")
+    assert store.list_threads() == []  # choosing a target stores nothing
+    turn = await session.send("Plan the\nmigration", target, on_event=events.append)
+    [thread] = store.list_threads()
+    assert (thread.title, thread.system, thread.persona) == ("Plan the", "Be terse.", "analyst")
+    assert (thread.provider, thread.model) == ("openai", "gpt-4o-mini")
+    assert threads == [session.thread] and session.thread.id == thread.id
+    [saved] = [e for e in events if isinstance(e, Saved)]
+    user, reply = store.messages(thread.id)
+    assert (saved.thread_id, saved.user_id, saved.reply_id) == (thread.id, user.id, reply.id)
+    assert (turn.status, reply.content, reply.parent_id) == ("complete", "Hello there.", user.id)
+    assert sent_messages(server) == [("system", "Be terse."), ("user", "Plan the\nmigration")]
+
+
+async def test_continuing_sends_the_history_and_follows_a_new_model(setup):
+    server, store, config = setup
+    server.queue(text_stream("openai", "One."), text_stream("anthropic", "Two."))
+    first = ChatSession(config, store)
+    await first.send("Count", first.target("openai", "gpt-4o-mini"))
+    later = ChatSession(config, store, store.latest_thread())  # `ask -c` in a new process
+    target = later.target("anthropic", "claude-sonnet-4-6")
+    await later.send("Again", target)
+    body = server.requests[-1].json
+    texts = [m["content"] if isinstance(m["content"], str) else m["content"][0]["text"]
+             for m in body["messages"]]  # fmt: skip
+    assert texts == ["Count", "One.", "Again"]
+    thread = store.latest_thread()
+    assert (thread.provider, thread.model) == ("anthropic", "claude-sonnet-4-6")
+    assert later.target().provider == "anthropic"  # the next turn stays there
+
+
+async def test_regenerating_answers_the_same_prompt_beside_the_first_reply(setup):
+    server, store, config = setup
+    server.queue(text_stream("openai", "First."), text_stream("openai", "Second."))
+    session = ChatSession(config, store)
+    target = session.target("openai", "gpt-4o-mini")
+    await session.send("Name a colour", target)
+    user, _ = store.messages(session.thread.id)
+    await session.send(None, target, parent_id=user.id)
+    replies = [m for m in store.messages(session.thread.id) if m.role == "assistant"]
+    assert [r.content for r in replies] == ["First.", "Second."]
+    assert {r.parent_id for r in replies} == {user.id}
+    assert sent_messages(server) == [("user", "Name a colour")]
+
+
+async def test_a_comparison_keeps_the_threads_model_until_one_answer_is_kept(setup):
+    server, store, config = setup
+    server.queue(text_stream("openai", "Start."))
+    session = ChatSession(config, store)
+    await session.send("Hi", session.target("openai", "gpt-4o-mini"))
+    # Both run at once, so each gets its provider's recorded reply, not a queued one.
+    targets = [session.target("anthropic", "claude-sonnet-4-6"), session.target("gemini", None)]
+    turns = await session.compare("Which?", targets)
+    assert [(t.provider, t.status) for t in turns] == [
+        ("anthropic", "complete"),
+        ("gemini", "complete"),
+    ]
+    assert turns[0].text == expected("anthropic_stream_text.sse").text and turns[1].text
+    thread = store.get_thread(session.thread.id)
+    assert (thread.provider, thread.model) == ("openai", "gpt-4o-mini")
+    prompt = [m for m in store.messages(thread.id) if m.content == "Which?"]
+    siblings = [m for m in store.messages(thread.id) if m.parent_id == prompt[0].id]
+    assert len(siblings) == 2
+
+
+async def test_without_a_store_nothing_is_written(setup, home: Path):
+    server, store, config = setup
+    server.queue(text_stream("openai", "Ok."))
+    session = ChatSession(config, None, new=NewThread(system="S"))
+    turn = await session.send("x", session.target("openai", "gpt-4o-mini"))
+    assert (turn.text, turn.thread_id, turn.message_id) == ("Ok.", None, None)
+    assert store.list_threads() == []
+    assert sent_messages(server) == [("system", "S"), ("user", "x")]
+
+
+def test_a_title_is_the_first_line_that_says_something():
+    assert title_for("\n\n  Meeting notes:  \nmore") == "Meeting notes:"
+    assert title_for("   ") == "untitled"
+    long = "word " * 30
+    assert len(title_for(long)) == 60 and title_for(long).endswith("…")

@@ -18,7 +18,7 @@ from ba_tui.redact import redact, remember  # also used as keys.redact and keys.
 
 if TYPE_CHECKING:
     from ba_tui.config import Config
-    from ba_tui.providers import ProviderSpec
+    from ba_tui.providers.spec import ProviderSpec
 
 KEYRING_SERVICE = "ba-chat"
 
@@ -204,7 +204,7 @@ def _kill_group(proc: subprocess.Popen[str]) -> None:
 
 def _inline(spec: ProviderSpec, config: Config) -> str | None:
     """An `api_key` written in config.toml; honoured for custom endpoints only."""
-    from ba_tui.providers import BUILTIN
+    from ba_tui.providers.spec import BUILTIN
 
     if spec.name in BUILTIN:
         return None

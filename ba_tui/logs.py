@@ -52,7 +52,7 @@ class _QuietHandler(RotatingFileHandler):
 def _get() -> logging.Logger | None:
     """The file logger for the current data home (tests move BA_CHAT_HOME in-process)."""
     global _logger, _logger_path
-    from ba_tui.config import LOG_BACKUPS, log_path
+    from ba_tui.paths import LOG_BACKUPS, log_path
 
     path = log_path()
     if _logger is not None and path == _logger_path:

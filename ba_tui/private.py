@@ -70,14 +70,14 @@ class Exposed:
 
 def folders() -> list[Path]:
     """ba-chat's data and config folders (one when BA_CHAT_HOME holds both)."""
-    from ba_tui.config import config_dir, data_dir
+    from ba_tui.paths import config_dir, data_dir
 
     return list(dict.fromkeys([data_dir(), config_dir()]))
 
 
 def files() -> list[Path]:
     """Every file ba-chat keeps, whether it exists yet or not."""
-    from ba_tui.config import LOG_BACKUPS, config_path, db_path, log_path
+    from ba_tui.paths import LOG_BACKUPS, config_path, db_path, log_path
 
     db, log = db_path(), log_path()
     return [

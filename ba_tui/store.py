@@ -418,7 +418,7 @@ class Store:
         A file that is not a SQLite database is reported and never touched.
         """
         if path is None:
-            from ba_tui.config import db_path
+            from ba_tui.paths import db_path
 
             path = db_path()
         path = Path(path)

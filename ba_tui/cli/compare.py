@@ -88,7 +88,7 @@ def ask_compare(
     title: str,
 ) -> int:
     """Run the comparison and print it; returns the exit code."""
-    from ba_tui.cli.ask import note_ignored
+    from ba_tui.cli.app import note_ignored
     from ba_tui.errors import UsageError
     from ba_tui.events import TextDelta
     from ba_tui.session import ChatSession, NewThread
@@ -128,7 +128,7 @@ def ask_compare(
             return await task
 
     from ba_tui import signals
-    from ba_tui.cli.ask import stopped
+    from ba_tui.cli.app import stopped
 
     try:
         # SIGTERM and SIGHUP cancel every answer as Ctrl+C does: each partial is saved.

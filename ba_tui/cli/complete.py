@@ -81,7 +81,7 @@ def personas(incomplete: str) -> list[tuple[str, str]]:
 def threads(incomplete: str) -> list[tuple[str, str]]:
     """Ids of the latest threads, each with its title; nothing before the store exists
     (completing must not create it)."""
-    from ba_tui.config import db_path
+    from ba_tui.paths import db_path
 
     if not db_path().is_file():
         return []

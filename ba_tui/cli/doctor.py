@@ -84,7 +84,7 @@ def _key_checks(spec: ProviderSpec, config: Config) -> tuple[list[Check], _Probe
         # Starting the model takes a second; its presence is what a user needs to know.
         from ba_tui.providers import local
 
-        if local.available(config):
+        if local.available(config.provider("local")):
             checks.append(Check(OK, spec.name, "built-in offline model installed"))
         else:
             checks.append(
@@ -439,7 +439,7 @@ def doctor(
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds per endpoint."),
 ) -> None:
     """Check keys, endpoints, config, database, file modes and keyring; exit 1 on a failure."""
-    from ba_tui.config import config_path, db_path
+    from ba_tui.paths import config_path, db_path
 
     config_lines, config = config_checks(config_path())
     checks = provider_checks(config, provider, timeout)

@@ -183,7 +183,7 @@ def _toml(data: dict[str, Any]) -> str:
 @config_app.command("path")
 def config_path_command() -> None:
     """Print where config.toml lives (it may not exist yet)."""
-    from ba_tui.config import config_path
+    from ba_tui.paths import config_path
 
     print(config_path())
 
@@ -226,7 +226,8 @@ def config_set(
     """Set one setting in config.toml, keeping its comments and order."""
     import tomlkit
 
-    from ba_tui.config import config_path, set_value
+    from ba_tui.config import set_value
+    from ba_tui.paths import config_path
 
     stored, notes = set_value(key, value)
     for note in notes:

@@ -8,99 +8,16 @@ from __future__ import annotations
 
 import importlib
 import os
-from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ba_tui.errors import MissingKey, UsageError
-from ba_tui.messages import Part, Text, text_of
+from ba_tui.providers.spec import BUILTIN, ChatMessage, ChatRequest, ProviderSpec, Target
+
+__all__ = ["BUILTIN", "ChatMessage", "ChatRequest", "ProviderSpec", "Target"]
 
 if TYPE_CHECKING:
     from ba_tui.config import Config
-
-
-@dataclass(frozen=True)
-class ProviderSpec:
-    name: str
-    label: str
-    kind: str  # adapter module: "anthropic", "openai", "gemini" or "local"
-    key_env: tuple[str, ...]
-    base_url_env: str | None
-    default_base_url: str
-    default_model: str
-    key_required: bool = True
-    # OpenAI's own API wants max_completion_tokens; compatible servers know max_tokens.
-    max_tokens_param: str = "max_tokens"
-
-    @property
-    def takes_thinking(self) -> bool:
-        """Whether a thinking budget means anything to this provider's API (the OpenAI
-        chat API has none; DeepSeek's reasoner thinks whether asked or not)."""
-        return self.kind in ("anthropic", "gemini")
-
-
-BUILTIN: dict[str, ProviderSpec] = {
-    spec.name: spec
-    for spec in (
-        ProviderSpec(
-            "anthropic",
-            "Anthropic",
-            "anthropic",
-            ("ANTHROPIC_API_KEY",),
-            "ANTHROPIC_BASE_URL",
-            "https://api.anthropic.com",
-            "claude-sonnet-5-5",
-        ),
-        ProviderSpec(
-            "openai",
-            "OpenAI",
-            "openai",
-            ("OPENAI_API_KEY",),
-            "OPENAI_BASE_URL",
-            "https://api.openai.com/v1",
-            "gpt-5.4-mini-2026-03-17",
-            max_tokens_param="max_completion_tokens",
-        ),
-        ProviderSpec(
-            "gemini",
-            "Google Gemini",
-            "gemini",
-            ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
-            "GEMINI_BASE_URL",
-            "https://generativelanguage.googleapis.com",
-            "gemini-3.5-flash",
-        ),
-        ProviderSpec(
-            "deepseek",
-            "DeepSeek",
-            "openai",
-            ("DEEPSEEK_API_KEY",),
-            "DEEPSEEK_BASE_URL",
-            "https://api.deepseek.com/v1",
-            "deepseek-chat",
-        ),
-        ProviderSpec(
-            "ollama",
-            "Ollama (local)",
-            "openai",
-            ("OLLAMA_API_KEY",),
-            "OLLAMA_BASE_URL",
-            "http://localhost:11434/v1",
-            "llama3.2",
-            key_required=False,
-        ),
-        ProviderSpec(
-            "local",
-            "Built-in offline model",
-            "local",
-            (),
-            None,
-            "",
-            "SmolLM2-135M-Instruct",
-            key_required=False,
-        ),
-    )
-}
 
 
 def _custom(name: str, settings: dict) -> ProviderSpec | None:
@@ -141,57 +58,6 @@ def get_spec(name: str, config: Config) -> ProviderSpec:
     raise UsageError(f"unknown provider {name!r}", f"choose one of: {valid}")
 
 
-@dataclass(frozen=True)
-class ChatMessage:
-    """One turn as sent to a model: its role and parts. Each adapter maps the parts its
-    API takes; a part's provider metadata is replayed only to that provider."""
-
-    role: str  # "user" or "assistant"
-    parts: tuple[Part, ...]
-
-    @classmethod
-    def of(cls, role: str, text: str) -> ChatMessage:
-        return cls(role, (Text(text),) if text else ())
-
-    @property
-    def content(self) -> str:
-        return text_of(self.parts)
-
-
-@dataclass(frozen=True)
-class ChatRequest:
-    model: str
-    messages: tuple[ChatMessage, ...]
-    system: str | None = None
-    max_tokens: int | None = None
-    temperature: float | None = None
-    top_p: float | None = None
-    stop: tuple[str, ...] = ()  # sequences that end the reply
-    # Extended-thinking budget in tokens; None leaves the model's default behaviour.
-    thinking_budget: int | None = None
-    # Seconds without a byte before a stream counts as stalled.
-    stall_timeout: float = 60.0
-    connect_timeout: float = 10.0
-
-
-@dataclass(frozen=True)
-class Target:
-    """Everything an adapter needs to reach one model of one provider."""
-
-    spec: ProviderSpec
-    model: str
-    base_url: str
-    key: str | None
-    key_source: str
-
-    @property
-    def provider(self) -> str:
-        return self.spec.name
-
-    def __repr__(self) -> str:  # never show the key, even in a debugger or a log
-        return f"Target({self.provider}, {self.model}, {self.base_url})"
-
-
 def base_url_for(spec: ProviderSpec, config: Config) -> str:
     if spec.base_url_env and (value := os.environ.get(spec.base_url_env, "").strip()):
         return value
@@ -209,7 +75,7 @@ def default_provider(config: Config) -> ProviderSpec:
     for spec in all_specs(config):
         if spec.key_required and lookup_key(spec, config)[0]:
             return spec
-    if local.available(config):
+    if local.available(config.provider("local")):
         return BUILTIN["local"]
     raise MissingKey(
         "no provider has an API key yet",
@@ -224,6 +90,13 @@ def default_model(spec: ProviderSpec, config: Config) -> str:
     if config.default_model and spec.name == (config.default_provider or spec.name):
         return config.default_model
     return str(config.provider(spec.name).get("default_model") or spec.default_model)
+
+
+def starting_model(spec: ProviderSpec, config: Config) -> str:
+    """The exact model id a new thread on `spec` starts with, as `resolve` would choose."""
+    from ba_tui.models import resolve_model
+
+    return resolve_model(spec.name, default_model(spec, config))
 
 
 def resolve(provider: str | None, model: str | None, config: Config) -> Target:
@@ -251,7 +124,10 @@ def resolve(provider: str | None, model: str | None, config: Config) -> Target:
             f"set {spec.key_env[0]} or run `ba-chat keys set {spec.name}`",
             provider=spec.name,
         )
-    return Target(spec, resolve_model(spec.name, model), base_url_for(spec, config), key, source)
+    settings = config.provider(spec.name)
+    return Target(
+        spec, resolve_model(spec.name, model), base_url_for(spec, config), key, source, settings
+    )
 
 
 def fallback_targets(specs: object, config: Config) -> tuple[list[Target], list[str]]:

@@ -11,7 +11,8 @@ import anthropic
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
 from ba_tui.messages import Reasoning
-from ba_tui.providers import ChatMessage, ChatRequest, Target, clients, reading
+from ba_tui.providers import clients, reading
+from ba_tui.providers.spec import ChatMessage, ChatRequest, Target
 
 PROVIDER = "anthropic"
 DEFAULT_MAX_TOKENS = 8192

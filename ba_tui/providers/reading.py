@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from ba_tui import errors
 
 if TYPE_CHECKING:
-    from ba_tui.providers import Target
+    from ba_tui.providers.spec import Target
 
 T = TypeVar("T")
 # Enough of an error page to find its <title>; the rest is never read.

@@ -103,7 +103,7 @@ class ChatApp(App[int]):
         environment, then the built-in offline model if it is installed, else None until
         the background key check has run."""
         from ba_tui.errors import BaChatError
-        from ba_tui.providers import BUILTIN, all_specs, get_spec, local
+        from ba_tui.providers import BUILTIN, all_specs, get_spec, local, starting_model
 
         config = self.config
         try:
@@ -114,13 +114,13 @@ class ChatApp(App[int]):
                     (s for s in all_specs(config) if s.key_required and _env_key(s)),
                     None,
                 )
-                if spec is None and local.available(config):
+                if spec is None and local.available(config.provider("local")):
                     spec = BUILTIN["local"]
         except BaChatError:
             spec = None
         if spec is None:
             return None, None
-        return spec.name, model_for(spec, config)
+        return spec.name, starting_model(spec, config)
 
     def default_persona(self) -> Persona | None:
         name = self.config.data.get("default_persona")
@@ -241,10 +241,10 @@ class ChatApp(App[int]):
 
             await self.push_screen(WelcomeScreen(offline=main.draft.provider == "local"))
         elif main.thread is None and main.draft.provider in (None, "local") and providers:
-            from ba_tui.providers import get_spec
+            from ba_tui.providers import get_spec, starting_model
 
             spec = get_spec(providers[0], self.config)
-            await main.new_thread(spec.name, model_for(spec, self.config))
+            await main.new_thread(spec.name, starting_model(spec, self.config))
 
     def reload_config(self) -> None:
         from ba_tui.config import load_config
@@ -508,14 +508,6 @@ def _env_key(spec: Any) -> bool:
     import os
 
     return any(os.environ.get(var, "").strip() for var in spec.key_env)
-
-
-def model_for(spec: Any, config: Config) -> str:
-    """The model a new thread on `spec` starts with, as `providers.resolve` would choose."""
-    from ba_tui.models import resolve_model
-    from ba_tui.providers import default_model
-
-    return resolve_model(spec.name, default_model(spec, config))
 
 
 def _import_adapter(provider: str, config: Config) -> None:

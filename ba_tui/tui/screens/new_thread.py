@@ -111,12 +111,11 @@ class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
             p, m, system = persona.choose(chosen_provider, chosen_model, None)
             if p and p != provider:
                 from ba_tui.errors import BaChatError
-                from ba_tui.providers import get_spec
-                from ba_tui.tui.app import model_for
+                from ba_tui.providers import get_spec, starting_model
 
                 config = self.app.config  # type: ignore[attr-defined]
                 try:
-                    provider, model = p, m or model_for(get_spec(p, config), config)
+                    provider, model = p, m or starting_model(get_spec(p, config), config)
                 except BaChatError as exc:  # a persona naming an unknown provider
                     self.notify(exc.line(), severity="error")
                     return

@@ -1,0 +1,151 @@
+"""What a provider is and what a turn sends it: the types every adapter shares.
+
+Imports only errors and messages, so the adapters, keys and config can use them without
+importing the registry (providers/__init__), which reads keys and config.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ba_tui.messages import Part, Text, text_of
+
+
+@dataclass(frozen=True)
+class ProviderSpec:
+    name: str
+    label: str
+    kind: str  # adapter module: "anthropic", "openai", "gemini" or "local"
+    key_env: tuple[str, ...]
+    base_url_env: str | None
+    default_base_url: str
+    default_model: str
+    key_required: bool = True
+    # OpenAI's own API wants max_completion_tokens; compatible servers know max_tokens.
+    max_tokens_param: str = "max_tokens"
+
+    @property
+    def takes_thinking(self) -> bool:
+        """Whether a thinking budget means anything to this provider's API (the OpenAI
+        chat API has none; DeepSeek's reasoner thinks whether asked or not)."""
+        return self.kind in ("anthropic", "gemini")
+
+
+BUILTIN: dict[str, ProviderSpec] = {
+    spec.name: spec
+    for spec in (
+        ProviderSpec(
+            "anthropic",
+            "Anthropic",
+            "anthropic",
+            ("ANTHROPIC_API_KEY",),
+            "ANTHROPIC_BASE_URL",
+            "https://api.anthropic.com",
+            "claude-sonnet-5-5",
+        ),
+        ProviderSpec(
+            "openai",
+            "OpenAI",
+            "openai",
+            ("OPENAI_API_KEY",),
+            "OPENAI_BASE_URL",
+            "https://api.openai.com/v1",
+            "gpt-5.4-mini-2026-03-17",
+            max_tokens_param="max_completion_tokens",
+        ),
+        ProviderSpec(
+            "gemini",
+            "Google Gemini",
+            "gemini",
+            ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
+            "GEMINI_BASE_URL",
+            "https://generativelanguage.googleapis.com",
+            "gemini-3.5-flash",
+        ),
+        ProviderSpec(
+            "deepseek",
+            "DeepSeek",
+            "openai",
+            ("DEEPSEEK_API_KEY",),
+            "DEEPSEEK_BASE_URL",
+            "https://api.deepseek.com/v1",
+            "deepseek-chat",
+        ),
+        ProviderSpec(
+            "ollama",
+            "Ollama (local)",
+            "openai",
+            ("OLLAMA_API_KEY",),
+            "OLLAMA_BASE_URL",
+            "http://localhost:11434/v1",
+            "llama3.2",
+            key_required=False,
+        ),
+        ProviderSpec(
+            "local",
+            "Built-in offline model",
+            "local",
+            (),
+            None,
+            "",
+            "SmolLM2-135M-Instruct",
+            key_required=False,
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One turn as sent to a model: its role and parts. Each adapter maps the parts its
+    API takes; a part's provider metadata is replayed only to that provider."""
+
+    role: str  # "user" or "assistant"
+    parts: tuple[Part, ...]
+
+    @classmethod
+    def of(cls, role: str, text: str) -> ChatMessage:
+        return cls(role, (Text(text),) if text else ())
+
+    @property
+    def content(self) -> str:
+        return text_of(self.parts)
+
+
+@dataclass(frozen=True)
+class ChatRequest:
+    model: str
+    messages: tuple[ChatMessage, ...]
+    system: str | None = None
+    max_tokens: int | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    stop: tuple[str, ...] = ()  # sequences that end the reply
+    # Extended-thinking budget in tokens; None leaves the model's default behaviour.
+    thinking_budget: int | None = None
+    # Seconds without a byte before a stream counts as stalled.
+    stall_timeout: float = 60.0
+    connect_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """Everything an adapter needs to reach one model of one provider."""
+
+    spec: ProviderSpec
+    model: str
+    base_url: str
+    key: str | None
+    key_source: str
+    # The provider's table in config.toml (`[providers.local] model_path`...): adapters
+    # get their settings here, never by reading config themselves.
+    settings: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def provider(self) -> str:
+        return self.spec.name
+
+    def __repr__(self) -> str:  # never show the key, even in a debugger or a log
+        return f"Target({self.provider}, {self.model}, {self.base_url})"

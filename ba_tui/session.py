@@ -48,6 +48,22 @@ class Latest:
 LATEST = Latest()
 
 
+def keep_connections() -> None:
+    """From now on (on the running event loop), each provider's SDK client and its open
+    connection are kept from turn to turn: what a long-running front end (the TUI) wants.
+    A one-shot `ask` builds its client and closes it."""
+    from ba_tui.providers import clients
+
+    clients.keep()
+
+
+async def close_connections() -> None:
+    """Close the clients `keep_connections` kept, and stop keeping them."""
+    from ba_tui.providers import clients
+
+    await clients.release()
+
+
 class ChatSession:
     """Where the next turn of one conversation goes, and what it is sent with.
 

@@ -22,7 +22,7 @@ import pytest
 from ba_tui.config import load_config
 from ba_tui.conversation import TurnOptions, run_turn
 from ba_tui.events import TextDelta
-from ba_tui.providers import BUILTIN, ProviderSpec, Target, local, resolve
+from ba_tui.providers import BUILTIN, OFFLINE_NOTICE, ProviderSpec, Target, local, resolve
 from ba_tui.store import Store
 from tests.conftest import KEYS, make_env, run_cli
 
@@ -89,7 +89,7 @@ def test_with_no_key_anywhere_ask_answers_offline_and_says_so(no_keys):
     done = run_cli("ask", "--no-save", "--max-tokens", "64", "Say hi", env=no_keys)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip()
-    assert done.stderr.count(local.NOTICE) == 1
+    assert done.stderr.count(OFFLINE_NOTICE) == 1
 
 
 @installed
@@ -97,7 +97,7 @@ def test_with_no_key_anywhere_ask_answers_offline_and_says_so(no_keys):
 def test_ask_local_streams_a_reply_and_stores_it_free(no_keys, home):
     done = run_cli("ask", "-p", "local", "--max-tokens", "64", "--json", "Say hi", env=no_keys)
     assert done.returncode == 0, done.stderr
-    assert local.NOTICE not in done.stderr  # asked for by name: nothing to explain
+    assert OFFLINE_NOTICE not in done.stderr  # asked for by name: nothing to explain
     out = json.loads(done.stdout)
     assert out["provider"] == "local" and out["text"].strip()
     assert out["usage"]["output_tokens"] > 0 and out["finish_reason"] in ("stop", "length")

@@ -270,9 +270,9 @@ def ask(
     session = ChatSession(config, store, existing, options=options, new=new)
     target = session.target(provider, model)
     if target.provider == "local" and not (provider or existing or config.default_provider):
-        from ba_tui.providers.local import NOTICE
+        from ba_tui.providers import OFFLINE_NOTICE
 
-        warn(NOTICE)
+        warn(OFFLINE_NOTICE)
     fallbacks, skipped = session.fallbacks(fallback)
     for note in skipped:
         warn(note)

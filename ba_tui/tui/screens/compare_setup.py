@@ -90,9 +90,9 @@ class CompareSetup(ModalScreen[list[tuple[str, str]] | None]):
             if spec.key_required and key_source(spec, config) == "not set":
                 continue
             if spec.name == "local":
-                from ba_tui.providers import local
+                from ba_tui.providers import offline_available
 
-                if not local.available(config.provider("local")):
+                if not offline_available(config):
                     continue
             for entry in catalog(spec.name):
                 add(spec.name, entry.id, entry.note)

@@ -382,6 +382,7 @@ def _tables(parts: tuple[str, ...], value: Any, *, inline: bool) -> Any:
     surrounding table is inline."""
     import tomlkit
 
+    table: Any
     if len(parts) == 1:
         if inline:
             table = tomlkit.inline_table()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -341,7 +341,7 @@ async def _try_targets(
 
 
 async def _stream_with_retries(
-    stream: Callable[[Target, ChatRequest], AsyncIterator[Event]],
+    stream: Callable[[Target, ChatRequest], AsyncGenerator[Event, None]],
     target: Target,
     request: ChatRequest,
     options: TurnOptions,
@@ -397,7 +397,7 @@ def _stopped(turn: Turn, target: Target, message: str, hint: str) -> None:
 
 
 async def _attempts(
-    stream: Callable[[Target, ChatRequest], AsyncIterator[Event]],
+    stream: Callable[[Target, ChatRequest], AsyncGenerator[Event, None]],
     target: Target,
     request: ChatRequest,
     options: TurnOptions,

@@ -192,7 +192,7 @@ def for_status(
     if (page := html_page(message)) is not None:
         # A proxy's error page: its markup would fill the line and say nothing more.
         detail = f"{provider} answered HTTP {status} with {page}"
-    kw = {"provider": provider, "status": status, "retry_after": retry_after}
+    kw: dict[str, Any] = {"provider": provider, "status": status, "retry_after": retry_after}
     if kind in ("authentication_error", "permission_error", "auth") or status in (401, 403):
         if key_source.startswith("env "):
             # The variable wins over the keyring, so `keys set` alone would not help.

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from ba_tui import messages as parts
 from ba_tui.errors import BaChatError, UsageError
@@ -47,6 +47,12 @@ IMPORT_PAUSE = 0.5
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
 _ID = re.compile(r"[!-~]{1,64}")
+
+
+class Writer(Protocol):
+    """Where an export goes: a file, or stdout made safe for a terminal (cli/threads)."""
+
+    def write(self, text: str, /) -> int: ...
 
 
 class ExportError(UsageError):
@@ -72,7 +78,7 @@ def export(
     store: Store,
     thread_ids: Sequence[str] | None,
     fmt: str,
-    out: IO[str],
+    out: Writer,
     *,
     exported_at: str | None = None,
 ) -> int:
@@ -91,7 +97,7 @@ def export(
     return writer[fmt](store, ids, out, exported_at)
 
 
-def write_json(store: Store, ids: Sequence[str], out: IO[str], exported_at: str) -> int:
+def write_json(store: Store, ids: Sequence[str], out: Writer, exported_at: str) -> int:
     head = _encode({"format": FORMAT, "version": VERSION, "exported_at": exported_at})
     out.write(head[:-1] + ',"threads":[')
     count = 0
@@ -103,7 +109,7 @@ def write_json(store: Store, ids: Sequence[str], out: IO[str], exported_at: str)
     return count
 
 
-def write_jsonl(store: Store, ids: Sequence[str], out: IO[str], exported_at: str) -> int:
+def write_jsonl(store: Store, ids: Sequence[str], out: Writer, exported_at: str) -> int:
     out.write(_encode({"format": FORMAT, "version": VERSION, "exported_at": exported_at}) + "\n")
     count = 0
     for thread, messages in store.export_json(ids):
@@ -126,7 +132,7 @@ def _one_line(json_text: str) -> str:
     return json_text
 
 
-def write_markdown(store: Store, ids: Sequence[str], out: IO[str], exported_at: str) -> int:
+def write_markdown(store: Store, ids: Sequence[str], out: Writer, exported_at: str) -> int:
     """Each thread's current branch (what the model saw last), reasoning folded away."""
     count = 0
     for index, thread_id in enumerate(ids):

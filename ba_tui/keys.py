@@ -226,13 +226,13 @@ def explain_key(spec: ProviderSpec, config: Config) -> tuple[str | None, str, st
             return remember(value), f"env {var}", ""
     if inline := _inline(spec, config):
         return remember(inline), "config", ""
-    if value := _from_keyring(spec.name):
-        return remember(value), "keyring", ""
+    if stored := _from_keyring(spec.name):
+        return remember(stored), "keyring", ""
     if command := config.provider(spec.name).get("key_command"):
         timeout = config.number("key_command_timeout", KEY_COMMAND_TIMEOUT)
-        value, why = run_key_command(str(command), timeout)
-        if value:
-            return remember(value), "key_command", ""
+        ran, why = run_key_command(str(command), timeout)
+        if ran:
+            return remember(ran), "key_command", ""
         return None, "not set", why
     return None, "not set", ""
 

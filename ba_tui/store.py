@@ -298,7 +298,7 @@ def _pending(conn: sqlite3.Connection) -> bool:
 
 @_migration
 def m001_threads_messages_search(db: Database) -> None:
-    db["threads"].create(
+    db.table("threads").create(
         {
             "id": str,
             "title": str,
@@ -312,7 +312,7 @@ def m001_threads_messages_search(db: Database) -> None:
         pk="id",
         not_null={"title", "provider", "model", "created_at", "updated_at"},
     )
-    db["messages"].create(
+    db.table("messages").create(
         {
             "id": str,
             "thread_id": str,
@@ -341,18 +341,18 @@ def m001_threads_messages_search(db: Database) -> None:
         not_null={"thread_id", "role", "content", "status", "created_at"},
         foreign_keys=[("thread_id", "threads", "id")],
     )
-    db["threads"].create_index(["updated_at"], index_name="threads_updated")
+    db.table("threads").create_index(["updated_at"], index_name="threads_updated")
     # Opening a thread reads it in (created_at, id) order straight from this index, and
     # listing threads counts and sums tokens from the index alone, never reading a body.
-    db["messages"].create_index(
+    db.table("messages").create_index(
         ["thread_id", "created_at", "id", "input_tokens", "output_tokens"],
         index_name="messages_thread",
     )
     # Tiny: only rows being streamed right now, so recovery at open costs nothing.
     db.execute("CREATE INDEX messages_streaming ON messages(pid) WHERE status = 'streaming'")
-    db["messages"].enable_fts(["content"], create_triggers=True)
+    db.table("messages").enable_fts(["content"], create_triggers=True)
     # Small shared state for later (circuit breakers, last-used settings).
-    db["kv"].create({"key": str, "value": str, "updated_at": str}, pk="key")
+    db.table("kv").create({"key": str, "value": str, "updated_at": str}, pk="key")
 
 
 @_migration
@@ -1016,7 +1016,8 @@ def fts_query(text: str) -> str:
 
 def _new_message(**known: Any) -> Message:
     """A Message with every field not given left None (nothing measured yet), no parts."""
-    return Message(**(dict.fromkeys(MESSAGE_FIELDS) | {"parts": ()} | known))
+    values: dict[str, Any] = dict.fromkeys(MESSAGE_FIELDS) | {"parts": ()} | known
+    return Message(**values)
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -80,7 +80,7 @@ class TextArgumentCommand(TyperCommand):
     """A command whose text argument may start with '-' (`search -fox`, `ask "-1 * -1"`):
     the parser takes such text for an unknown option, so the error says how to pass it."""
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         import shlex
 
         from typer._click.exceptions import NoSuchOption

@@ -154,12 +154,12 @@ def ask_compare(
             if turn.error:
                 print(f"[error: {turn.error.line()}]")
             print(f"[{footer(turn)}]\n", flush=True)
-    failed = [turn for turn in turns if turn.error is not None]
-    for turn in failed:
-        warn(f"ba-chat: {turn.provider} · {turn.model}: {turn.error.line()}")
+    failed = [(turn, turn.error) for turn in turns if turn.error is not None]
+    for turn, error in failed:
+        warn(f"ba-chat: {turn.provider} · {turn.model}: {error.line()}")
     if any(turn.status == "complete" for turn in turns):
         return 0
-    return failed[0].error.exit_code if failed else 1
+    return failed[0][1].exit_code if failed else 1
 
 
 def winner(turns: list[Turn]) -> Turn | None:
@@ -189,8 +189,8 @@ def _print_fastest(turns: list[Turn], view: _Columns | None, json_out: bool) -> 
         if turn.error is not None:
             warn(f"ba-chat: {turn.provider} · {turn.model}: {turn.error.line()}")
     if best is None:
-        failed = [turn for turn in turns if turn.error is not None]
-        return failed[0].error.exit_code if failed else 1
+        codes = [turn.error.exit_code for turn in turns if turn.error is not None]
+        return codes[0] if codes else 1
     stopped = [f"{t.provider}:{t.model}" for t in turns if t.status == "cancelled"]
     line = f"ba-chat: {best.provider}:{best.model} answered first"
     if stopped:

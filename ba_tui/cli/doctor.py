@@ -222,9 +222,9 @@ def provider_checks(config: Config, only: str | None, timeout: float) -> list[Ch
 
     results = iter(asyncio.run(run_all()) if probes else [])
     checks = broken
-    for key_lines, probe in per_spec:
+    for key_lines, probed in per_spec:
         checks += key_lines
-        if probe is not None:
+        if probed is not None:
             checks += next(results)
     return checks
 

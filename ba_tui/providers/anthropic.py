@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -125,7 +125,7 @@ def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
     return errors.transport(target.provider, target.base_url, exc)
 
 
-async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
+async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, None]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
     reader = reading.Reader(target)
     async with _client(target, request) as client:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -133,7 +133,7 @@ def _thinking_refused(exc: Exception) -> bool:
     )
 
 
-async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
+async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, None]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
     usage: Any = None
     finish: Any = None

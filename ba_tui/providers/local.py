@@ -21,7 +21,7 @@ import secrets
 import subprocess
 import sys
 import threading
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing, suppress
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -196,7 +196,7 @@ async def warm_up(settings: Mapping[str, Any]) -> None:
         await asyncio.to_thread(_ensure, _checked_path(settings))
 
 
-async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
+async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, None]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
     try:
         server = await asyncio.to_thread(_ensure, _checked_path(target.settings))

@@ -8,7 +8,7 @@ some refuse `stream_options`. All of those end up as the same events.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -133,7 +133,7 @@ async def _open(client: openai.AsyncOpenAI, target: Target, request: ChatRequest
         return await client.chat.completions.create(**_params(target, request))
 
 
-async def stream(target: Target, request: ChatRequest) -> AsyncIterator[Event]:
+async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, None]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
     usage: Usage | None = None
     finish: str | None = None

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from ba_tui.config import Config
     from ba_tui.personas import Persona
+    from ba_tui.providers import ProviderSpec
     from ba_tui.store import Store, Thread
 
 
@@ -112,6 +113,7 @@ class ChatApp(App[int]):
         )
 
         config = self.config
+        spec: ProviderSpec | None
         try:
             if config.default_provider:
                 spec = get_spec(config.default_provider, config)
@@ -238,7 +240,10 @@ class ChatApp(App[int]):
             for spec in all_specs(config)
             if spec.key_required and key_source(spec, config) != "not set"
         ]
-        self.call_from_thread(self._keys_checked, [spec.name for spec in found])
+        names = [spec.name for spec in found]
+        # Textual types the callback as `T | Awaitable[T]`, which mypy cannot solve for a
+        # coroutine that returns None.
+        self.call_from_thread(self._keys_checked, names)  # type: ignore[arg-type]
 
     async def _keys_checked(self, providers: list[str]) -> None:
         main = self.main
@@ -545,11 +550,10 @@ def run() -> int:
 def _terminal_gone() -> bool:
     """Whether the terminal hung up (closed window, dropped ssh): it answers EIO."""
     import errno
-    import sys
     import termios
 
     try:
-        termios.tcgetattr(sys.__stderr__.fileno())  # where Textual writes
+        termios.tcgetattr(2)  # stderr's descriptor, where Textual writes
     except termios.error as exc:
         return exc.args[0] in (errno.EIO, errno.ENXIO)
     except (OSError, ValueError, AttributeError):

@@ -68,7 +68,7 @@ class CompareSetup(ModalScreen[list[tuple[str, str]] | None]):
 
     @property
     def _config(self):
-        return self.app.config  # type: ignore[attr-defined]
+        return self.app.config
 
     @work(thread=True, exit_on_error=False, group="compare-targets")
     def load_targets(self) -> None:

@@ -60,7 +60,7 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
 
     @property
     def _config(self):
-        return self.app.config  # type: ignore[attr-defined]
+        return self.app.config
 
     def show_providers(self) -> None:
         self.provider = None

@@ -16,6 +16,8 @@ from textual.widgets.option_list import Option
 from ba_tui.tui.text import cut, inert, one_line, unjoined
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
+
     from ba_tui.store import SearchHit, Store
 
 # Match markers that cannot occur in inert text (inert removes control characters).
@@ -47,7 +49,7 @@ class SearchScreen(ModalScreen[tuple[str, str] | None]):
         super().__init__()
         self.store = store
         self.hits: dict[str, SearchHit] = {}
-        self._timer = None
+        self._timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog search"):

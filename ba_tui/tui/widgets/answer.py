@@ -443,7 +443,12 @@ class Answer(Vertical):
         for chunk in self._chunks[:-1]:
             if chunk.pinned is None:
                 return  # heights unknown: wait for the pin
-            near = top is not None and offset < bottom and offset + chunk.pinned > top
+            near = (
+                top is not None
+                and bottom is not None
+                and offset < bottom
+                and offset + chunk.pinned > top
+            )
             offset += chunk.pinned
             if near:
                 await chunk.show()
@@ -460,7 +465,15 @@ class Answer(Vertical):
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._width:
             self._width = event.size.width
-            self.run_worker(self._remeasure, exclusive=True, group="remeasure", exit_on_error=False)
+            # The function, not a coroutine: a worker cancelled before it starts must not
+            # leave one never awaited. (Textual's type for it does not admit a coroutine
+            # function returning None to mypy.)
+            self.run_worker(
+                self._remeasure,  # type: ignore[arg-type]
+                exclusive=True,
+                group="remeasure",
+                exit_on_error=False,
+            )
 
     async def _remeasure(self) -> None:
         """A new width: every chunk is laid out again, then pinned again."""

@@ -195,7 +195,7 @@ class FlatList(InlineComponents):
         return selection.extract(self._content.plain), "\n"
 
 
-class MarkdownFence(InlineComponents, md.MarkdownFence):
+class MarkdownFence(InlineComponents, md.MarkdownFence):  # type: ignore[misc]  # a per-instance _get_component_classes (see InlineComponents)
     """A code block highlighted once per theme. Textual's highlights the whole block again
     on every style update (when mounted, and when a cut restyles it), three times per
     block of a stream; only a change of theme changes the colours."""
@@ -228,14 +228,14 @@ _BULLET_CSS = f"""
 
 
 # Named as Textual's classes (CSS scopes a class's DEFAULT_CSS by its name).
-class MarkdownBulletList(FlatList, md.MarkdownBulletList):
+class MarkdownBulletList(FlatList, md.MarkdownBulletList):  # type: ignore[misc]  # a per-instance _get_component_classes (see InlineComponents)
     DEFAULT_CSS = f"MarkdownBulletList {{ {_BULLET_CSS} }}"
 
     def _symbols(self) -> list[tuple[str, MarkdownListItem]]:
         return [(b.bullet, b) for b in self._blocks if isinstance(b, MarkdownListItem)]
 
 
-class MarkdownOrderedList(FlatList, md.MarkdownOrderedList):
+class MarkdownOrderedList(FlatList, md.MarkdownOrderedList):  # type: ignore[misc]  # a per-instance _get_component_classes (see InlineComponents)
     DEFAULT_CSS = f"MarkdownOrderedList {{ {_BULLET_CSS} }}"
 
     def _symbols(self) -> list[tuple[str, MarkdownListItem]]:

@@ -23,6 +23,7 @@ from ba_tui.tui.widgets.answer import Answer
 from ba_tui.tui.widgets.reasoning import Reasoning
 
 if TYPE_CHECKING:
+    from textual.timer import Timer
     from textual.widget import Widget
 
     from ba_tui.store import Message
@@ -178,7 +179,7 @@ class AssistantMessage(MessageView):
         self._clean_reasoning = InertStream()
         self._answer_started = False
         self._notice: str | None = None
-        self._timer = None
+        self._timer: Timer | None = None
         self._lock = asyncio.Lock()
         self.answer = Answer("" if streaming or not message else inert(message.content))
         self.reasoning: Reasoning | None = None

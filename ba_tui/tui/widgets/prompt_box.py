@@ -79,7 +79,7 @@ class PromptBox(TextArea):
         self.pastes[label] = text
         return label
 
-    def clear(self):  # type: ignore[no-untyped-def]
+    def clear(self):
         self.pastes.clear()
         return super().clear()
 

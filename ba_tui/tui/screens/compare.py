@@ -20,6 +20,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ba_tui.errors import BaChatError
+from ba_tui.tui import chat_app
 from ba_tui.tui.screens.main import ready_target
 from ba_tui.tui.text import inert
 from ba_tui.tui.widgets.message import AssistantMessage, UserMessage, set_own_class
@@ -105,7 +106,7 @@ class CompareScreen(Screen[None]):
 
     @property
     def chat_app(self) -> ChatApp:
-        return self.app  # type: ignore[return-value]
+        return chat_app(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-status")

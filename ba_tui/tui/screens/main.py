@@ -23,6 +23,7 @@ from textual.widgets import Footer
 
 from ba_tui.errors import BaChatError
 from ba_tui.events import FallingBack, Notice, ReasoningDelta, Retrying, Saved, TextDelta
+from ba_tui.tui import chat_app
 from ba_tui.tui.branches import Branches
 from ba_tui.tui.text import inert, one_line
 from ba_tui.tui.widgets.conversation_view import ConversationView
@@ -124,7 +125,7 @@ class MainScreen(Screen):
 
     @property
     def chat_app(self) -> ChatApp:
-        return self.app  # type: ignore[return-value]
+        return chat_app(self)
 
     @property
     def store(self) -> Store:

@@ -13,6 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
+from ba_tui.tui import chat_app
 from ba_tui.tui.text import inert, one_line
 
 
@@ -44,7 +45,7 @@ class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
     def on_mount(self) -> None:
         from ba_tui.errors import BaChatError
 
-        config = self.app.config  # type: ignore[attr-defined]
+        config = chat_app(self).config
         try:
             from ba_tui.personas import all_personas
 
@@ -113,7 +114,7 @@ class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
                 from ba_tui.errors import BaChatError
                 from ba_tui.providers import get_spec, starting_model
 
-                config = self.app.config  # type: ignore[attr-defined]
+                config = chat_app(self).config
                 try:
                     provider, model = p, m or starting_model(get_spec(p, config), config)
                 except BaChatError as exc:  # a persona naming an unknown provider

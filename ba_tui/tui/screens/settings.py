@@ -17,6 +17,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
+from ba_tui.tui import chat_app
 from ba_tui.tui.text import inert
 
 
@@ -26,9 +27,9 @@ class SettingsScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         from ba_tui.providers import all_specs
 
-        config = self.app.config  # type: ignore[attr-defined]
+        config = chat_app(self).config
         specs = all_specs(config)
-        provider, model = self.app.defaults()  # type: ignore[attr-defined]
+        provider, model = chat_app(self).defaults()
         with Vertical(classes="dialog settings"):
             yield Static("Settings", classes="dialog-title")
             with VerticalScroll(id="settings-body"):
@@ -104,7 +105,7 @@ class SettingsScreen(ModalScreen[None]):
         try:
             from ba_tui.personas import all_personas
 
-            personas = all_personas(self.app.config)  # type: ignore[attr-defined]
+            personas = all_personas(chat_app(self).config)
         except Exception:
             return []
         return [(p.name, p.name) for p in personas]
@@ -117,7 +118,7 @@ class SettingsScreen(ModalScreen[None]):
         from ba_tui.keys import key_source
         from ba_tui.providers import all_specs
 
-        config = self.app.config  # type: ignore[attr-defined]
+        config = chat_app(self).config
         for spec in all_specs(config):
             source = key_source(spec, config)
             if source in ("not set", "not needed") and not spec.key_required:
@@ -159,7 +160,7 @@ class SettingsScreen(ModalScreen[None]):
         except BaChatError as exc:
             note.update(Content(exc.line()))
             return
-        self.app.reload_config()  # type: ignore[attr-defined]
+        chat_app(self).reload_config()
         note.update("Saved to config.toml; new threads start with these.")
 
     @on(Button.Pressed, ".key-store")
@@ -184,7 +185,7 @@ class SettingsScreen(ModalScreen[None]):
         from ba_tui.keys import store_key
         from ba_tui.providers import get_spec
 
-        config = self.app.config  # type: ignore[attr-defined]
+        config = chat_app(self).config
         try:
             spec = get_spec(name, config)
             backend = await asyncio.to_thread(store_key, spec, key)

@@ -9,6 +9,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from ba_tui.tui import chat_app
+
 WELCOME = """\
 ba-chat talks to Claude, GPT, Gemini, DeepSeek and local models. It needs an API key for \
 at least one provider, and none is set yet.
@@ -58,17 +60,17 @@ class WelcomeScreen(ModalScreen[str | None]):
         if choice == "ollama":
             from ba_tui.errors import BaChatError
 
-            app = self.app
+            app = chat_app(self)
             try:
                 from ba_tui.config import set_value
 
                 set_value("default_provider", "ollama")
             except BaChatError as exc:
                 self.notify(exc.line(), severity="error")
-            app.reload_config()  # type: ignore[attr-defined]
-            provider, model = app.defaults()  # type: ignore[attr-defined]
+            app.reload_config()
+            provider, model = app.defaults()
             self.dismiss("ollama")
-            await app.main.new_thread(provider, model)  # type: ignore[attr-defined]
+            await app.main.new_thread(provider, model)
         elif choice == "settings":
             self.dismiss("settings")
             await self.app.run_action("settings")

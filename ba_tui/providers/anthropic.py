@@ -10,7 +10,7 @@ import anthropic
 
 from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.messages import Reasoning
+from ba_tui.messages import Reasoning, for_provider
 from ba_tui.providers import clients, reading
 from ba_tui.providers.spec import ChatMessage, ChatRequest, Target
 
@@ -51,11 +51,8 @@ def _thinking(message: ChatMessage) -> list[dict[str, Any]]:
     Anthropic's own (a signature is its metadata, meaningless to anyone else)."""
     return [
         {"type": "thinking", "thinking": part.text, "signature": part.meta["signature"]}
-        for part in message.parts
-        if isinstance(part, Reasoning)
-        and part.provider == PROVIDER
-        and part.meta
-        and part.meta.get("signature")
+        for part in for_provider(message.parts, PROVIDER)
+        if isinstance(part, Reasoning) and part.meta and part.meta.get("signature")
     ]
 
 

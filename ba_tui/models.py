@@ -1,14 +1,110 @@
-"""A small catalogue of current models per provider, with short aliases.
+"""A small catalogue of current models per provider, with short aliases and what each can do.
 
 An alias resolves to a pinned id and the resolved id is what gets sent and stored, so a
 thread records exactly which model answered. Ids not listed here are passed through:
-the provider decides whether they exist.
+the provider decides whether they exist, and they get their provider's default
+capabilities (`ProviderSpec.capabilities`).
+
+Capabilities are the one place the app learns what a model takes (images, PDFs, tools, a
+thinking budget, a schema) and how much it holds; the picker, `ba-chat models`, doctor,
+attachments and tools all read them here rather than testing provider names.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+
+@dataclass(frozen=True)
+class Capabilities:
+    """What one model can take and do, as its provider's API exposes it."""
+
+    reasoning: bool = False  # thinks before answering (shown or not)
+    thinking_budget: bool = False  # the API takes a thinking budget in tokens
+    vision: bool = False  # images in a prompt
+    pdf: bool = False  # PDFs as documents, not only as extracted text
+    tools: bool = False  # function calling
+    # How the API constrains an answer to JSON: "json_schema" (a schema it enforces),
+    # "json_object" (valid JSON only; the schema goes in the prompt), or None.
+    structured_output: str | None = None
+    context_window: int | None = None  # tokens in and out together; None when unknown
+    max_output: int | None = None  # tokens one reply may use; None when unknown
+
+    def names(self) -> list[str]:
+        """Short words for what the model can do, for listings (`vision`, `pdf`...)."""
+        flags = ("reasoning", "vision", "pdf", "tools")
+        words = [flag for flag in flags if getattr(self, flag)]
+        if self.structured_output:
+            words.append("json" if self.structured_output == "json_object" else "schema")
+        return words
+
+    def summary(self) -> str:
+        """One phrase for a listing: `vision, pdf, tools, schema · 200k context`."""
+        words = ", ".join(self.names()) or "text only"
+        return f"{words} · {tokens_label(self.context_window)} context"
+
+
+def tokens_label(tokens: int | None) -> str:
+    """A token count as people say it: 8k, 200k, 1M; `?` when unknown."""
+    if tokens is None:
+        return "?"
+    if tokens >= 1_000_000:
+        return f"{tokens / 1_048_576:.0f}M" if tokens % 1_000_000 else f"{tokens // 1_000_000}M"
+    return f"{round(tokens / 1024)}k" if tokens % 1000 else f"{tokens // 1000}k"
+
+
+# Provider-wide defaults; a catalogue entry below overrides them for its model.
+_CLAUDE = Capabilities(
+    reasoning=True,
+    thinking_budget=True,
+    vision=True,
+    pdf=True,
+    tools=True,
+    structured_output="json_schema",
+    context_window=200_000,
+    max_output=64_000,
+)
+_GPT5 = Capabilities(
+    reasoning=True,
+    vision=True,
+    pdf=True,
+    tools=True,
+    structured_output="json_schema",
+    context_window=400_000,
+    max_output=128_000,
+)
+_GEMINI = Capabilities(
+    reasoning=True,
+    thinking_budget=True,
+    vision=True,
+    pdf=True,
+    tools=True,
+    structured_output="json_schema",
+    context_window=1_048_576,
+    max_output=65_536,
+)
+_DEEPSEEK = Capabilities(
+    tools=True, structured_output="json_object", context_window=128_000, max_output=8_192
+)
+# An OpenAI-compatible server (Ollama, vLLM, LM Studio...) serving a model we do not
+# know: text and tools, JSON mode; the rest is refused rather than guessed.
+_COMPATIBLE = Capabilities(tools=True, structured_output="json_object")
+_LOCAL = Capabilities(context_window=8_192, max_output=2_048)
+
+PROVIDER_CAPABILITIES: dict[str, Capabilities] = {
+    "anthropic": _CLAUDE,
+    "openai": _GPT5,
+    "gemini": _GEMINI,
+    "deepseek": _DEEPSEEK,
+    "ollama": Capabilities(tools=True, structured_output="json_schema"),
+    "local": _LOCAL,
+}
+
+
+def provider_capabilities(provider: str) -> Capabilities:
+    """What a provider's models can do when the catalogue does not know the model."""
+    return PROVIDER_CAPABILITIES.get(provider, _COMPATIBLE)
 
 
 @dataclass(frozen=True)
@@ -16,6 +112,7 @@ class CatalogModel:
     id: str
     aliases: tuple[str, ...] = ()
     note: str = ""
+    capabilities: Capabilities | None = None  # None: the provider's defaults
 
 
 CATALOG: dict[str, tuple[CatalogModel, ...]] = {
@@ -30,7 +127,12 @@ CATALOG: dict[str, tuple[CatalogModel, ...]] = {
         CatalogModel("gpt-5.4-mini-2026-03-17", ("mini", "gpt-5.4-mini"), "fast, default"),
         CatalogModel("gpt-5.5-2026-04-23", ("gpt-5.5",), "most capable"),
         CatalogModel("gpt-5.4-nano-2026-03-17", ("nano", "gpt-5.4-nano"), "cheapest"),
-        CatalogModel("gpt-4.1-2025-04-14", ("gpt-4.1",), "no reasoning"),
+        CatalogModel(
+            "gpt-4.1-2025-04-14",
+            ("gpt-4.1",),
+            "no reasoning",
+            replace(_GPT5, reasoning=False, context_window=1_047_576, max_output=32_768),
+        ),
     ),
     "gemini": (
         CatalogModel("gemini-3.5-flash", ("flash",), "fast, default"),
@@ -41,11 +143,28 @@ CATALOG: dict[str, tuple[CatalogModel, ...]] = {
     ),
     "deepseek": (
         CatalogModel("deepseek-chat", ("chat", "v3"), "default"),
-        CatalogModel("deepseek-reasoner", ("reasoner", "r1"), "shows its reasoning"),
+        CatalogModel(
+            "deepseek-reasoner",
+            ("reasoner", "r1"),
+            "shows its reasoning",
+            replace(_DEEPSEEK, reasoning=True, max_output=64_000),
+        ),
     ),
     "ollama": (
-        CatalogModel("llama3.2", ("llama",), "pull it first: ollama pull llama3.2"),
-        CatalogModel("qwen3", ("qwen",), "thinking model"),
+        CatalogModel(
+            "llama3.2",
+            ("llama",),
+            "pull it first: ollama pull llama3.2",
+            Capabilities(tools=True, structured_output="json_schema", context_window=131_072),
+        ),
+        CatalogModel(
+            "qwen3",
+            ("qwen",),
+            "thinking model",
+            Capabilities(
+                reasoning=True, tools=True, structured_output="json_schema", context_window=40_960
+            ),
+        ),
     ),
     "local": (CatalogModel("SmolLM2-135M-Instruct", ("smollm2",), "built-in, offline, basic"),),
 }
@@ -53,6 +172,15 @@ CATALOG: dict[str, tuple[CatalogModel, ...]] = {
 
 def catalog(provider: str) -> tuple[CatalogModel, ...]:
     return CATALOG.get(provider, ())
+
+
+def capabilities(provider: str, model: str) -> Capabilities:
+    """What `model` (an id or an alias) of `provider` can do: its catalogue entry's
+    capabilities, else the provider's defaults."""
+    for entry in catalog(provider):
+        if model == entry.id or model in entry.aliases:
+            return entry.capabilities or provider_capabilities(provider)
+    return provider_capabilities(provider)
 
 
 def resolve_model(provider: str, name: str) -> str:

@@ -14,14 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ba_tui.events import Usage
-
-FREE_PROVIDERS = {"ollama", "local"}
-_PROVIDER_IDS = {
-    "anthropic": "anthropic",
-    "openai": "openai",
-    "gemini": "google",
-    "deepseek": "deepseek",
-}
+from ba_tui.providers.spec import BUILTIN
 
 _ready = threading.Event()
 _started = False
@@ -62,8 +55,10 @@ def warm_up() -> None:
 def cost(
     provider: str, model: str, usage: Usage | None, *, base_url: str | None = None
 ) -> float | None:
-    """USD for one reply, or None when the price is unknown."""
-    if provider in FREE_PROVIDERS:
+    """USD for one reply, or None when the price is unknown. A built-in provider is priced
+    by its spec's genai-prices id (or is free); a custom endpoint by its base URL."""
+    spec = BUILTIN.get(provider)
+    if spec is not None and spec.free:
         return 0.0
     if usage is None or usage.input_tokens is None or usage.output_tokens is None:
         return None
@@ -72,8 +67,8 @@ def cost(
     if _module is None:
         return None
     where: dict[str, str] = {}
-    if provider in _PROVIDER_IDS:
-        where["provider_id"] = _PROVIDER_IDS[provider]
+    if spec is not None and spec.price_id:
+        where["provider_id"] = spec.price_id
     elif base_url:
         where["provider_api_url"] = base_url
     else:
@@ -94,6 +89,22 @@ def cost(
     except (LookupError, ValueError, TypeError):
         return None
     return float(price.total_price)
+
+
+def rates(provider: str, model: str, *, base_url: str | None = None) -> tuple[float, float] | None:
+    """USD per million input and output tokens, for listings; None when unknown."""
+    one = cost(provider, model, Usage(input_tokens=1_000_000, output_tokens=0), base_url=base_url)
+    out = cost(provider, model, Usage(input_tokens=0, output_tokens=1_000_000), base_url=base_url)
+    return None if one is None or out is None else (one, out)
+
+
+def format_rates(prices: tuple[float, float] | None) -> str:
+    """`$3/$15` per million tokens in and out; `free`; `?` when unknown."""
+    if prices is None:
+        return "?"
+    if prices == (0.0, 0.0):
+        return "free"
+    return "/".join(f"${price:g}" if price >= 0.01 else "<$0.01" for price in prices)
 
 
 def monthly_budget(config: Any) -> float | None:

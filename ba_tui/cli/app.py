@@ -151,7 +151,7 @@ def note_ignored(targets: list[Target], options: TurnOptions) -> None:
     """One line for each target that will not use an option it was given, so a setting
     is never dropped silently; the turn goes on without it."""
     for target in targets:
-        if options.thinking_budget and not target.spec.takes_thinking:
+        if options.thinking_budget and not target.capabilities.thinking_budget:
             warn(f"ba-chat: --thinking is ignored: {target.provider} takes no thinking budget")
 
 

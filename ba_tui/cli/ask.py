@@ -23,6 +23,7 @@ from ba_tui.events import Event, FallingBack, Notice, ReasoningDelta, Retrying, 
 
 if TYPE_CHECKING:
     from ba_tui.conversation import Turn
+    from ba_tui.providers import ProviderSpec
 
 
 def _read_stdin() -> str:
@@ -350,43 +351,29 @@ def models(
     import json
 
     from ba_tui.config import load_config
-    from ba_tui.models import catalog
-    from ba_tui.providers import all_specs, get_spec, live_models, resolve
+    from ba_tui.models import catalog, tokens_label
+    from ba_tui.pricing import format_rates
+    from ba_tui.providers import all_specs, base_url_for, get_spec, live_models, resolve
 
     config = load_config()
     specs = [get_spec(provider, config)] if provider else all_specs(config)
     rows: list[dict[str, Any]] = []
     for spec in specs:
         configured = [str(m) for m in config.provider(spec.name).get("models") or []]
-        for entry in catalog(spec.name):
-            rows.append(
-                {
-                    "provider": spec.name,
-                    "model": entry.id,
-                    "aliases": list(entry.aliases),
-                    "note": entry.note,
-                    "source": "catalog",
-                }
-            )
-        for name in configured:
-            rows.append(
-                {
-                    "provider": spec.name,
-                    "model": name,
-                    "aliases": [],
-                    "note": "",
-                    "source": "config",
-                }
-            )
+        found = [
+            (entry.id, list(entry.aliases), entry.note, "catalog") for entry in catalog(spec.name)
+        ]
+        found += [(name, [], "", "config") for name in configured]
         if refresh:
             target = resolve(spec.name, spec.default_model or "-", config)
+            known = {model for model, *_ in found}
             live = asyncio.run(live_models(target))
-            known = {row["model"] for row in rows if row["provider"] == spec.name}
-            rows += [
-                {"provider": spec.name, "model": name, "aliases": [], "note": "", "source": "live"}
-                for name in live
-                if name not in known
-            ]
+            found += [(name, [], "", "live") for name in live if name not in known]
+        base_url = base_url_for(spec, config)
+        rows += [
+            _model_row(spec, model, aliases, note, source, base_url)
+            for model, aliases, note, source in found
+        ]
     if json_out:
         print(json.dumps(rows, indent=2))
         return
@@ -394,5 +381,27 @@ def models(
     for row in rows:
         aliases = f"({', '.join(row['aliases'])})" if row["aliases"] else ""
         extra = " ".join(part for part in (aliases, row["note"]) if part)
-        line = f"{row['provider']:<10} {row['model']:<{width}}  {extra}".rstrip()
-        print(terminal_safe(line))
+        context = tokens_label(row["context_window"])
+        price = format_rates(row["price_per_mtok"] and tuple(row["price_per_mtok"].values()))
+        line = f"{row['provider']:<9} {row['model']:<{width}} {context:>5} {price:<12} {extra}"
+        print(terminal_safe(line.rstrip()))
+
+
+def _model_row(
+    spec: ProviderSpec, model: str, aliases: list[str], note: str, source: str, base_url: str
+) -> dict[str, Any]:
+    """One model as `ba-chat models` lists it: what it can do, how much it holds, its price."""
+    from ba_tui.pricing import rates
+
+    caps = spec.capabilities(model)
+    prices = rates(spec.name, model, base_url=base_url)
+    return {
+        "provider": spec.name,
+        "model": model,
+        "aliases": aliases,
+        "note": note,
+        "source": source,
+        "context_window": caps.context_window,
+        "capabilities": caps.names(),
+        "price_per_mtok": prices and {"input": prices[0], "output": prices[1]},
+    }

@@ -67,7 +67,7 @@ def _key_checks(spec: ProviderSpec, config: Config) -> tuple[list[Check], _Probe
 
     from ba_tui.errors import ConfigError
     from ba_tui.keys import explain_key
-    from ba_tui.providers import BUILTIN, Target, base_url_for
+    from ba_tui.providers import BUILTIN, Target, base_url_for, starting_model
 
     settings = config.provider(spec.name)
     checks: list[Check] = []
@@ -130,7 +130,8 @@ def _key_checks(spec: ProviderSpec, config: Config) -> tuple[list[Check], _Probe
     explicit = spec.name in config.providers or bool(
         spec.base_url_env and os.environ.get(spec.base_url_env, "").strip()
     )
-    target = Target(spec, spec.default_model or "-", base_url_for(spec, config), key, source)
+    model = starting_model(spec, config) or "-"
+    target = Target(spec, model, base_url_for(spec, config), key, source)
     return checks, _Probe(spec, target, optional=not spec.key_required and not explicit)
 
 
@@ -184,7 +185,23 @@ async def _probe(probe: _Probe, timeout: float) -> list[Check]:
     checks = [Check(OK, name, f"endpoint {url} answered in {took:.0f} ms ({len(models)} models)")]
     if target.key:
         checks.append(Check(OK, name, "key accepted"))
-    return checks
+    return [*checks, _default_model_check(probe.spec, target.model, models)]
+
+
+def _default_model_check(spec: ProviderSpec, model: str, listed: list[str]) -> Check:
+    """What the model a new thread starts with can do, and, on a server the user runs
+    (Ollama, a compatible endpoint), whether it serves that model: such a server lists
+    only what it has pulled or loaded. Vendors' lists leave out valid aliases."""
+    summary = f"default model {model}: {spec.capabilities(model).summary()}"
+    own_server = spec.free or spec.price_id is None
+    if own_server and listed and model not in listed:
+        return Check(
+            WARN,
+            spec.name,
+            f"default model {model} is not among the {len(listed)} the endpoint serves",
+            f"pull or load it, or pick one with `ba-chat models -p {spec.name} --refresh`",
+        )
+    return Check(OK, spec.name, summary)
 
 
 def provider_checks(config: Config, only: str | None, timeout: float) -> list[Check]:

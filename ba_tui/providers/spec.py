@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ba_tui.messages import Part, Text, text_of
+from ba_tui.models import Capabilities, capabilities
 
 # What the front ends say about the built-in offline model (the `local` provider).
 OFFLINE_INSTALL = (
@@ -34,12 +35,13 @@ class ProviderSpec:
     key_required: bool = True
     # OpenAI's own API wants max_completion_tokens; compatible servers know max_tokens.
     max_tokens_param: str = "max_tokens"
+    # genai-prices' provider id; None prices a custom endpoint by its base URL.
+    price_id: str | None = None
+    free: bool = False  # runs on the user's own machine: every reply costs 0
 
-    @property
-    def takes_thinking(self) -> bool:
-        """Whether a thinking budget means anything to this provider's API (the OpenAI
-        chat API has none; DeepSeek's reasoner thinks whether asked or not)."""
-        return self.kind in ("anthropic", "gemini")
+    def capabilities(self, model: str) -> Capabilities:
+        """What `model` of this provider can do (the catalogue's entry, else defaults)."""
+        return capabilities(self.name, model)
 
 
 BUILTIN: dict[str, ProviderSpec] = {
@@ -53,6 +55,7 @@ BUILTIN: dict[str, ProviderSpec] = {
             "ANTHROPIC_BASE_URL",
             "https://api.anthropic.com",
             "claude-sonnet-5-5",
+            price_id="anthropic",
         ),
         ProviderSpec(
             "openai",
@@ -63,6 +66,7 @@ BUILTIN: dict[str, ProviderSpec] = {
             "https://api.openai.com/v1",
             "gpt-5.4-mini-2026-03-17",
             max_tokens_param="max_completion_tokens",
+            price_id="openai",
         ),
         ProviderSpec(
             "gemini",
@@ -72,6 +76,7 @@ BUILTIN: dict[str, ProviderSpec] = {
             "GEMINI_BASE_URL",
             "https://generativelanguage.googleapis.com",
             "gemini-3.5-flash",
+            price_id="google",
         ),
         ProviderSpec(
             "deepseek",
@@ -81,6 +86,7 @@ BUILTIN: dict[str, ProviderSpec] = {
             "DEEPSEEK_BASE_URL",
             "https://api.deepseek.com/v1",
             "deepseek-chat",
+            price_id="deepseek",
         ),
         ProviderSpec(
             "ollama",
@@ -91,6 +97,7 @@ BUILTIN: dict[str, ProviderSpec] = {
             "http://localhost:11434/v1",
             "llama3.2",
             key_required=False,
+            free=True,
         ),
         ProviderSpec(
             "local",
@@ -101,6 +108,7 @@ BUILTIN: dict[str, ProviderSpec] = {
             "",
             "SmolLM2-135M-Instruct",
             key_required=False,
+            free=True,
         ),
     )
 }
@@ -155,6 +163,10 @@ class Target:
     @property
     def provider(self) -> str:
         return self.spec.name
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return self.spec.capabilities(self.model)
 
     def __repr__(self) -> str:  # never show the key, even in a debugger or a log
         return f"Target({self.provider}, {self.model}, {self.base_url})"

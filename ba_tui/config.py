@@ -132,6 +132,13 @@ PERSONA_KEYS: dict[str, Any] = {
     "model": "str",
     "description": "str",
 }
+# `[schemas.NAME]`: an answer shape for `ask --schema NAME`, written one of three ways.
+SCHEMA_KEYS: dict[str, Any] = {
+    "fields": "str",  # a short field list: "title, priority int, criteria list"
+    "json": "str",  # a JSON Schema, inline
+    "file": "str",  # a JSON Schema file
+    "description": "str",
+}
 # Defaults in effect when a setting is absent (shown by `config show`).
 DEFAULTS: dict[str, Any] = {
     "retries": 2,
@@ -148,7 +155,7 @@ _LIMITS: dict[str, tuple[float, float]] = {
 }
 # Names under which people paste secrets; `keys set` is the only way in for those.
 _SECRET_NAMES = {"api_key", "apikey", "key", "token", "api_token", "secret", "password"}
-_TABLES = {"providers": PROVIDER_KEYS, "personas": PERSONA_KEYS}
+_TABLES = {"providers": PROVIDER_KEYS, "personas": PERSONA_KEYS, "schemas": SCHEMA_KEYS}
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
 
 

@@ -34,6 +34,7 @@ from ba_tui.providers import ChatMessage, ChatRequest, Target, adapter
 
 if TYPE_CHECKING:
     from ba_tui.config import Config
+    from ba_tui.schemas import OutputSchema
     from ba_tui.store import Message, Store
 
 CHECKPOINT_SECONDS = 0.25
@@ -61,6 +62,7 @@ class TurnOptions:
     # The whole reply, retries included: the stall timeout alone never ends a server that
     # drips a token every few seconds.
     max_reply_seconds: float = 600.0
+    schema: OutputSchema | None = None  # the answer must be JSON of this shape
 
     @classmethod
     def from_config(
@@ -107,6 +109,24 @@ class Turn:
     def parts(self) -> tuple[Part, ...]:
         """What arrived so far as a message's parts (call `_join` first)."""
         return reply_parts(self.text, self.reasoning, self.provider, self.reasoning_signature)
+
+    def record(self) -> dict[str, Any]:
+        """The turn as `--json` prints it (ask, compare and --schema alike)."""
+        return {
+            "provider": self.provider,
+            "model": self.model,
+            "text": self.text,
+            "reasoning": self.reasoning or None,
+            "usage": self.usage.as_dict() if self.usage else None,
+            "cost": self.cost,
+            "finish_reason": self.finish_reason,
+            "status": self.status,
+            "error": self.error.line() if self.error else None,
+            "ttft_ms": round(self.ttft_ms, 1) if self.ttft_ms is not None else None,
+            "duration_ms": round(self.duration_ms, 1) if self.duration_ms is not None else None,
+            "thread_id": self.thread_id,
+            "message_id": self.message_id,
+        }
 
 
 def to_chat_messages(messages: Sequence[Message]) -> list[ChatMessage]:
@@ -222,6 +242,7 @@ async def run_turn(
         thinking_budget=options.thinking_budget,
         stall_timeout=options.stall_timeout,
         connect_timeout=options.connect_timeout,
+        schema=options.schema,
     )
     if store is not None and thread_id is not None:
         user_id = None

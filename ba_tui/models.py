@@ -90,7 +90,7 @@ _DEEPSEEK = Capabilities(
 # An OpenAI-compatible server (Ollama, vLLM, LM Studio...) serving a model we do not
 # know: text and tools, JSON mode; the rest is refused rather than guessed.
 _COMPATIBLE = Capabilities(tools=True, structured_output="json_object")
-_LOCAL = Capabilities(context_window=8_192, max_output=2_048)
+_LOCAL = Capabilities(structured_output="json_schema", context_window=8_192, max_output=2_048)
 
 PROVIDER_CAPABILITIES: dict[str, Capabilities] = {
     "anthropic": _CLAUDE,

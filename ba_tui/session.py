@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ba_tui.conversation import Turn, TurnOptions, run_turn, to_chat_messages
@@ -21,6 +21,7 @@ from ba_tui.events import Event
 if TYPE_CHECKING:
     from ba_tui.config import Config
     from ba_tui.providers import ChatMessage, Target
+    from ba_tui.schemas import OutputSchema
     from ba_tui.store import Store, Thread
 
 TITLE_WIDTH = 60
@@ -39,6 +40,20 @@ class NewThread:
     system: str | None = None
     persona: str | None = None
     title: str | None = None  # default: from the first prompt
+
+
+@dataclass
+class Structured:
+    """A turn asked for JSON of a shape: every try (the first, and one more when the
+    answer did not fit), the data of the last, and why it does not fit (None: it does)."""
+
+    turns: list[Turn] = field(default_factory=list)
+    data: Any = None
+    problem: str | None = None
+
+    @property
+    def turn(self) -> Turn:
+        return self.turns[-1]
 
 
 class Latest:
@@ -125,18 +140,22 @@ class ChatSession:
         fallbacks: list[Target] | None = None,
         on_event: Callable[[Event], Any] | None = None,
         turn: Turn | None = None,
+        options: TurnOptions | None = None,
+        history: list[ChatMessage] | None = None,
     ) -> Turn:
         """Run one turn to `target`: `prompt` after `parent_id` (the newest message by
         default), or with `prompt=None` a new reply to the user message `parent_id`
         (regenerate). The thread is created first if there is none yet, and follows
-        `target` from now on. Events, `Saved` among them, go to `on_event`."""
-        thread_id, parent_id, history = await self._prepare(prompt or "", target, parent_id)
+        `target` from now on. Events, `Saved` among them, go to `on_event`. `options`
+        replace the session's for this turn; `history` stands in for the stored one when
+        nothing is stored (`--no-save`)."""
+        thread_id, parent_id, stored = await self._prepare(prompt or "", target, parent_id)
         return await run_turn(
             target,
             prompt,
-            history=history,
+            history=stored if history is None else history,
             system=self.system(system),
-            options=self.options,
+            options=options or self.options,
             on_event=on_event,
             store=self.store,
             thread_id=thread_id,
@@ -144,6 +163,52 @@ class ChatSession:
             fallbacks=fallbacks if fallbacks is not None else self.fallbacks()[0],
             turn=turn,
         )
+
+    async def send_structured(
+        self,
+        prompt: str,
+        target: Target,
+        schema: OutputSchema,
+        *,
+        parent_id: str | Latest | None = LATEST,
+        system: str | None = None,
+        fallbacks: list[Target] | None = None,
+        on_event: Callable[[Event], Any] | None = None,
+        tries: int = 2,
+    ) -> Structured:
+        """`prompt` answered as JSON that fits `schema`. An answer that does not fit is
+        sent back once with the reason (both stay in the thread, so the raw answer is
+        kept); a turn that fails for any other reason ends it, as `send` would."""
+        from ba_tui.providers import ChatMessage
+        from ba_tui.schemas import check, retry_prompt
+
+        options = replace(self.options, schema=schema)
+        result = Structured()
+        history: list[ChatMessage] = []  # the exchange so far, when nothing is stored
+        for attempt in range(tries):
+            turn = await self.send(
+                prompt,
+                target,
+                parent_id=parent_id,
+                system=system,
+                fallbacks=fallbacks,
+                on_event=on_event,
+                options=options,
+                history=history if self.store is None else None,
+            )
+            result.turns.append(turn)
+            if turn.status != "complete":
+                return result
+            result.data, result.problem = check(turn.text, schema)
+            if turn.finish_reason == "length" and result.problem is not None:
+                # Asking again would be cut at the same place.
+                result.problem = "the answer was cut off at the token limit (raise --max-tokens)"
+                return result
+            if result.problem is None or attempt == tries - 1:
+                return result
+            history += [ChatMessage.of("user", prompt), ChatMessage.of("assistant", turn.text)]
+            prompt, parent_id = retry_prompt(result.problem), turn.message_id
+        return result
 
     async def compare(
         self,

@@ -32,7 +32,8 @@ def test_an_unknown_model_gets_its_providers_defaults_and_a_custom_endpoint_litt
 
 
 def test_capability_words_and_token_labels():
-    assert capabilities("local", "smollm2").summary() == "text only · 8k context"
+    assert capabilities("local", "smollm2").summary() == "schema · 8k context"
+    assert capabilities("my-vllm", "x").summary() == "tools, json · ? context"
     assert capabilities("gemini", "flash").names() == [
         "reasoning",
         "vision",

@@ -22,7 +22,6 @@ from ba_tui.cli.app import (
 from ba_tui.events import Event, FallingBack, Notice, ReasoningDelta, Retrying, TextDelta
 
 if TYPE_CHECKING:
-    from ba_tui.conversation import Turn
     from ba_tui.providers import ProviderSpec
 
 
@@ -118,29 +117,6 @@ class _Printer:
             self._out("\n")
 
 
-def _json(turn: Turn) -> str:
-    import json
-
-    return json.dumps(
-        {
-            "provider": turn.provider,
-            "model": turn.model,
-            "text": turn.text,
-            "reasoning": turn.reasoning or None,
-            "usage": turn.usage.as_dict() if turn.usage else None,
-            "cost": turn.cost,
-            "finish_reason": turn.finish_reason,
-            "status": turn.status,
-            "error": turn.error.line() if turn.error else None,
-            "ttft_ms": round(turn.ttft_ms, 1) if turn.ttft_ms is not None else None,
-            "duration_ms": round(turn.duration_ms, 1) if turn.duration_ms is not None else None,
-            "thread_id": turn.thread_id,
-            "message_id": turn.message_id,
-        },
-        ensure_ascii=False,
-    )
-
-
 @app.command(cls=TextArgumentCommand)
 def ask(
     prompt: list[str] | None = typer.Argument(
@@ -206,6 +182,23 @@ def ask(
         callback=utf8,
         autocompletion=complete.targets,
     ),
+    schema: str | None = typer.Option(
+        None,
+        "--schema",
+        metavar="SCHEMA",
+        help='Answer as JSON: a schema file, inline JSON, "title, priority int" or a name.',
+        callback=utf8,
+    ),
+    schema_multi: str | None = typer.Option(
+        None,
+        "--schema-multi",
+        metavar="SCHEMA",
+        help="Like --schema, for a list of such objects.",
+        callback=utf8,
+    ),
+    output: str | None = typer.Option(
+        None, "--output", metavar="FORMAT", help="With a schema: json (default), jsonl or csv."
+    ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
     """Ask one question and stream the answer to stdout."""
@@ -233,6 +226,9 @@ def ask(
         raise UsageError("--no-save cannot continue a thread", "drop --no-save or -c/--thread")
 
     config = load_config()
+    from ba_tui.cli.structured import choose_schema
+
+    shape = choose_schema(schema, schema_multi, output, config.data.get("schemas"))
     chosen = None
     if persona:
         from ba_tui.personas import get_persona
@@ -279,12 +275,22 @@ def ask(
         warn(note)
     note_ignored([target], options)
 
-    printer = _Printer(show_reasoning=not no_reasoning, quiet=json_out)
+    # With a schema stdout carries only the data, printed once it has been checked.
+    printer = _Printer(show_reasoning=not no_reasoning, quiet=json_out or shape is not None)
+    structured = None
     try:
         # SIGTERM and SIGHUP cancel the turn as Ctrl+C does: the partial reply is saved.
-        turn = signals.run(
-            session.send(text, target, system=system, fallbacks=fallbacks, on_event=printer)
-        )
+        if shape is not None:
+            structured = signals.run(
+                session.send_structured(
+                    text, target, shape, system=system, fallbacks=fallbacks, on_event=printer
+                )
+            )
+            turn = structured.turn
+        else:
+            turn = signals.run(
+                session.send(text, target, system=system, fallbacks=fallbacks, on_event=printer)
+            )
     except KeyboardInterrupt:
         printer.end()
         warn("ba-chat: interrupted; the partial reply is kept" if store else "ba-chat: interrupted")
@@ -298,8 +304,14 @@ def ask(
     printer.end()
     if over_budget:
         warn(over_budget)
+    if structured is not None and turn.error is None and turn.status == "complete":
+        from ba_tui.cli.structured import report
+
+        raise typer.Exit(report(structured, output, json_out))
     if json_out:
-        print(_json(turn), flush=True)
+        import json
+
+        print(json.dumps(turn.record(), ensure_ascii=False), flush=True)
     if turn.error is not None:
         raise turn.error
 

@@ -30,20 +30,6 @@ def footer(turn: Turn) -> str:
     return " · ".join(parts)
 
 
-def _as_json(turn: Turn) -> dict[str, Any]:
-    return {
-        "provider": turn.provider,
-        "model": turn.model,
-        "text": turn.text,
-        "usage": turn.usage.as_dict() if turn.usage else None,
-        "cost": turn.cost,
-        "ttft_ms": round(turn.ttft_ms, 1) if turn.ttft_ms is not None else None,
-        "duration_ms": round(turn.duration_ms, 1) if turn.duration_ms is not None else None,
-        "status": turn.status,
-        "error": turn.error.line() if turn.error else None,
-    }
-
-
 class _Columns:
     """A live side-by-side view: the tail of each answer while streaming, all of it at the end."""
 
@@ -141,7 +127,7 @@ def ask_compare(
     if fastest:
         return _print_fastest(turns, view, json_out)
     if json_out:
-        print(json.dumps([_as_json(turn) for turn in turns], ensure_ascii=False))
+        print(json.dumps([turn.record() for turn in turns], ensure_ascii=False))
     elif view is not None:
         for index, turn in enumerate(turns):
             view.texts[index] = turn.text
@@ -175,7 +161,7 @@ def _print_fastest(turns: list[Turn], view: _Columns | None, json_out: bool) -> 
     best = winner(turns)
     shown = best or next((turn for turn in turns if turn.error is not None), turns[0])
     if json_out:
-        print(json.dumps(_as_json(shown), ensure_ascii=False), flush=True)
+        print(json.dumps(shown.record(), ensure_ascii=False), flush=True)
     elif best is not None and view is not None:
         index = turns.index(best)
         view.labels, view.texts = [view.labels[index]], [best.text]

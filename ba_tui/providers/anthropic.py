@@ -13,6 +13,7 @@ from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelt
 from ba_tui.messages import Reasoning, for_provider
 from ba_tui.providers import clients, reading
 from ba_tui.providers.spec import ChatMessage, ChatRequest, Target
+from ba_tui.schemas import closed
 
 PROVIDER = "anthropic"
 DEFAULT_MAX_TOKENS = 8192
@@ -72,20 +73,25 @@ def _messages(request: ChatRequest) -> list[dict[str, Any]]:
     return out
 
 
-def _params(request: ChatRequest) -> dict[str, Any]:
+def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
+    mode, system = request.structured(target)
     params: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
         "messages": _messages(request),
     }
-    if request.system:
-        params["system"] = [{"type": "text", "text": request.system, "cache_control": CACHE}]
+    if system:
+        params["system"] = [{"type": "text", "text": system, "cache_control": CACHE}]
     # anthropic 2.17 took the sampling settings out of `messages.stream()`'s signature, but
     # the API still reads them from the body (the SDK's migration guide says to send them
-    # this way), and 2.12 sends them the same way: one wire request on every version.
-    sampling = {"temperature": request.temperature, "top_p": request.top_p}
-    if sampling := {name: value for name, value in sampling.items() if value is not None}:
-        params["extra_body"] = sampling
+    # this way), and 2.12 sends them the same way: one wire request on every version. The
+    # structured output format goes the same way (2.12 has no `output_config` argument).
+    body: dict[str, Any] = {"temperature": request.temperature, "top_p": request.top_p}
+    if mode == "json_schema" and request.schema is not None:
+        schema = closed(request.schema.wire())
+        body["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
+    if body := {name: value for name, value in body.items() if value is not None}:
+        params["extra_body"] = body
     if request.stop:
         params["stop_sequences"] = list(request.stop)
     if request.thinking_budget:
@@ -129,7 +135,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
         try:
             # The stream's context closes its response, so a kept client's connection
             # goes back to its pool however the stream ends.
-            async with client.messages.stream(**_params(request)) as events:
+            async with client.messages.stream(**_params(target, request)) as events:
                 async for event in reader.read(events):
                     if event.type == "text":
                         yield TextDelta(event.text)

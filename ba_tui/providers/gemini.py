@@ -36,14 +36,18 @@ def _client(
     return clients.client(target, request, make, lambda client: client.aio.aclose())
 
 
-def _config(request: ChatRequest, thoughts: bool) -> types.GenerateContentConfig:
+def _config(target: Target, request: ChatRequest, thoughts: bool) -> types.GenerateContentConfig:
     thinking = None
     if thoughts:
         thinking = types.ThinkingConfig(
             include_thoughts=True, thinking_budget=request.thinking_budget
         )
+    mode, system = request.structured(target)
+    native = mode == "json_schema" and request.schema is not None
     return types.GenerateContentConfig(
-        system_instruction=request.system or None,
+        system_instruction=system or None,
+        response_mime_type="application/json" if mode else None,
+        response_json_schema=request.schema.wire() if native and request.schema else None,
         max_output_tokens=request.max_tokens,
         temperature=request.temperature,
         top_p=request.top_p,
@@ -145,7 +149,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
                 chunks = await client.aio.models.generate_content_stream(
                     model=request.model,
                     contents=_contents(request),
-                    config=_config(request, True),
+                    config=_config(target, request, True),
                 )
             except genai_errors.ClientError as exc:
                 # Models without thinking reject thinking_config; ask again without it.
@@ -154,7 +158,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
                 chunks = await client.aio.models.generate_content_stream(
                     model=request.model,
                     contents=_contents(request),
-                    config=_config(request, False),
+                    config=_config(target, request, False),
                 )
             async for chunk in reader.read(chunks):
                 if chunk.usage_metadata is not None:

@@ -8,6 +8,7 @@ some refuse `stream_options`. All of those end up as the same events.
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -18,6 +19,7 @@ from ba_tui import errors
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
 from ba_tui.providers import clients, reading
 from ba_tui.providers.spec import ChatRequest, Target
+from ba_tui.schemas import closed, strict_ok
 
 _FINISH = {
     "stop": "stop",
@@ -45,10 +47,29 @@ def _client(
     return clients.client(target, request, make, lambda client: client.close())
 
 
+def _response_format(mode: str | None, request: ChatRequest) -> dict[str, Any] | None:
+    """OpenAI's `json_schema` (strict where the schema allows it: OpenAI then guarantees
+    the fields), else JSON mode, whose schema rides in the system prompt."""
+    if request.schema is None or mode is None:
+        return None
+    if mode == "json_object":
+        return {"type": "json_object"}
+    wire = request.schema.wire()
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": re.sub(r"[^A-Za-z0-9_-]", "_", request.schema.name)[:64] or "answer",
+            "schema": closed(wire),
+            "strict": strict_ok(wire),
+        },
+    }
+
+
 def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
+    mode, system = request.structured(target)
     messages: list[dict[str, Any]] = []
-    if request.system:
-        messages.append({"role": "system", "content": request.system})
+    if system:
+        messages.append({"role": "system", "content": system})
     messages += [{"role": m.role, "content": m.content} for m in request.messages]
     params: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
     if target.base_url not in _no_stream_options:
@@ -61,6 +82,8 @@ def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
         params["top_p"] = request.top_p
     if request.stop:
         params["stop"] = list(request.stop)
+    if response_format := _response_format(mode, request):
+        params["response_format"] = response_format
     return params
 
 

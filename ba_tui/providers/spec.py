@@ -12,6 +12,7 @@ from typing import Any
 
 from ba_tui.messages import Part, Text, text_of
 from ba_tui.models import Capabilities, capabilities
+from ba_tui.schemas import OutputSchema, instruction
 
 # What the front ends say about the built-in offline model (the `local` provider).
 OFFLINE_INSTALL = (
@@ -145,6 +146,21 @@ class ChatRequest:
     # Seconds without a byte before a stream counts as stalled.
     stall_timeout: float = 60.0
     connect_timeout: float = 10.0
+    # The shape the answer must have: each adapter sends it the way its API enforces one
+    # (see `structured`), and the session checks what comes back.
+    schema: OutputSchema | None = None
+
+    def structured(self, target: Target) -> tuple[str | None, str | None]:
+        """How `target` is asked for JSON: its API's mechanism ("json_schema",
+        "json_object" or None) and the system prompt, which carries the schema wherever
+        the API does not enforce it."""
+        if self.schema is None:
+            return None, self.system
+        mode = target.capabilities.structured_output
+        if mode == "json_schema":
+            return mode, self.system
+        lines = instruction(self.schema.wire())
+        return mode, f"{self.system}\n\n{lines}" if self.system else lines
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from ba_tui.events import Event
 
 if TYPE_CHECKING:
     from ba_tui.config import Config
+    from ba_tui.consensus import Vote
     from ba_tui.providers import ChatMessage, Target
     from ba_tui.schemas import OutputSchema
     from ba_tui.store import Store, Thread
@@ -54,6 +55,26 @@ class Structured:
     @property
     def turn(self) -> Turn:
         return self.turns[-1]
+
+
+@dataclass
+class Agreed:
+    """`--consensus`: every model's answer, and what they came to. With a schema, `vote`
+    holds the majority per field and `problems` the answers left out of it (not JSON of
+    the shape); without one, `judge` is the turn that merged the answers."""
+
+    turns: list[Turn]
+    vote: Vote | None = None
+    problems: dict[str, str] = field(default_factory=dict)
+    judge: Turn | None = None
+
+    @property
+    def all_turns(self) -> list[Turn]:
+        return [*self.turns, *([self.judge] if self.judge else [])]
+
+
+def label(turn: Turn) -> str:
+    return f"{turn.provider}:{turn.model}"
 
 
 class Latest:
@@ -242,6 +263,66 @@ class ChatSession:
             fastest=fastest,
             turns=turns,
         )
+
+    async def consensus(
+        self,
+        prompt: str,
+        targets: list[Target],
+        *,
+        schema: OutputSchema | None = None,
+        judge: Target | None = None,
+        parent_id: str | Latest | None = LATEST,
+        system: str | None = None,
+        on_event: Callable[[int, Event], Any] | None = None,
+        turns: list[Turn] | None = None,
+    ) -> Agreed:
+        """`prompt` to every target; with `schema` the answers that fit vote field by
+        field, without one `judge` (default the first target) merges them into a further
+        reply to the same prompt. Every answer stays in the thread as a variant."""
+        from ba_tui import consensus
+        from ba_tui.providers import ChatMessage
+        from ba_tui.schemas import check
+
+        options = replace(self.options, schema=schema)
+        saved, self.options = self.options, options
+        try:
+            answers = await self.compare(
+                prompt, targets, parent_id=parent_id, system=system, on_event=on_event, turns=turns
+            )
+        finally:
+            self.options = saved
+        complete = [turn for turn in answers if turn.status == "complete"]
+        result = Agreed(answers)
+        if schema is not None:
+            fitting = []
+            for turn in complete:
+                data, problem = check(turn.text, schema)
+                if problem is None:
+                    fitting.append((label(turn), data))
+                else:
+                    result.problems[label(turn)] = problem
+            result.vote = consensus.vote(fitting) if fitting else None
+            return result
+        if not complete:
+            return result
+        texts = [(label(turn), turn.text) for turn in complete]
+        user_id = self._user_of(complete[0])
+        # A further reply to the same user message (stored), or to the prompt (not).
+        result.judge = await self.send(
+            None,
+            judge or targets[0],
+            parent_id=user_id,
+            system=consensus.judge_system(texts, self.system(system)),
+            fallbacks=[],
+            history=None if self.store else [ChatMessage.of("user", prompt)],
+        )
+        return result
+
+    def _user_of(self, turn: Turn) -> str | None:
+        """The id of the user message a stored reply answers (None when nothing is stored)."""
+        if self.store is None or turn.message_id is None:
+            return None
+        return self.store.get_message(turn.message_id).parent_id
 
     async def _prepare(
         self, prompt: str, target: Target, parent_id: str | Latest | None, *, follow: bool = True

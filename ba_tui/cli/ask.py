@@ -199,6 +199,17 @@ def ask(
     output: str | None = typer.Option(
         None, "--output", metavar="FORMAT", help="With a schema: json (default), jsonl or csv."
     ),
+    consensus: bool = typer.Option(
+        False, "--consensus", help="With --compare: one answer, the models' majority."
+    ),
+    judge: str | None = typer.Option(
+        None,
+        "--judge",
+        metavar="P:M",
+        help="With --consensus and no schema: the model that merges (default: the first).",
+        callback=utf8,
+        autocompletion=complete.targets,
+    ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
     """Ask one question and stream the answer to stdout."""
@@ -244,6 +255,35 @@ def ask(
         stop=tuple(stop or ()),
         thinking_budget=thinking,
     )
+    if (consensus or judge) and not compare:
+        raise UsageError(
+            f"{'--consensus' if consensus else '--judge'} needs several models",
+            "add --compare P:M for each, and --consensus",
+        )
+    if consensus and compare:
+        from ba_tui.cli.consensus import ask_consensus
+
+        if fastest:
+            raise UsageError("--fastest and --consensus do not mix", "drop one of them")
+        code = ask_consensus(
+            compare,
+            text,
+            config,
+            options,
+            system=system,
+            json_out=json_out,
+            no_save=no_save,
+            title=title_for(typed or text),
+            schema=shape,
+            output=output,
+            judge=judge,
+        )
+        raise typer.Exit(code)
+    if compare and (shape is not None or judge):
+        raise UsageError(
+            f"{'--judge' if judge else '--schema'} with --compare needs --consensus",
+            "add --consensus to get one answer from the models",
+        )
     if compare:
         from ba_tui.cli.compare import ask_compare
 

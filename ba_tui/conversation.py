@@ -98,9 +98,14 @@ class Turn:
     duration_ms: float | None = None
     attempts: int = 0
     thread_id: str | None = None
-    message_id: str | None = None
+    reply: Message | None = None  # the reply's row as it was opened; closed from it
     _text: list[str] = field(default_factory=list, repr=False)
     _reasoning: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def message_id(self) -> str | None:
+        """The id of the saved reply (None without a store)."""
+        return self.reply.id if self.reply is not None else None
 
     def _join(self) -> None:
         self.text = "".join(self._text)
@@ -250,11 +255,10 @@ async def run_turn(
             user_id = parent_id = store.add_message(
                 thread_id, role="user", content=prompt, parent_id=parent_id
             ).id
-        reply = store.start_reply(
+        turn.reply = store.start_reply(
             thread_id, parent_id=parent_id or "", provider=target.provider, model=target.model
         )
-        turn.message_id = reply.id
-        emit(Saved(thread_id, user_id, reply.id))
+        emit(Saved(thread_id, user_id, turn.reply.id))
     checkpoints = _Checkpointer(store, turn.message_id, turn)
     outcomes: list[tuple[str, bool]] = []
     # Import the SDK before the clock starts: timings describe the provider, not Python.
@@ -540,21 +544,24 @@ def _close(
 
 
 def _finish(turn: Turn, store: Store, usage: Usage) -> None:
-    assert turn.message_id is not None
+    """Close the reply's row with the turn's outcome: the row as opened, its end filled in."""
+    assert turn.reply is not None
     store.finish_reply(
-        turn.message_id,
-        status=turn.status,
-        parts=turn.parts(),
-        provider=turn.provider,
-        model=turn.model,
-        input_tokens=usage.input_tokens,
-        output_tokens=usage.output_tokens,
-        reasoning_tokens=usage.reasoning_tokens,
-        cache_read_tokens=usage.cache_read_tokens,
-        cache_write_tokens=usage.cache_write_tokens,
-        cost=turn.cost,
-        ttft_ms=turn.ttft_ms,
-        duration_ms=turn.duration_ms,
-        finish_reason=turn.finish_reason,
-        error=turn.error.line() if turn.error else None,
+        replace(
+            turn.reply,
+            status=turn.status,
+            parts=turn.parts(),
+            provider=turn.provider,
+            model=turn.model,
+            cost=turn.cost,
+            ttft_ms=turn.ttft_ms,
+            duration_ms=turn.duration_ms,
+            finish_reason=turn.finish_reason,
+            error=turn.error.line() if turn.error else None,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            reasoning_tokens=usage.reasoning_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+        )
     )

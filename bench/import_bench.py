@@ -30,14 +30,14 @@ from ba_tui.store import Store, iso, stable_id
 def write_file(path: Path, threads: int, messages: int) -> None:
     """A JSONL export with `threads` threads of `messages` messages each."""
     with path.open("w", encoding="utf-8") as out:
-        out.write(export._encode({"format": "ba-chat", "version": 2, "exported_at": iso(0)}))
+        out.write(export.encode({"format": "ba-chat", "version": 2, "exported_at": iso(0)}))
         out.write("\n")
         for number in range(threads):
             ms = 1_700_000_000_000 + number * 1000
             thread_id = stable_id(ms, f"bench:{number}")
             thread = {"type": "thread", "id": thread_id, "title": f"Thread {number}"}
             thread |= {"provider": "openai", "model": "gpt-4o", "created_at": iso(ms)}
-            out.write(export._encode(thread) + "\n")
+            out.write(export.encode(thread) + "\n")
             parent = None
             for index in range(messages):
                 message_id = stable_id(ms + index, f"bench:{number}:{index}")
@@ -47,7 +47,7 @@ def write_file(path: Path, threads: int, messages: int) -> None:
                 row |= {"parent_id": parent, "role": role}
                 row |= {"parts": [{"type": "text", "text": text}]}
                 row |= {"created_at": iso(ms + index)}
-                out.write(export._encode(row) + "\n")
+                out.write(export.encode(row) + "\n")
                 parent = message_id
 
 

@@ -20,13 +20,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from ba_tui.export import write_jsonl
 from ba_tui.messages import Text, reply_parts
-from ba_tui.store import _STORED_COLUMNS, Store, _message_row, _new_message, iso, new_id
+from ba_tui.store import Store, iso, new_id
+from ba_tui.store.messages import STORED_COLUMNS, message_row, new_message
 
 # What every generated reply carries besides its token counts.
 REPLY_FIELDS = {
@@ -89,12 +91,12 @@ def generate(store: Store, messages: int, threads: int) -> None:
         measured = {} if is_user else REPLY_FIELDS | {
             "input_tokens": 1200 + step % 800, "output_tokens": len(text) // 4
         }  # fmt: skip
-        message = _new_message(
+        message = new_message(
             id=message_id, thread_id=thread_ids[t], parent_id=last[t],
             role="user" if is_user else "assistant", parts=(Text(text),),
             status="complete", created_at=iso(ms), **measured,
         )  # fmt: skip
-        rows.append(_message_row(message))
+        rows.append(message_row(message))
         last[t] = message_id
     conn = store._conn
     conn.execute("PRAGMA cache_size = -1000000")  # 1 GB while loading: index pages stay put
@@ -105,8 +107,8 @@ def generate(store: Store, messages: int, threads: int) -> None:
         first, latest = iso(created[t] or start_ms), iso(updated[t] or start_ms)
         thread_rows.append((thread_ids[t], title, "openai", "gpt-4o", None, None, first, latest))
     conn.executemany("INSERT INTO threads VALUES (?, ?, ?, ?, ?, ?, ?, ?)", thread_rows)
-    columns = ", ".join(_STORED_COLUMNS)
-    marks = ", ".join("?" * len(_STORED_COLUMNS))
+    columns = ", ".join(STORED_COLUMNS)
+    marks = ", ".join("?" * len(STORED_COLUMNS))
     # Indexing text row by row through the trigger is twice as slow as one rebuild at the
     # end; the trigger is put back exactly as it was, in the same transaction.
     (trigger,) = conn.execute(
@@ -149,7 +151,7 @@ def checkpoint_cost(store: Store, thread_id: str, size: int = 20_000) -> tuple[f
         start = time.perf_counter()
         store.checkpoint(reply.id, reply_parts(chunk[: size * step // steps], None, "openai"))
         times.append((time.perf_counter() - start) * 1000)
-    store.finish_reply(reply.id, status="complete", parts=reply_parts(chunk, None, "openai"))
+    store.finish_reply(replace(reply, status="complete", parts=reply_parts(chunk, None, "openai")))
     return statistics.median(times), max(times), steps
 
 

@@ -7,6 +7,7 @@ import re
 import subprocess
 import sys
 from contextlib import closing
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -40,11 +41,11 @@ def filled(home: Path) -> dict[str, str]:
         )
         user = store.add_message(first.id, role="user", content="What is a quokka?", parent_id=None)
         reply = store.start_reply(first.id, parent_id=user.id, provider="anthropic", model="claude")
-        store.finish_reply(
-            reply.id, status="complete",
+        store.finish_reply(replace(
+            reply, status="complete",
             parts=reply_parts("A small marsupial.", "recall", "anthropic"),
             input_tokens=20, output_tokens=6, cost=0.0003, finish_reason="stop",
-        )  # fmt: skip
+        ))  # fmt: skip
         second = store.create_thread(title="Empty one", provider="openai", model="gpt-4o")
     return {"first": first.id, "second": second.id, "reply": reply.id}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -35,16 +36,16 @@ def fill(store: Store) -> list[str]:
     )  # fmt: skip
     user = store.add_message(first.id, role="user", content="Hi\x1b[31m\ttab\u2028", parent_id=None)
     reply = store.start_reply(first.id, parent_id=user.id, provider="anthropic", model="claude")
-    store.finish_reply(
-        reply.id, status="complete",
+    store.finish_reply(replace(
+        reply, status="complete",
         parts=reply_parts("Ahoy 🙂 \x85 \"quoted\" \\", "hmm\nyes", "anthropic", "c2ln"),
         input_tokens=12, output_tokens=7, reasoning_tokens=3,
         cache_read_tokens=0, cache_write_tokens=1843, cost=0.1 + 0.2, ttft_ms=123.456,
         duration_ms=1e-7, finish_reason="stop",
-    )  # fmt: skip
+    ))  # fmt: skip
     retry = store.start_reply(first.id, parent_id=user.id, provider="openai", model="gpt-4o")
     store.finish_reply(
-        retry.id, status="partial", parts=reply_parts("Ah", None, "openai"), error="cut off"
+        replace(retry, status="partial", parts=reply_parts("Ah", None, "openai"), error="cut off")
     )
     second = store.create_thread(title="", provider="ollama", model="llama3.2")
     store.add_message(second.id, role="system", content="", parent_id=None)
@@ -132,10 +133,10 @@ def test_markdown_reads_well(store) -> None:
 def test_markdown_folds_reasoning(store) -> None:
     thread = store.create_thread(title="t", provider="anthropic", model="claude")
     reply = store.start_reply(thread.id, parent_id=None, provider="anthropic", model="claude")
-    store.finish_reply(
-        reply.id, status="complete", parts=reply_parts("42", "think", "anthropic"),
+    store.finish_reply(replace(
+        reply, status="complete", parts=reply_parts("42", "think", "anthropic"),
         input_tokens=1200, output_tokens=34, cost=0.01,
-    )  # fmt: skip
+    ))  # fmt: skip
     text = dump(store, "md")
     assert "<details><summary>Reasoning</summary>\n\nthink\n\n</details>\n\n42" in text
     assert "1,234 tokens · $0.0100" in text

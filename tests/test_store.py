@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -40,10 +41,10 @@ def store(db: Path):
 def _turn(store: Store, thread_id: str, prompt: str, answer: str, parent: str | None = None):
     user = store.add_message(thread_id, role="user", content=prompt, parent_id=parent)
     reply = store.start_reply(thread_id, parent_id=user.id, provider="openai", model="gpt-4o")
-    return user, store.finish_reply(
-        reply.id, status="complete", parts=reply_parts(answer, None, "openai"), input_tokens=10,
+    return user, store.finish_reply(replace(
+        reply, status="complete", parts=reply_parts(answer, None, "openai"), input_tokens=10,
         output_tokens=5,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def test_open_creates_folder_schema_wal_and_is_healthy(db: Path) -> None:
@@ -74,13 +75,13 @@ def test_thread_round_trip_with_every_reply_field(store: Store, db: Path) -> Non
     reply = store.start_reply(thread.id, parent_id=user.id, provider="anthropic", model="claude")
     assert (reply.status, reply.pid, reply.content) == ("streaming", os.getpid(), "")
     store.checkpoint(reply.id, reply_parts("The moon", "thinking…", "anthropic"))
-    done = store.finish_reply(
-        reply.id, status="complete",
+    done = store.finish_reply(replace(
+        reply, status="complete",
         parts=reply_parts("The moon pulls.", "thinking about it", "anthropic", "sig=="),
         input_tokens=100, output_tokens=20, reasoning_tokens=8,
         cache_read_tokens=50, cache_write_tokens=0, cost=0.0125, ttft_ms=412.5,
         duration_ms=2300.0, finish_reason="stop",
-    )  # fmt: skip
+    ))  # fmt: skip
     store.close()
 
     with Store.open(db) as reopened:
@@ -99,7 +100,9 @@ def test_thread_round_trip_with_every_reply_field(store: Store, db: Path) -> Non
 def test_checkpoint_after_finish_changes_nothing(store: Store) -> None:
     thread = store.create_thread(title="t", provider="openai", model="m")
     reply = store.start_reply(thread.id, parent_id=None, provider="openai", model="m")
-    store.finish_reply(reply.id, status="cancelled", parts=reply_parts("kept", None, "openai"))
+    store.finish_reply(
+        replace(reply, status="cancelled", parts=reply_parts("kept", None, "openai"))
+    )
     store.checkpoint(reply.id, reply_parts("late", None, "openai"))
     assert store.get_message(reply.id).content == "kept"
 
@@ -109,7 +112,7 @@ def test_error_text_is_one_line_with_keys_masked(store: Store) -> None:
     reply = store.start_reply(thread.id, parent_id="", provider="openai", model="m")
     assert reply.parent_id is None  # "" means no parent
     error = BaChatError("openai rejected sk-live-abcdef1234567890", "check the key")
-    closed = store.finish_reply(reply.id, status="error", parts=(), error=error)
+    closed = store.finish_reply(replace(reply, status="error", parts=(), error=error.line()))
     assert "abcdef1234567890" not in closed.error and "[redacted]" in closed.error
     assert closed.error.endswith("check the key")
 
@@ -392,7 +395,7 @@ def test_unknown_role_or_status_is_a_bug_not_data(store: Store) -> None:
         store.add_message(thread.id, role="tool", content="x", parent_id=None)
     reply = store.start_reply(thread.id, parent_id=None, provider="openai", model="m")
     with pytest.raises(ValueError):
-        store.finish_reply(reply.id, status="streaming", parts=())
+        store.finish_reply(replace(reply, status="streaming", parts=()))
 
 
 def test_store_is_shared_safely_between_threads(store: Store) -> None:

@@ -1,0 +1,150 @@
+"""The schema's steps, in order: one small function per step, run by sqlite-utils'
+`Migrations` and recorded in `_sqlite_migrations`. A step never loses data: a database
+written by any earlier ba-chat opens with this one.
+
+sqlite-utils (~50 ms to import) is imported only when a step is pending: opening an
+up-to-date store reads `_sqlite_migrations` directly.
+"""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlite_utils import Database, Migrations
+
+MIGRATION_SET = "ba-chat"
+MIGRATIONS: list[Callable[[Database], None]] = []
+
+
+def _migration(fn: Callable[[Database], None]) -> Callable[[Database], None]:
+    MIGRATIONS.append(fn)
+    return fn
+
+
+@functools.cache
+def migrations() -> Migrations:
+    """The migration set as sqlite-utils runs it; each step is named after its function."""
+    from sqlite_utils import Migrations
+
+    steps = Migrations(MIGRATION_SET)
+    for fn in MIGRATIONS:
+        steps()(fn)
+    return steps
+
+
+def applied(conn: sqlite3.Connection) -> list[str]:
+    """Names of the applied steps, in order, as sqlite-utils records them."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlite_migrations'"
+    ).fetchone():
+        return []
+    rows = conn.execute(
+        "SELECT name FROM _sqlite_migrations WHERE migration_set = ? ORDER BY rowid",
+        (MIGRATION_SET,),
+    )
+    return [row[0] for row in rows]
+
+
+def known() -> set[str]:
+    """Names of every step this ba-chat knows."""
+    return {fn.__name__ for fn in MIGRATIONS}
+
+
+def pending(conn: sqlite3.Connection) -> bool:
+    return bool(known() - set(applied(conn)))
+
+
+@_migration
+def m001_threads_messages_search(db: Database) -> None:
+    db.table("threads").create(
+        {
+            "id": str,
+            "title": str,
+            "provider": str,
+            "model": str,
+            "system": str,
+            "persona": str,
+            "created_at": str,
+            "updated_at": str,
+        },
+        pk="id",
+        not_null={"title", "provider", "model", "created_at", "updated_at"},
+    )
+    db.table("messages").create(
+        {
+            "id": str,
+            "thread_id": str,
+            "parent_id": str,
+            "role": str,
+            "content": str,
+            "reasoning": str,
+            "reasoning_signature": str,
+            "status": str,
+            "provider": str,
+            "model": str,
+            "input_tokens": int,
+            "output_tokens": int,
+            "reasoning_tokens": int,
+            "cache_read_tokens": int,
+            "cache_write_tokens": int,
+            "cost": float,
+            "ttft_ms": float,
+            "duration_ms": float,
+            "finish_reason": str,
+            "error": str,
+            "pid": int,
+            "created_at": str,
+        },
+        pk="id",
+        not_null={"thread_id", "role", "content", "status", "created_at"},
+        foreign_keys=[("thread_id", "threads", "id")],
+    )
+    db.table("threads").create_index(["updated_at"], index_name="threads_updated")
+    # Opening a thread reads it in (created_at, id) order straight from this index, and
+    # listing threads counts and sums tokens from the index alone, never reading a body.
+    db.table("messages").create_index(
+        ["thread_id", "created_at", "id", "input_tokens", "output_tokens"],
+        index_name="messages_thread",
+    )
+    # Tiny: only rows being streamed right now, so recovery at open costs nothing.
+    db.execute("CREATE INDEX messages_streaming ON messages(pid) WHERE status = 'streaming'")
+    db.table("messages").enable_fts(["content"], create_triggers=True)
+    # Small shared state for later (circuit breakers, last-used settings).
+    db.table("kv").create({"key": str, "value": str, "updated_at": str}, pk="key")
+
+
+@_migration
+def m002_message_parts(db: Database) -> None:
+    """Every message becomes an ordered list of parts (see messages.py): its reasoning
+    (with Anthropic's signature as that provider's metadata), then its text. `content`
+    stays, as the text of the parts, for search and listings; rowids do not move, so the
+    search index stays valid. Nothing else changes."""
+    db.execute("ALTER TABLE messages ADD COLUMN parts TEXT")  # NULL: just `content`
+    reasoning = """json_object('type', 'reasoning', 'text', reasoning, 'provider', provider,
+        'meta', json_object('signature', reasoning_signature))"""
+    unsigned = "json_object('type', 'reasoning', 'text', reasoning, 'provider', provider)"
+    text = "json_object('type', 'text', 'text', content)"
+    db.execute(
+        f"""UPDATE messages SET parts = CASE
+          WHEN ifnull(reasoning, '') = '' AND reasoning_signature IS NULL THEN NULL
+          ELSE json_array(
+            CASE WHEN reasoning_signature IS NULL THEN {unsigned} ELSE {reasoning} END
+          ) END"""
+    )
+    # Reasoning and text both: append the text part to the array built above.
+    db.execute(
+        f"""UPDATE messages SET parts = json_insert(parts, '$[#]', json({text}))
+        WHERE (ifnull(reasoning, '') != '' OR reasoning_signature IS NOT NULL)
+          AND content != ''"""
+    )
+    # json_object() wrote the provider even when it was NULL: drop those keys.
+    db.execute(
+        """UPDATE messages SET parts = json_remove(parts, '$[0].provider')
+        WHERE json_type(parts, '$[0].provider') = 'null'"""
+    )
+    db.execute("ALTER TABLE messages DROP COLUMN reasoning")
+    db.execute("ALTER TABLE messages DROP COLUMN reasoning_signature")

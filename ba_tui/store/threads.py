@@ -1,0 +1,180 @@
+"""Threads: creating, finding (by id or a short prefix), listing newest first, renaming
+and deleting conversations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, fields
+from typing import Any
+
+from ba_tui.store.database import Database, guarded
+from ba_tui.store.errors import ThreadNotFound
+from ba_tui.store.ids import iso, new_id, now_ms
+
+SHORT_ID = 8
+
+
+@dataclass(frozen=True, slots=True)
+class Thread:
+    """A conversation. `message_count` and `total_tokens` (input + output over its replies,
+    None when no provider reported any) are computed when read, never stored."""
+
+    id: str
+    title: str
+    provider: str
+    model: str
+    system: str | None
+    persona: str | None
+    created_at: str
+    updated_at: str
+    message_count: int = 0
+    total_tokens: int | None = None
+
+
+THREAD_FIELDS = tuple(f.name for f in fields(Thread))[:8]
+_THREAD_UPDATABLE = frozenset({"title", "provider", "model", "system", "persona"})
+_THREAD_COLUMNS = ", ".join(f"t.{name}" for name in THREAD_FIELDS)
+# Counts and token totals come from the covering index messages_thread: no message body
+# is read to list threads.
+_THREAD_QUERY = f"""
+SELECT {_THREAD_COLUMNS},
+  (SELECT count(*) FROM messages AS m WHERE m.thread_id = t.id),
+  (SELECT CASE WHEN count(m.input_tokens) + count(m.output_tokens) > 0
+     THEN ifnull(sum(m.input_tokens), 0) + ifnull(sum(m.output_tokens), 0) END
+   FROM messages AS m WHERE m.thread_id = t.id)
+FROM ({{page}}) AS t ORDER BY t.updated_at DESC, t.id DESC
+"""
+
+
+class Threads(Database):
+    """The threads of the database."""
+
+    @guarded
+    def create_thread(
+        self,
+        *,
+        title: str,
+        provider: str,
+        model: str,
+        system: str | None = None,
+        persona: str | None = None,
+    ) -> Thread:
+        ms = now_ms()
+        thread = Thread(new_id(ms), title, provider, model, system, persona, iso(ms), iso(ms))
+        with self._write() as conn:
+            conn.execute(
+                f"INSERT INTO threads ({', '.join(THREAD_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                _thread_row(thread),
+            )
+        return thread
+
+    @guarded
+    def get_thread(self, thread_id: str) -> Thread:
+        """The thread with this id, or with this unique id prefix (people type short ids)."""
+        return self._get_thread(self._resolve(thread_id))
+
+    @guarded
+    def latest_thread(self) -> Thread | None:
+        threads = self._threads("SELECT * FROM threads ORDER BY updated_at DESC, id DESC LIMIT 1")
+        return threads[0] if threads else None
+
+    @guarded
+    def list_threads(self, limit: int = 50, offset: int = 0) -> list[Thread]:
+        """Newest updated first; metadata and counts only, never message bodies."""
+        return self._threads(
+            "SELECT * FROM threads ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
+            (limit, offset),
+        )
+
+    @guarded
+    def update_thread(self, thread_id: str, **changes: str | None) -> Thread:
+        """Change title/provider/model/system/persona; bumps `updated_at`."""
+        unknown = set(changes) - _THREAD_UPDATABLE
+        if unknown:
+            raise TypeError(f"cannot update thread fields: {', '.join(sorted(unknown))}")
+        for name in ("title", "provider", "model"):
+            if name in changes and not isinstance(changes[name], str):
+                raise ValueError(f"thread {name} must be text")
+        assignments = "".join(f"{name} = ?, " for name in changes)
+        with self._write() as conn:
+            cursor = conn.execute(
+                f"UPDATE threads SET {assignments}updated_at = ? WHERE id = ?",
+                (*changes.values(), iso(now_ms()), thread_id),
+            )
+            if cursor.rowcount == 0:
+                raise ThreadNotFound(thread_id)
+        return self._get_thread(thread_id)
+
+    @guarded
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete the thread and its messages; triggers remove their search rows."""
+        with self._write() as conn:
+            conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
+            if conn.execute("DELETE FROM threads WHERE id = ?", (thread_id,)).rowcount == 0:
+                raise ThreadNotFound(thread_id)
+
+    @guarded
+    def thread_ids(self) -> list[str]:
+        """Every thread id, oldest first (the order exports use)."""
+        return [row[0] for row in self._conn.execute("SELECT id FROM threads ORDER BY id")]
+
+    @guarded
+    def short_ids(self, thread_ids: Iterable[str]) -> dict[str, str]:
+        """The shortest prefix (at least SHORT_ID chars) naming each thread uniquely."""
+        result = {}
+        conn = self._conn
+        for thread_id in thread_ids:
+            longest = 0
+            for sql in (
+                "SELECT max(id) FROM threads WHERE id < ?",
+                "SELECT min(id) FROM threads WHERE id > ?",
+            ):
+                other = conn.execute(sql, (thread_id,)).fetchone()[0]
+                if other:
+                    longest = max(longest, _common_prefix(thread_id, other))
+            result[thread_id] = thread_id[: max(SHORT_ID, longest + 1)]
+        return result
+
+    def _resolve(self, thread_id: str) -> str:
+        conn = self._conn
+        if conn.execute("SELECT 1 FROM threads WHERE id = ?", (thread_id,)).fetchone():
+            return thread_id
+        for prefix in dict.fromkeys((thread_id, thread_id.lower())):
+            if not prefix:
+                continue
+            found = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT id FROM threads WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
+                    (prefix, prefix + "\U0010ffff"),
+                )
+            ]
+            if len(found) == 1:
+                return found[0]
+            if len(found) > 1:
+                raise ThreadNotFound(
+                    thread_id,
+                    f"more than one thread starts with {thread_id}; type more of its id",
+                )
+        raise ThreadNotFound(thread_id)
+
+    def _get_thread(self, thread_id: str) -> Thread:
+        threads = self._threads("SELECT * FROM threads WHERE id = ?", (thread_id,))
+        if not threads:
+            raise ThreadNotFound(thread_id)
+        return threads[0]
+
+    def _threads(self, page: str, args: Sequence[Any] = ()) -> list[Thread]:
+        rows = self._conn.execute(_THREAD_QUERY.format(page=page), args)
+        return [Thread(*row) for row in rows]
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
+
+
+def _thread_row(thread: Thread) -> tuple[Any, ...]:
+    return tuple(getattr(thread, name) for name in THREAD_FIELDS)

@@ -114,6 +114,8 @@ TOP_LEVEL: dict[str, Any] = {
     "max_reply_seconds": "number",
     "monthly_budget_usd": "number",
     "key_command_timeout": "number",
+    "cache": "bool",
+    "cache_ttl": "str",
 }
 PROVIDER_KEYS: dict[str, Any] = {
     "base_url": "url",

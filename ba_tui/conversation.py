@@ -63,6 +63,10 @@ class TurnOptions:
     # drips a token every few seconds.
     max_reply_seconds: float = 600.0
     schema: OutputSchema | None = None  # the answer must be JSON of this shape
+    # Answer an identical request from the store (`ask --cache`), if its answer is no
+    # older than `cache_ttl` seconds (None: any age).
+    cache: bool = False
+    cache_ttl: float | None = None
 
     @classmethod
     def from_config(
@@ -99,6 +103,10 @@ class Turn:
     attempts: int = 0
     thread_id: str | None = None
     reply: Message | None = None  # the reply's row as it was opened; closed from it
+    request_key: str | None = None  # see ba_tui.cache
+    schema: OutputSchema | None = None  # the shape asked for; `fits` says whether it did
+    problem: str | None = None  # why the answer does not fit `schema` (None: it does)
+    cached: bool = False  # answered from the store, not the provider
     _text: list[str] = field(default_factory=list, repr=False)
     _reasoning: list[str] = field(default_factory=list, repr=False)
 
@@ -115,9 +123,16 @@ class Turn:
         """What arrived so far as a message's parts (call `_join` first)."""
         return reply_parts(self.text, self.reasoning, self.provider, self.reasoning_signature)
 
+    def schema_record(self) -> dict[str, Any] | None:
+        """What the store keeps about the schema the answer was asked to fit."""
+        if self.schema is None:
+            return None
+        return self.schema.to_dict() | {"valid": self.problem is None, "problem": self.problem}
+
     def record(self) -> dict[str, Any]:
         """The turn as `--json` prints it (ask, compare and --schema alike)."""
         return {
+            "cached": self.cached,
             "provider": self.provider,
             "model": self.model,
             "text": self.text,
@@ -249,6 +264,13 @@ async def run_turn(
         connect_timeout=options.connect_timeout,
         schema=options.schema,
     )
+    turn.schema = options.schema
+    if store is not None:
+        from ba_tui.cache import request_key
+
+        turn.request_key = request_key(target.provider, request)
+        if options.cache and (kept := _kept_answer(store, turn.request_key, options)):
+            return _answer_from_store(kept, turn, prompt, emit, store, parent_id)
     if store is not None and thread_id is not None:
         user_id = None
         if prompt is not None:
@@ -296,6 +318,58 @@ async def run_turn(
         _bookkeep(emit, "the provider's health", _record_health, store, outcomes)
     if turn.error is not None:
         emit(StreamError(turn.error))
+    return turn
+
+
+def _kept_answer(store: Store, key: str, options: TurnOptions) -> Message | None:
+    from ba_tui.cache import since
+
+    return store.kept_answer(key, since(options.cache_ttl))
+
+
+def _answer_from_store(
+    kept: Message,
+    turn: Turn,
+    prompt: str | None,
+    emit: Callable[[Event], Any],
+    store: Store,
+    parent_id: str | None,
+) -> Turn:
+    """`ask --cache` and an identical request answered before: that answer, at no cost,
+    saved in this thread as a reply of its own (so the thread reads as it would have)."""
+    start = time.perf_counter()
+    turn.cached, turn.provider, turn.model = (
+        True,
+        kept.provider or turn.provider,
+        kept.model or turn.model,
+    )
+    turn.text, turn.reasoning = kept.content, kept.reasoning or ""
+    turn._text, turn._reasoning = [turn.text], [turn.reasoning]
+    turn.finish_reason, turn.status, turn.cost = kept.finish_reason, "complete", 0.0
+    turn.usage = Usage(input_tokens=0, output_tokens=0)
+    if turn.schema is not None:
+        from ba_tui.schemas import check
+
+        turn.problem = check(turn.text, turn.schema)[1]
+    thread_id = turn.thread_id
+    if thread_id is not None:
+        user_id = None
+        if prompt is not None:
+            user_id = parent_id = store.add_message(
+                thread_id, role="user", content=prompt, parent_id=parent_id
+            ).id
+        turn.reply = store.start_reply(
+            thread_id, parent_id=parent_id or "", provider=turn.provider, model=turn.model
+        )
+        emit(Saved(thread_id, user_id, turn.reply.id))
+    emit(Notice(f"ba-chat: answered from the store (asked before, {kept.created_at[:10]})"))
+    if turn.reasoning:
+        emit(ReasoningDelta(turn.reasoning))
+    emit(TextDelta(turn.text))
+    turn.ttft_ms = turn.duration_ms = (time.perf_counter() - start) * 1000
+    if turn.reply is not None:
+        _finish(turn, store, turn.usage)
+    emit(Finished(turn.finish_reason or "stop", turn.finish_reason))
     return turn
 
 
@@ -517,6 +591,13 @@ def _close(
     turn._join()
     turn.duration_ms = (time.perf_counter() - start) * 1000
     turn.cost = pricing.cost(turn.provider, turn.model, turn.usage, base_url=turn.base_url)
+    if turn.schema is not None:
+        from ba_tui.schemas import check
+
+        complete = turn.status == "complete"
+        turn.problem = (
+            check(turn.text, turn.schema)[1] if complete else f"the reply is {turn.status}"
+        )
     usage = turn.usage or Usage()
     unsaved = None
     if store is not None and turn.message_id is not None:
@@ -558,6 +639,8 @@ def _finish(turn: Turn, store: Store, usage: Usage) -> None:
             duration_ms=turn.duration_ms,
             finish_reason=turn.finish_reason,
             error=turn.error.line() if turn.error else None,
+            schema=turn.schema_record(),
+            request_key=turn.request_key,
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             reasoning_tokens=usage.reasoning_tokens,

@@ -29,7 +29,9 @@ INT_FIELDS = (
     "cache_write_tokens",
 )
 FLOAT_FIELDS = ("cost", "ttft_ms", "duration_ms")
-TEXT_FIELDS = ("provider", "model", "finish_reason", "error")
+TEXT_FIELDS = ("provider", "model", "finish_reason", "error", "request_key")
+# Fields that hold a JSON object (stored as its text): the schema a reply was asked to fit.
+OBJECT_FIELDS = ("schema",)
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +213,12 @@ class Message:
     duration_ms: float | None
     finish_reason: str | None
     error: str | None
+    # The answer's required shape and whether it fit: {"name", "schema", "multi", "valid",
+    # "problem"}; None when none was asked for.
+    schema: Mapping[str, Any] | None
+    # A digest of everything the request sent (see ba_tui.cache): an identical request
+    # can be answered from this reply.
+    request_key: str | None
     pid: int | None
     created_at: str
 

@@ -12,6 +12,7 @@ import pytest
 from ba_tui.export import ExportError, export, import_file, open_output, output_for, read_file
 from ba_tui.messages import reply_parts
 from ba_tui.store import Store
+from ba_tui.store.transfer import EXPORTED_MESSAGE_FIELDS
 
 STAMP = "2026-11-22T00:00:00.000Z"
 
@@ -96,7 +97,8 @@ def test_json_document_shape(store) -> None:
     assert reply["parts"][0] == signed | {"meta": {"signature": "c2ln"}}
     assert reply["ttft_ms"] == 123.456
     assert first["messages"][0]["reasoning_tokens"] is None
-    assert len(first["messages"][0]) == 21  # every stored field but pid
+    # every stored field but pid, and the text and reasoning of the parts
+    assert set(first["messages"][0]) == {*EXPORTED_MESSAGE_FIELDS, "content", "reasoning"}
 
 
 def test_jsonl_is_one_record_per_line(store) -> None:

@@ -206,3 +206,28 @@ def test_without_a_store_the_raw_answer_that_never_fits_goes_to_stderr(server, e
     assert "not saved (--no-save)" in line and raw == bad
     # Without a store the retry still carries the exchange it corrects.
     assert [m["content"] for m in _body(server)["messages"][:2]] == ["x", bad]
+
+
+def test_the_schema_and_whether_it_fit_are_stored_shown_and_exported(server, env, home):
+    server.queue(
+        text_stream("openai", "nope"),
+        text_stream("openai", json.dumps(STORY)),
+    )
+    done = run_cli("ask", "-p", "openai", "--schema", FIELDS, "--json", "a story", env=env)
+    thread_id = json.loads(done.stdout)["thread_id"]
+    shown = json.loads(run_cli("threads", "show", thread_id, "--json", env=env).stdout)
+    replies = [m for m in shown["messages"] if m["role"] == "assistant"]
+    assert [r["schema"]["valid"] for r in replies] == [False, True]
+    assert replies[0]["schema"]["problem"].startswith("not JSON")
+    assert replies[1]["schema"]["schema"]["required"] == ["title", "priority", "criteria"]
+    exported = json.loads(run_cli("export", "--all", "--format", "json", env=env).stdout)
+    (thread,) = exported["threads"]
+    kept = [m["schema"] for m in thread["messages"] if m["role"] == "assistant"]
+    assert kept == [r["schema"] for r in replies]
+    # ... and an import brings it back.
+    path = home / "out.json"
+    path.write_text(json.dumps(exported))
+    other = env | {"BA_CHAT_HOME": str(home / "other")}
+    assert run_cli("import", str(path), env=other).returncode == 0
+    again = json.loads(run_cli("threads", "show", thread_id, "--json", env=other).stdout)
+    assert [m["schema"] for m in again["messages"]] == [m["schema"] for m in shown["messages"]]

@@ -210,6 +210,12 @@ def ask(
         callback=utf8,
         autocompletion=complete.targets,
     ),
+    cache: bool = typer.Option(
+        False, "--cache", help="Answer a request asked before from the store, at no cost."
+    ),
+    cache_ttl: str | None = typer.Option(
+        None, "--cache-ttl", metavar="AGE", help="With --cache: only answers newer than 7d, 12h…"
+    ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
     """Ask one question and stream the answer to stdout."""
@@ -246,8 +252,11 @@ def ask(
 
         chosen = get_persona(persona, config)
         provider, model, system = chosen.choose(provider, model, system)
+    cache, ttl = _cache_settings(cache, cache_ttl, config, no_save)
     options = TurnOptions.from_config(
         config,
+        cache=cache,
+        cache_ttl=ttl,
         retries=retries,
         max_tokens=max_tokens,
         temperature=temperature,
@@ -354,6 +363,23 @@ def ask(
         print(json.dumps(turn.record(), ensure_ascii=False), flush=True)
     if turn.error is not None:
         raise turn.error
+
+
+def _cache_settings(
+    given: bool, ttl: str | None, config: Any, no_save: bool
+) -> tuple[bool, float | None]:
+    """Whether answers come from the store (`--cache`, `--cache-ttl`, or `cache = true`
+    and `cache_ttl` in config.toml), and how old they may be, in seconds."""
+    from ba_tui.cache import ttl_seconds
+    from ba_tui.errors import UsageError
+
+    asked = given or ttl is not None
+    if asked and no_save:
+        raise UsageError("--cache keeps answers in the store", "drop --no-save")
+    if no_save or not (asked or config.data.get("cache") is True):
+        return False, None
+    ttl = ttl or config.data.get("cache_ttl")
+    return True, ttl_seconds(str(ttl)) if ttl is not None else None
 
 
 def _over_budget(store: Any, config: Any) -> str | None:

@@ -17,7 +17,14 @@ from typing import Any
 from ba_tui import messages as parts
 from ba_tui.export.chatgpt import read_chatgpt
 from ba_tui.export.format import FORMAT, VERSION, Bad, ExportError, ImportBatch
-from ba_tui.messages import FLOAT_FIELDS, INT_FIELDS, ROLES, STATUSES, TEXT_FIELDS
+from ba_tui.messages import (
+    FLOAT_FIELDS,
+    INT_FIELDS,
+    OBJECT_FIELDS,
+    ROLES,
+    STATUSES,
+    TEXT_FIELDS,
+)
 
 _ID = re.compile(r"[!-~]{1,64}")
 
@@ -181,6 +188,11 @@ def _message(raw: Any, bad: Bad, where: str, version: int) -> dict[str, Any]:
         value = raw.get(name)
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
             raise bad(f"{where}: {name} is not a number")
+        message[name] = value
+    for name in OBJECT_FIELDS:
+        value = raw.get(name)
+        if value is not None and not isinstance(value, dict):
+            raise bad(f"{where}: {name} is not a JSON object")
         message[name] = value
     return message
 

@@ -9,12 +9,22 @@ without JSON.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Sequence
 from typing import Any
 
 from ba_tui import messages as parts_json
-from ba_tui.messages import MESSAGE_FIELDS, ROLES, STATUSES, Message, Part, Text, text_of
+from ba_tui.messages import (
+    MESSAGE_FIELDS,
+    OBJECT_FIELDS,
+    ROLES,
+    STATUSES,
+    Message,
+    Part,
+    Text,
+    text_of,
+)
 from ba_tui.store.database import CLOSE_PATIENCE, Database, guarded
 from ba_tui.store.errors import MessageNotFound, ThreadNotFound, error_text
 from ba_tui.store.ids import iso, new_id, now_ms
@@ -22,6 +32,7 @@ from ba_tui.store.ids import iso, new_id, now_ms
 STORED_COLUMNS = (*MESSAGE_FIELDS, "content")
 MESSAGE_COLUMNS = ", ".join(STORED_COLUMNS)
 _PARTS = MESSAGE_FIELDS.index("parts")
+_OBJECTS = [MESSAGE_FIELDS.index(name) for name in OBJECT_FIELDS]
 _INSERT_MESSAGE = (
     f"INSERT INTO messages ({MESSAGE_COLUMNS}) VALUES ({', '.join('?' * len(STORED_COLUMNS))})"
 )
@@ -151,6 +162,20 @@ class Messages(Database):
             conn.execute(_CHECKPOINT, (parts_column(parts), text_of(parts), message_id))
 
     @guarded
+    def kept_answer(self, request_key: str, since: str = "") -> Message | None:
+        """The newest complete answer to the request with this digest, created at or after
+        `since`; one that failed its schema is never reused."""
+        row = self._conn.execute(
+            f"""SELECT {MESSAGE_COLUMNS} FROM messages
+            WHERE request_key = ? AND role = 'assistant' AND status = 'complete'
+              AND content != '' AND created_at >= ?
+              AND (schema IS NULL OR json_extract(schema, '$.valid') = 1)
+            ORDER BY created_at DESC LIMIT 1""",
+            (request_key, since),
+        ).fetchone()
+        return message_of_row(row) if row else None
+
+    @guarded
     def finish_reply(self, reply: Message) -> Message:
         """Close the reply with everything known about it: `reply` is the row `start_reply`
         opened with its end filled in (`dataclasses.replace`). Every field is written but
@@ -185,6 +210,9 @@ def message_row(message: Message) -> tuple[Any, ...]:
     """The values of `STORED_COLUMNS`: the fields, the parts column, then their text."""
     values = [getattr(message, name) for name in MESSAGE_FIELDS]
     values[_PARTS] = parts_column(message.parts)
+    for index in _OBJECTS:
+        if values[index] is not None:
+            values[index] = json.dumps(values[index], ensure_ascii=False, separators=(",", ":"))
     return (*values, message.content)
 
 
@@ -204,4 +232,7 @@ def message_of_row(row: Sequence[Any]) -> Message:
     *values, content = row
     stored = values[_PARTS]
     values[_PARTS] = parts_json.loads(stored) if stored else (Text(content),) if content else ()
+    for index in _OBJECTS:
+        if values[index] is not None:
+            values[index] = json.loads(values[index])
     return Message(*values)

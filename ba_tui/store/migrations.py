@@ -148,3 +148,16 @@ def m002_message_parts(db: Database) -> None:
     )
     db.execute("ALTER TABLE messages DROP COLUMN reasoning")
     db.execute("ALTER TABLE messages DROP COLUMN reasoning_signature")
+
+
+@_migration
+def m003_answer_schema_and_request_key(db: Database) -> None:
+    """A reply may record the schema it was asked to fit (and whether it did), and the
+    digest of the request it answered, which `ask --cache` looks up. Existing rows have
+    neither: NULL."""
+    db.execute("ALTER TABLE messages ADD COLUMN schema TEXT")
+    db.execute("ALTER TABLE messages ADD COLUMN request_key TEXT")
+    db.execute(
+        "CREATE INDEX IF NOT EXISTS messages_request_key ON messages (request_key)"
+        " WHERE request_key IS NOT NULL"
+    )

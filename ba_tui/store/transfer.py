@@ -6,7 +6,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from ba_tui.messages import MESSAGE_FIELDS
+from ba_tui.messages import MESSAGE_FIELDS, OBJECT_FIELDS
 from ba_tui.store.database import Database, guarded
 from ba_tui.store.errors import ThreadNotFound, store_error
 from ba_tui.store.messages import MESSAGE_COLUMNS, STORED_COLUMNS, message_row, new_message
@@ -31,8 +31,9 @@ _REASONING_OF_PARTS = """CASE WHEN parts IS NOT NULL THEN
     (SELECT group_concat(json_extract(value, '$.text'), '') FROM json_each(parts)
      WHERE json_extract(value, '$.type') = 'reasoning') END"""
 _MESSAGE_JSON = _json_object(
-    [name for name in EXPORTED_MESSAGE_FIELDS if name != "parts"],
+    [name for name in EXPORTED_MESSAGE_FIELDS if name != "parts" and name not in OBJECT_FIELDS],
     parts=_PARTS_JSON,
+    **{name: f"json({name})" for name in OBJECT_FIELDS},
     content="content",
     reasoning=_REASONING_OF_PARTS,
 )

@@ -131,7 +131,7 @@ def from_dict(raw: Any) -> Part:
     """A part from its JSON object; ValueError says what is wrong with it."""
     if not isinstance(raw, dict):
         raise ValueError(f"a part must be an object, not {type(raw).__name__}")
-    kind = PART_TYPES.get(raw.get("type"))  # type: ignore[arg-type]
+    kind = PART_TYPES.get(str(raw.get("type")))
     if kind is None:
         raise ValueError(f"unknown part type {raw.get('type')!r}")
     known = {item.name: item for item in fields(kind)}

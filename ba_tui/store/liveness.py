@@ -29,10 +29,13 @@ def alive(pid: int | None) -> bool:
 
 
 def _alive_windows(pid: int) -> bool:
-    # os.kill(pid, 0) on Windows would send CTRL_C_EVENT; ask the kernel instead.
+    # os.kill(pid, 0) on Windows would send CTRL_C_EVENT; ask the kernel instead. (The
+    # platform check is also what lets type checkers elsewhere skip ctypes.windll.)
+    if sys.platform != "win32":
+        raise OSError("only on Windows")
     import ctypes
 
-    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    kernel32 = ctypes.windll.kernel32
     handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
     if not handle:
         return False

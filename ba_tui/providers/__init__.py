@@ -173,6 +173,16 @@ def adapter(spec: ProviderSpec) -> ModuleType:
     return importlib.import_module(f"ba_tui.providers.{spec.kind}")
 
 
+def warm_up(spec: ProviderSpec, config: Config) -> None:
+    """Get `spec` ready for its first turn, off the UI thread: import its adapter and SDK,
+    and where the adapter has more to do (the offline model: start its server and load
+    the model, ~1.5 s) do that too. Blocking; errors are left for the turn to report."""
+    module = adapter(spec)
+    prepare = getattr(module, "warm_up", None)
+    if prepare is not None:
+        prepare(config.provider(spec.name))
+
+
 async def live_models(target: Target) -> list[str]:
     """The provider's own list of the models it can chat with. Every live list (the
     picker's, `ba-chat models --refresh`) comes through here, so non-chat models such as

@@ -189,11 +189,12 @@ def stop() -> None:
 atexit.register(stop)
 
 
-async def warm_up(settings: Mapping[str, Any]) -> None:
-    """Start the server ahead of the first turn (after the TUI's first frame, say).
-    Failures are left for the turn to report."""
+def warm_up(settings: Mapping[str, Any]) -> None:
+    """Start the server and load the model ahead of the first turn (blocking: the TUI
+    calls it on a worker thread after its first frame), so the first reply is as quick
+    as the second. Failures are left for the turn to report."""
     with suppress(ProviderError):
-        await asyncio.to_thread(_ensure, _checked_path(settings))
+        _ensure(_checked_path(settings))
 
 
 async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, None]:

@@ -216,7 +216,8 @@ class ChatApp(App[int]):
             self.run_worker(self._check_keys, thread=True, exit_on_error=False, group="keys")
 
     def warm_up(self, provider: str | None) -> None:
-        """Import `provider`'s SDK in a background thread, once, after the first frame."""
+        """Get `provider` ready in a background thread, once, after the first frame: its
+        SDK imported, and the offline model loaded when it is the one in use."""
         if not (self._warm and self._frame_drawn and provider) or provider in self._warmed:
             return
         self._warmed.add(provider)
@@ -522,9 +523,9 @@ def _env_key(spec: Any) -> bool:
 
 
 def _import_adapter(provider: str, config: Config) -> None:
-    from ba_tui.providers import adapter, get_spec
+    from ba_tui.providers import get_spec, warm_up
 
-    adapter(get_spec(provider, config))
+    warm_up(get_spec(provider, config), config)
 
 
 def run() -> int:

@@ -41,6 +41,7 @@ class NewThread:
     system: str | None = None
     persona: str | None = None
     title: str | None = None  # default: from the first prompt
+    origin: str | None = None  # the front end that started it: "tui" or "ask"
 
 
 @dataclass
@@ -145,6 +146,26 @@ class ChatSession:
 
         return fallback_targets(given or self.config.data.get("fallback") or [], self.config)
 
+    def turn_options(self) -> TurnOptions:
+        """The session's options, with the thread's own settings (`threads set`, the TUI's
+        thread settings) wherever the front end gave none."""
+        settings = (self.thread.settings if self.thread else None) or {}
+        fill = {
+            name: settings[name]
+            for name in ("temperature", "top_p", "max_tokens", "thinking_budget")
+            if name in settings and getattr(self.options, name) is None
+        }
+        return replace(self.options, **fill) if fill else self.options
+
+    def schema(self) -> OutputSchema | None:
+        """The answer shape the thread asks for (its `schema` setting), or None."""
+        from ba_tui.schemas import parse
+
+        name = ((self.thread.settings if self.thread else None) or {}).get("schema")
+        if not name:
+            return None
+        return parse(str(name), saved=self.config.data.get("schemas"))
+
     def system(self, given: str | None = None) -> str | None:
         """The system prompt of the next turn: the one given, else the thread's."""
         if given is not None:
@@ -176,7 +197,7 @@ class ChatSession:
             prompt,
             history=stored if history is None else history,
             system=self.system(system),
-            options=options or self.options,
+            options=options or self.turn_options(),
             on_event=on_event,
             store=self.store,
             thread_id=thread_id,
@@ -203,7 +224,7 @@ class ChatSession:
         from ba_tui.providers import ChatMessage
         from ba_tui.schemas import check, retry_prompt
 
-        options = replace(self.options, schema=schema)
+        options = replace(self.turn_options(), schema=schema)
         result = Structured()
         history: list[ChatMessage] = []  # the exchange so far, when nothing is stored
         for attempt in range(tries):
@@ -241,6 +262,7 @@ class ChatSession:
         on_event: Callable[[int, Event], Any] | None = None,
         fastest: bool = False,
         turns: list[Turn] | None = None,
+        options: TurnOptions | None = None,
     ) -> list[Turn]:
         """`prompt` to every target at once (see compare.run_compare), after `parent_id`.
         A new thread is created for the first target; an existing one keeps its model
@@ -255,7 +277,7 @@ class ChatSession:
             prompt,
             history=history,
             system=self.system(system),
-            options=self.options,
+            options=options or self.turn_options(),
             on_event=on_event,
             store=self.store,
             thread_id=thread_id,
@@ -283,14 +305,15 @@ class ChatSession:
         from ba_tui.providers import ChatMessage
         from ba_tui.schemas import check
 
-        options = replace(self.options, schema=schema)
-        saved, self.options = self.options, options
-        try:
-            answers = await self.compare(
-                prompt, targets, parent_id=parent_id, system=system, on_event=on_event, turns=turns
-            )
-        finally:
-            self.options = saved
+        answers = await self.compare(
+            prompt,
+            targets,
+            parent_id=parent_id,
+            system=system,
+            on_event=on_event,
+            turns=turns,
+            options=replace(self.turn_options(), schema=schema),
+        )
         complete = [turn for turn in answers if turn.status == "complete"]
         result = Agreed(answers)
         if schema is not None:
@@ -354,6 +377,7 @@ class ChatSession:
                 model=target.model,
                 system=new.system,
                 persona=new.persona,
+                origin=new.origin,
             )
         elif follow and (target.provider, target.model) != (thread.provider, thread.model):
             thread = self.store.update_thread(

@@ -48,9 +48,12 @@ def _same_as_the_old_export(document: dict) -> None:
     assert new_threads.keys() == old_threads.keys()
     for thread_id, old in old_threads.items():
         new = new_threads[thread_id]
-        assert {k: v for k, v in new.items() if k != "messages"} == {
+        assert {k: v for k, v in new.items() if k in old and k != "messages"} == {
             k: v for k, v in old.items() if k != "messages"
         }
+        # What later versions added to a thread has its "nothing yet" value.
+        added = {k: new[k] for k in new if k not in old}
+        assert added == {"pinned": False, "archived": False, "settings": None, "origin": None}
         assert [m["id"] for m in new["messages"]] == [m["id"] for m in old["messages"]]
         for before, after in zip(old["messages"], new["messages"], strict=True):
             for name, value in before.items():

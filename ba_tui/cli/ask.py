@@ -311,7 +311,10 @@ def ask(
     store = None if no_save else _open_store()
     existing = _thread_to_continue(store, cont, thread) if store else None
     new = NewThread(
-        system=system, persona=chosen.name if chosen else None, title=title_for(typed or text)
+        system=system,
+        persona=chosen.name if chosen else None,
+        title=title_for(typed or text),
+        origin="ask",
     )
     session = ChatSession(config, store, existing, options=options, new=new)
     target = session.target(provider, model)
@@ -319,6 +322,7 @@ def ask(
         from ba_tui.providers import OFFLINE_NOTICE
 
         warn(OFFLINE_NOTICE)
+    shape = shape or session.schema()  # a thread that asks for a shape keeps asking
     fallbacks, skipped = session.fallbacks(fallback)
     for note in skipped:
         warn(note)

@@ -81,7 +81,9 @@ def ask_compare(
 
     if len(specs) < 2:
         raise UsageError("--compare needs at least two models", "repeat it: --compare P:M")
-    session = ChatSession(config, None, options=options, new=NewThread(system, title=title))
+    session = ChatSession(
+        config, None, options=options, new=NewThread(system, title=title, origin="ask")
+    )
     targets = []
     for spec in specs:
         provider, _, model = spec.partition(":")

@@ -46,7 +46,9 @@ def ask_consensus(
         raise UsageError("--consensus needs at least two models", "repeat --compare P:M")
     if judge and schema is not None:
         raise UsageError("--judge is for answers without a schema", "drop --judge or --schema")
-    session = ChatSession(config, None, options=options, new=NewThread(system, title=title))
+    session = ChatSession(
+        config, None, options=options, new=NewThread(system, title=title, origin="ask")
+    )
     targets = [session.target(*_split(spec)) for spec in specs]
     judged = session.target(*_split(judge)) if judge else None
     note_ignored([*targets, *([judged] if judged else [])], options)

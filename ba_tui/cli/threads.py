@@ -121,17 +121,19 @@ def _thread_dict(thread: Thread) -> dict[str, Any]:
 def threads_root(ctx: typer.Context) -> None:
     """List, show, rename and delete saved threads (`ba-chat threads` lists them)."""
     if ctx.invoked_subcommand is None:
-        list_threads(json_out=False, limit=50)
+        list_threads(json_out=False, limit=50, archived=False, every=False)
 
 
 @threads_app.command("list")
 def list_threads(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON array."),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many threads, newest first."),
+    archived: bool = typer.Option(False, "--archived", help="Only archived threads."),
+    every: bool = typer.Option(False, "--all", help="Archived threads too."),
 ) -> None:
-    """List saved threads, most recently updated first (metadata only)."""
+    """List saved threads: pinned first, then most recently updated (metadata only)."""
     with _open_store() as store:
-        threads = store.list_threads(limit=limit)
+        threads = store.list_threads(limit=limit, archived=None if every else archived)
         short = store.short_ids(thread.id for thread in threads)
     out = _Out(json=json_out)
     with _stdout():
@@ -150,7 +152,7 @@ def list_threads(
                 str(t.message_count),
                 _tokens(t.total_tokens),
                 _one_line(clean(f"{t.provider}/{t.model}")),
-                _one_line(clean(t.title)) or "(untitled)",
+                ("📌 " if t.pinned else "") + (_one_line(clean(t.title)) or "(untitled)"),
             )
             for t in threads
         ]
@@ -314,6 +316,103 @@ def delete_thread(
         store.delete_thread(thread.id)
     with _stdout():
         _Out().line(f"deleted thread {thread.id} ({thread.message_count} messages)")
+
+
+_ID = typer.Argument(
+    ...,
+    metavar="ID",
+    help="Thread id (a unique prefix will do).",
+    callback=utf8,
+    autocompletion=complete.threads,
+)
+
+
+def _flag(thread_id: str, name: str, value: bool, said: str) -> None:
+    with _open_store() as store:
+        thread = store.update_thread(store.get_thread(thread_id).id, **{name: value})
+    with _stdout():
+        _Out().line(f"{said} {thread.id}: {_one_line(thread.title) or '(untitled)'}")
+
+
+@threads_app.command("pin")
+def pin_thread(thread_id: str = _ID) -> None:
+    """Keep a thread at the top of the list."""
+    _flag(thread_id, "pinned", True, "pinned")
+
+
+@threads_app.command("unpin")
+def unpin_thread(thread_id: str = _ID) -> None:
+    """Let a pinned thread take its place by date again."""
+    _flag(thread_id, "pinned", False, "unpinned")
+
+
+@threads_app.command("archive")
+def archive_thread(thread_id: str = _ID) -> None:
+    """Hide a thread from lists (kept, searchable; `threads list --archived` shows it)."""
+    _flag(thread_id, "archived", True, "archived")
+
+
+@threads_app.command("unarchive")
+def unarchive_thread(thread_id: str = _ID) -> None:
+    """Bring an archived thread back to the lists."""
+    _flag(thread_id, "archived", False, "unarchived")
+
+
+@threads_app.command("set")
+def set_thread(
+    thread_id: str = _ID,
+    name: str = typer.Argument(
+        ..., help="temperature, top_p, max_tokens, thinking_budget or schema."
+    ),
+    value: str | None = typer.Argument(
+        None, help="The value; leave it out to unset.", callback=utf8
+    ),
+) -> None:
+    """Set what a thread's turns are sent with (unless `ask` is told otherwise)."""
+    from ba_tui.errors import UsageError
+    from ba_tui.store.threads import SETTINGS
+
+    if name not in SETTINGS:
+        raise UsageError(
+            f"unknown thread setting {name!r}", f"choose one of: {', '.join(SETTINGS)}"
+        )
+    parsed = None if value is None else _setting_value(name, value)
+    with _open_store() as store:
+        thread = store.get_thread(thread_id)
+        settings = dict(thread.settings or {}) | {name: parsed}
+        thread = store.update_thread(thread.id, settings=settings)
+    with _stdout():
+        shown = "unset" if parsed is None else f"= {value}"
+        _Out().line(f"thread {thread.id}: {name} {shown}")
+
+
+def _setting_value(name: str, value: str) -> Any:
+    """A thread setting from the command line, checked as `ask`'s option would be."""
+    from ba_tui.errors import UsageError
+
+    if name == "schema":
+        from ba_tui.config import load_config
+        from ba_tui.schemas import parse
+
+        parse(value, saved=load_config().data.get("schemas"))  # fails now, not at the next turn
+        return value
+    try:
+        number = int(value) if name in ("max_tokens", "thinking_budget") else float(value)
+    except ValueError:
+        kind = "a whole number" if name in ("max_tokens", "thinking_budget") else "a number"
+        raise UsageError(
+            f"{name} must be {kind}, not {value!r}", f"e.g. ba-chat threads set ID {name} 1"
+        ) from None
+    limits = {
+        "temperature": (0, 2),
+        "top_p": (0, 1),
+        "max_tokens": (1, 10**7),
+        "thinking_budget": (1024, 10**7),
+    }
+    low, high = limits[name]
+    if not low <= number <= high:
+        raise UsageError(f"{name} must be between {low} and {high}", "give a value in range")
+    return number
 
 
 # --- search, export, import ---------------------------------------------------------------

@@ -25,6 +25,7 @@ from ba_tui.messages import (
     STATUSES,
     TEXT_FIELDS,
 )
+from ba_tui.store.threads import checked_settings
 
 _ID = re.compile(r"[!-~]{1,64}")
 
@@ -156,7 +157,20 @@ def _thread(raw: Any, bad: Bad, where: str) -> dict[str, Any]:
         "persona": _text(raw, "persona", bad, where),
         "created_at": _text(raw, "created_at", bad, where, required=True),
         "updated_at": _text(raw, "updated_at", bad, where) or raw.get("created_at"),
+        "origin": _text(raw, "origin", bad, where),
     }
+    for name in ("pinned", "archived"):
+        value = raw.get(name, False)
+        if not isinstance(value, bool):
+            raise bad(f"{where}: {name} is not true or false")
+        thread[name] = value
+    settings = raw.get("settings")
+    if settings is not None and not isinstance(settings, dict):
+        raise bad(f"{where}: settings is not a JSON object")
+    try:
+        thread["settings"] = checked_settings(settings)
+    except ValueError as exc:
+        raise bad(f"{where}: {exc}") from None
     return thread
 
 

@@ -161,3 +161,14 @@ def m003_answer_schema_and_request_key(db: Database) -> None:
         "CREATE INDEX IF NOT EXISTS messages_request_key ON messages (request_key)"
         " WHERE request_key IS NOT NULL"
     )
+
+
+@_migration
+def m004_thread_pins_settings_origin(db: Database) -> None:
+    """Threads can be pinned and archived, carry their own turn settings (JSON), and say
+    where they were started (tui, ask, import). Existing threads: not pinned, not
+    archived, no settings, origin unknown (NULL)."""
+    db.execute("ALTER TABLE threads ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE threads ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE threads ADD COLUMN settings TEXT")
+    db.execute("ALTER TABLE threads ADD COLUMN origin TEXT")

@@ -1,9 +1,10 @@
-"""Threads: creating, finding (by id or a short prefix), listing newest first, renaming
-and deleting conversations."""
+"""Threads: creating, finding (by id or a short prefix), listing (pinned first, then newest,
+archived ones only when asked), renaming, settings and deleting conversations."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -27,12 +28,29 @@ class Thread:
     persona: str | None
     created_at: str
     updated_at: str
+    pinned: bool = False  # listed first
+    archived: bool = False  # listed only when asked for
+    # What the thread's turns are sent with unless told otherwise: temperature, top_p,
+    # max_tokens, thinking_budget, schema (a name or a field list). None: nothing set.
+    settings: Mapping[str, Any] | None = None
+    origin: str | None = None  # "tui", "ask" or "import"; None for older threads
     message_count: int = 0
     total_tokens: int | None = None
 
 
-THREAD_FIELDS = tuple(f.name for f in fields(Thread))[:8]
-_THREAD_UPDATABLE = frozenset({"title", "provider", "model", "system", "persona"})
+_COMPUTED = ("message_count", "total_tokens")
+THREAD_FIELDS = tuple(f.name for f in fields(Thread) if f.name not in _COMPUTED)
+# Thread settings a user may set, and what each must be.
+SETTINGS: dict[str, type | tuple[type, ...]] = {
+    "temperature": (int, float),
+    "top_p": (int, float),
+    "max_tokens": int,
+    "thinking_budget": int,
+    "schema": str,
+}
+_THREAD_UPDATABLE = frozenset(
+    {"title", "provider", "model", "system", "persona", "pinned", "archived", "settings"}
+)
 _THREAD_COLUMNS = ", ".join(f"t.{name}" for name in THREAD_FIELDS)
 # Counts and token totals come from the covering index messages_thread: no message body
 # is read to list threads.
@@ -42,7 +60,7 @@ SELECT {_THREAD_COLUMNS},
   (SELECT CASE WHEN count(m.input_tokens) + count(m.output_tokens) > 0
      THEN ifnull(sum(m.input_tokens), 0) + ifnull(sum(m.output_tokens), 0) END
    FROM messages AS m WHERE m.thread_id = t.id)
-FROM ({{page}}) AS t ORDER BY t.updated_at DESC, t.id DESC
+FROM ({{page}}) AS t ORDER BY t.pinned DESC, t.updated_at DESC, t.id DESC
 """
 
 
@@ -58,13 +76,27 @@ class Threads(Database):
         model: str,
         system: str | None = None,
         persona: str | None = None,
+        origin: str | None = None,
+        settings: Mapping[str, Any] | None = None,
     ) -> Thread:
         ms = now_ms()
-        thread = Thread(new_id(ms), title, provider, model, system, persona, iso(ms), iso(ms))
+        thread = Thread(
+            new_id(ms),
+            title,
+            provider,
+            model,
+            system,
+            persona,
+            iso(ms),
+            iso(ms),
+            settings=checked_settings(settings),
+            origin=origin,
+        )
         with self._write() as conn:
             conn.execute(
-                f"INSERT INTO threads ({', '.join(THREAD_FIELDS)}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                _thread_row(thread),
+                f"INSERT INTO threads ({', '.join(THREAD_FIELDS)})"
+                f" VALUES ({', '.join('?' * len(THREAD_FIELDS))})",
+                thread_row(thread),
             )
         return thread
 
@@ -79,27 +111,45 @@ class Threads(Database):
         return threads[0] if threads else None
 
     @guarded
-    def list_threads(self, limit: int = 50, offset: int = 0) -> list[Thread]:
-        """Newest updated first; metadata and counts only, never message bodies."""
+    def list_threads(
+        self, limit: int = 50, offset: int = 0, *, archived: bool | None = False
+    ) -> list[Thread]:
+        """Pinned first, then newest updated; metadata and counts only, never message
+        bodies. `archived`: False leaves archived threads out, True lists only them,
+        None lists every thread."""
+        where = "" if archived is None else f"WHERE archived = {int(archived)} "
         return self._threads(
-            "SELECT * FROM threads ORDER BY updated_at DESC, id DESC LIMIT ? OFFSET ?",
+            f"SELECT * FROM threads {where}"
+            "ORDER BY pinned DESC, updated_at DESC, id DESC LIMIT ? OFFSET ?",
             (limit, offset),
         )
 
     @guarded
-    def update_thread(self, thread_id: str, **changes: str | None) -> Thread:
-        """Change title/provider/model/system/persona; bumps `updated_at`."""
+    def update_thread(self, thread_id: str, **changes: Any) -> Thread:
+        """Change title/provider/model/system/persona, pin or archive it, or replace its
+        settings; bumps `updated_at` unless only pinning or archiving changed (which says
+        nothing new happened in the conversation)."""
         unknown = set(changes) - _THREAD_UPDATABLE
         if unknown:
             raise TypeError(f"cannot update thread fields: {', '.join(sorted(unknown))}")
         for name in ("title", "provider", "model"):
             if name in changes and not isinstance(changes[name], str):
                 raise ValueError(f"thread {name} must be text")
-        assignments = "".join(f"{name} = ?, " for name in changes)
+        values = dict(changes)
+        for name in ("pinned", "archived"):
+            if name in values:
+                values[name] = int(bool(values[name]))
+        if "settings" in values:
+            checked = checked_settings(values["settings"])
+            values["settings"] = json.dumps(checked, sort_keys=True) if checked else None
+        assignments = ", ".join(f"{name} = ?" for name in values)
+        touch = not set(values) <= {"pinned", "archived"}
+        if touch:
+            assignments += ", updated_at = ?"
         with self._write() as conn:
             cursor = conn.execute(
-                f"UPDATE threads SET {assignments}updated_at = ? WHERE id = ?",
-                (*changes.values(), iso(now_ms()), thread_id),
+                f"UPDATE threads SET {assignments} WHERE id = ?",
+                (*values.values(), *([iso(now_ms())] if touch else []), thread_id),
             )
             if cursor.rowcount == 0:
                 raise ThreadNotFound(thread_id)
@@ -166,7 +216,7 @@ class Threads(Database):
 
     def _threads(self, page: str, args: Sequence[Any] = ()) -> list[Thread]:
         rows = self._conn.execute(_THREAD_QUERY.format(page=page), args)
-        return [Thread(*row) for row in rows]
+        return [thread_of_row(row) for row in rows]
 
 
 def _common_prefix(a: str, b: str) -> int:
@@ -176,5 +226,35 @@ def _common_prefix(a: str, b: str) -> int:
     return n
 
 
-def _thread_row(thread: Thread) -> tuple[Any, ...]:
-    return tuple(getattr(thread, name) for name in THREAD_FIELDS)
+_PINNED, _ARCHIVED, _SETTINGS = (
+    THREAD_FIELDS.index(name) for name in ("pinned", "archived", "settings")
+)
+
+
+def thread_row(thread: Thread) -> tuple[Any, ...]:
+    """The values of THREAD_FIELDS as stored: flags as 0/1, settings as JSON text."""
+    values = [getattr(thread, name) for name in THREAD_FIELDS]
+    values[_PINNED], values[_ARCHIVED] = int(thread.pinned), int(thread.archived)
+    values[_SETTINGS] = json.dumps(thread.settings, sort_keys=True) if thread.settings else None
+    return tuple(values)
+
+
+def thread_of_row(row: Sequence[Any]) -> Thread:
+    """A Thread from THREAD_FIELDS and the computed counts."""
+    values = list(row)
+    values[_PINNED], values[_ARCHIVED] = bool(values[_PINNED]), bool(values[_ARCHIVED])
+    values[_SETTINGS] = json.loads(values[_SETTINGS]) if values[_SETTINGS] else None
+    return Thread(*values)
+
+
+def checked_settings(settings: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The settings with None values dropped; ValueError for an unknown one or a wrong
+    type, so nothing a turn cannot use is stored."""
+    out = {name: value for name, value in (settings or {}).items() if value is not None}
+    for name, value in out.items():
+        kind = SETTINGS.get(name)
+        if kind is None:
+            raise ValueError(f"unknown thread setting {name!r}; known: {', '.join(SETTINGS)}")
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise ValueError(f"thread setting {name} has the wrong type")
+    return out or None

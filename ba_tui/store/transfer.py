@@ -10,7 +10,7 @@ from ba_tui.messages import MESSAGE_FIELDS, OBJECT_FIELDS
 from ba_tui.store.database import Database, guarded
 from ba_tui.store.errors import ThreadNotFound, store_error
 from ba_tui.store.messages import MESSAGE_COLUMNS, STORED_COLUMNS, message_row, new_message
-from ba_tui.store.threads import THREAD_FIELDS
+from ba_tui.store.threads import THREAD_FIELDS, Thread, thread_row
 
 EXPORTED_MESSAGE_FIELDS = tuple(name for name in MESSAGE_FIELDS if name != "pid")
 
@@ -22,7 +22,13 @@ def _json_object(names: Sequence[str], **computed: str) -> str:
     return "json_object(" + ", ".join(pairs) + ")"
 
 
-_THREAD_JSON = f"SELECT {_json_object(THREAD_FIELDS)} FROM threads WHERE id = ?"
+_THREAD_OBJECT = _json_object(
+    [name for name in THREAD_FIELDS if name not in ("pinned", "archived", "settings")],
+    pinned="json(CASE WHEN pinned THEN 'true' ELSE 'false' END)",
+    archived="json(CASE WHEN archived THEN 'true' ELSE 'false' END)",
+    settings="json(settings)",
+)
+_THREAD_JSON = f"SELECT {_THREAD_OBJECT} FROM threads WHERE id = ?"
 # The same shape as messages.message_dict: the fields, the parts (NULL: one text part, or
 # none), and the text and reasoning of the parts for scripts (`jq .content`).
 _PARTS_JSON = """CASE WHEN parts IS NOT NULL THEN json(parts) WHEN content = '' THEN json_array()
@@ -76,7 +82,7 @@ class Transfer(Database):
         )
         with self._write() as conn:
             added_threads = conn.executemany(
-                thread_sql, ([t.get(name) for name in THREAD_FIELDS] for t in threads)
+                thread_sql, (thread_row(Thread(**t)) for t in threads)
             ).rowcount
             rows = (message_row(new_message(**(m | {"pid": None}))) for m in messages)
             added_messages = conn.executemany(message_sql, rows).rowcount

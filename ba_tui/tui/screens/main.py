@@ -526,7 +526,7 @@ class MainScreen(Screen):
             self.chat_app.config,
             self.store,
             self.thread,
-            new=NewThread(draft.system, draft.persona),
+            new=NewThread(draft.system, draft.persona, origin="tui"),
             on_thread=self._thread_stored,
         )
 

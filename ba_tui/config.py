@@ -116,6 +116,7 @@ TOP_LEVEL: dict[str, Any] = {
     "key_command_timeout": "number",
     "cache": "bool",
     "cache_ttl": "str",
+    "auto_title": ("model", "local", "off"),
 }
 PROVIDER_KEYS: dict[str, Any] = {
     "base_url": "url",

@@ -11,6 +11,7 @@ of the rows the turn wrote.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,28 @@ if TYPE_CHECKING:
     from ba_tui.store import Store, Thread
 
 TITLE_WIDTH = 60
+
+
+TITLE_PROMPT = (
+    "Write a title for this conversation: at most six words, in the language of the "
+    "conversation, no quotes, no punctuation at the end. Reply with the title only."
+)
+
+
+def clean_title(text: str) -> str | None:
+    """A model's title made fit for the thread list: its first line without Markdown,
+    quotes or a `Title:` label, at most TITLE_WIDTH characters; None when nothing is left."""
+    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    while True:  # "**Title:** \"Reset\"" and the like, peeled one layer at a time
+        peeled = re.sub(r"^(?:#+\s*|title\s*:\s*)", "", line, flags=re.IGNORECASE)
+        peeled = peeled.strip("*_`\"'“”‘’ ").rstrip(".").strip("*_`\"'“”‘’ ")
+        if peeled == line:
+            break
+        line = peeled
+    line = " ".join(line.split())
+    if not line:
+        return None
+    return line if len(line) <= TITLE_WIDTH else line[: TITLE_WIDTH - 1].rstrip() + "…"
 
 
 def title_for(prompt: str) -> str:
@@ -145,6 +168,43 @@ class ChatSession:
         from ba_tui.providers import fallback_targets
 
         return fallback_targets(given or self.config.data.get("fallback") or [], self.config)
+
+    async def retitle(self) -> Thread | None:
+        """Give a thread whose first answer just arrived a title made from the
+        conversation (the prompt's first line often names it badly). `auto_title` in
+        config says which model writes it: "model" (the thread's own, the default),
+        "local" (the offline model: free, no network) or "off". Returns the renamed
+        thread, or None when nothing changed (turned off, no first answer, a failure:
+        a title is never worth an error)."""
+        from ba_tui.errors import BaChatError
+
+        mode = self.config.data.get("auto_title", "model")
+        thread, store = self.thread, self.store
+        if mode in (False, "off") or thread is None or store is None:
+            return None
+        history = to_chat_messages(store.history(thread.id))
+        if len(history) != 2 or history[1].role != "assistant":
+            return None
+        try:
+            target = self.target("local") if mode == "local" else self.target()
+        except BaChatError:
+            return None
+        turn = await run_turn(
+            target,
+            TITLE_PROMPT,
+            history=[_cut(message) for message in history],
+            options=TurnOptions(max_tokens=40, retries=0, stall_timeout=20.0),
+        )
+        title = clean_title(turn.text) if turn.status == "complete" else None
+        if title is None or title == thread.title:
+            return None
+        try:
+            thread = store.update_thread(thread.id, title=title)
+        except BaChatError:
+            return None
+        self.thread = thread
+        self.on_thread(thread)
+        return thread
 
     def turn_options(self) -> TurnOptions:
         """The session's options, with the thread's own settings (`threads set`, the TUI's
@@ -388,3 +448,11 @@ class ChatSession:
         self.thread = thread
         self.on_thread(thread)
         return thread
+
+
+def _cut(message: ChatMessage, limit: int = 4000) -> ChatMessage:
+    """A message as the title writer sees it: the gist, not a long paste in full."""
+    from ba_tui.providers import ChatMessage
+
+    text = message.content
+    return ChatMessage.of(message.role, text if len(text) <= limit else text[:limit] + " …")

@@ -116,3 +116,38 @@ def test_a_title_is_the_first_line_that_says_something():
     assert title_for("   ") == "untitled"
     long = "word " * 30
     assert len(title_for(long)) == 60 and title_for(long).endswith("…")
+
+
+async def test_a_thread_is_retitled_from_its_first_exchange(setup):
+    server, store, config = setup
+    server.queue(
+        text_stream("openai", "Use a reset link that expires."),
+        text_stream("openai", '**Title: "Password reset flow".**'),
+    )
+    renamed: list = []
+    session = ChatSession(config, store, on_thread=renamed.append)
+    await session.send("hi, so, about the login page", session.target("openai", "gpt-4o-mini"))
+    thread = await session.retitle()
+    assert thread is not None and thread.title == "Password reset flow"
+    assert store.get_thread(thread.id).title == "Password reset flow"
+    assert renamed[-1] == thread
+    asked = server.requests[-1].json["messages"]
+    assert [m["role"] for m in asked] == ["user", "assistant", "user"]
+    assert "title" in asked[-1]["content"].lower()
+    assert len(store.messages(thread.id)) == 2  # the title request is not stored
+    # Only after the first exchange: later turns keep the title.
+    server.queue(text_stream("openai", "More."))
+    await session.send("and the rest?", session.target())
+    before = len(server.requests)
+    assert await session.retitle() is None and len(server.requests) == before
+
+
+async def test_auto_title_off_sends_nothing(setup, home):
+    server, store, _ = setup
+    (home / "config.toml").write_text('auto_title = "off"\n')
+    config = load_config()
+    server.queue(text_stream("openai", "Answer."))
+    session = ChatSession(config, store)
+    await session.send("first line as title", session.target("openai", "gpt-4o-mini"))
+    assert await session.retitle() is None
+    assert len(server.requests) == 1 and store.latest_thread().title == "first line as title"

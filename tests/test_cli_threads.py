@@ -97,6 +97,15 @@ def test_search_human_json_and_hostile(home: Path, filled: dict[str, str]) -> No
     assert hostile.stderr.startswith("no messages match")
 
 
+def test_search_finds_word_forms_and_marks_them(home: Path, filled: dict[str, str]) -> None:
+    found = run(home, "search", "marsupials")  # piped: the matched words in [brackets]
+    assert found.returncode == 0, found.stderr
+    assert "  A small [marsupial]." in found.stdout.splitlines()
+    assert "What is a [quokka]?" in run(home, "search", "quok").stdout
+    hits = json.loads(run(home, "search", "marsupials", "--json").stdout)
+    assert [(h["message_id"], h["matched"]) for h in hits] == [(filled["reply"], ["marsupial"])]
+
+
 def test_text_starting_with_a_dash_says_to_put_double_dash_before_it(
     home: Path, filled: dict[str, str]
 ) -> None:

@@ -51,13 +51,13 @@ def test_open_creates_folder_schema_wal_and_is_healthy(db: Path) -> None:
     with Store.open(db) as store:
         assert db.exists()
         assert store.path == db
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         assert store.integrity_check() == "ok"
         assert store.db.journal_mode == "wal"
         assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
         assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with Store.open(db) as again:  # reopening applies nothing twice
-        assert again.schema_version() == 2
+        assert again.schema_version() == 3
 
 
 def test_open_defaults_to_ba_chat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -214,6 +214,28 @@ def test_search_finds_words_with_snippets_and_names_the_thread(store: Store) -> 
     assert store.search("albatross", limit=1) and len(store.search("albatross", limit=1)) == 1
     marked = store.search("glides", highlight=("<b>", "</b>"))
     assert marked[0].snippet == "The albatross <b>glides</b>."
+
+
+def test_search_finds_other_forms_of_a_word_and_marks_them(store: Store) -> None:
+    thread = store.create_thread(title="Plans", provider="openai", model="m")
+    user, reply = _turn(store, thread.id, "Which risks remain?", "Two stories: a risky quokka.")
+    hits = store.search("risk")
+    assert {h.message_id for h in hits} == {user.id, reply.id}
+    asked = next(h for h in hits if h.message_id == user.id)
+    assert asked.snippet == "Which [risks] remain?" and asked.matched == ("risks",)
+    answered = next(h for h in hits if h.message_id == reply.id)
+    assert answered.matched == ("risky",)  # the last word is a prefix too
+    assert [h.message_id for h in store.search("story")] == [reply.id]
+    assert store.search("story risk")[0].matched == ("stories", "risky")
+
+
+def test_the_last_word_is_a_prefix_from_three_letters(store: Store) -> None:
+    thread = store.create_thread(title="Animals", provider="openai", model="m")
+    quokka = store.add_message(thread.id, role="user", content="A quokka smiles", parent_id=None)
+    assert [(h.message_id, h.matched) for h in store.search("quo")] == [(quokka.id, ("quokka",))]
+    assert store.search("qu") == []  # two letters would match half the language
+    assert store.search("quo smiles") == []  # only the last word is a prefix
+    assert fts_query("a qu quo") == '"a" "qu" "quo"*'
 
 
 HOSTILE = ['"', '""', "*", "NEAR(", "NEAR(a b", "-", "AND", "OR", "NOT", "a OR", "^", ":",
@@ -439,7 +461,7 @@ def test_processes_creating_the_database_at_once(db: Path) -> None:
     assert [code for code, _ in outcomes] == [0, 0, 0, 0], outcomes
     with Store.open(db) as store:
         assert sorted(t.title for t in store.list_threads()) == ["0", "1", "2", "3"]
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
 
 
 def test_kv_is_shared_between_processes_and_none_removes(db: Path) -> None:

@@ -327,7 +327,10 @@ def search(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON array."),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many matches, best first."),
 ) -> None:
-    """Search every saved message; prints the best matches with their thread."""
+    """Search every saved message; prints the best matches with their thread.
+
+    A word also finds its other forms (risk finds risks), and the last word the words it
+    starts (quok finds quokka)."""
     from dataclasses import asdict
 
     out = _Out(json=json_out)

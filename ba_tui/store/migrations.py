@@ -148,3 +148,38 @@ def m002_message_parts(db: Database) -> None:
     )
     db.execute("ALTER TABLE messages DROP COLUMN reasoning")
     db.execute("ALTER TABLE messages DROP COLUMN reasoning_signature")
+
+
+@_migration
+def m003_search_word_forms(db: Database) -> None:
+    """Search finds word forms: "risk" finds "risks", "running" finds "run". The search
+    index is rebuilt with the Porter stemmer over the same unicode61 tokenizer; only the
+    index changes (its triggers are made again as m001 made them), every message stays
+    as it is. Plain statements, not sqlite-utils' enable_fts, whose executescript would
+    commit half way through the step."""
+    for trigger in ("messages_ai", "messages_ad", "messages_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS messages_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE messages_fts USING FTS5"
+        " (content, tokenize='porter unicode61', content=messages)"
+    )
+    db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+    db.execute(
+        """CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+          INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, content)
+            VALUES ('delete', old.rowid, old.content);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER messages_au AFTER UPDATE ON messages BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, content)
+            VALUES ('delete', old.rowid, old.content);
+          INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
+        END"""
+    )

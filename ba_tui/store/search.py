@@ -1,14 +1,28 @@
-"""Full-text search over every message, best match first, with the matches marked."""
+"""Full-text search over every message, best match first, with the matches marked.
+
+The index stems words (Porter, see migrations.m003), so a word finds its other forms:
+`risk` finds "risks", `stories` finds "story". The last word of a query also matches as
+a prefix once it has PREFIX_FROM letters, so a half-typed word already finds
+(`quok` finds "quokka"); the prefix is of the word's stem, so `running` also finds
+"runner" (and, less usefully, "rune").
+"""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ba_tui.store.database import Database, guarded
 
 SEARCH_WINDOW = 2000
-_SEARCH_HIT = """
-SELECT m.id, m.thread_id, t.title, m.role, m.created_at, snippet(messages_fts, 0, ?, ?, '…', 16)
+PREFIX_FROM = 3
+# Marks for finding the matched words in highlight(): private-use characters, which no
+# text a person or model writes is expected to hold.
+_MARK_OPEN, _MARK_CLOSE = "\ue000", "\ue001"
+_MARKED = re.compile(f"{_MARK_OPEN}(.*?){_MARK_CLOSE}", re.S)
+_SEARCH_HIT = f"""
+SELECT m.id, m.thread_id, t.title, m.role, m.created_at, snippet(messages_fts, 0, ?, ?, '…', 16),
+  highlight(messages_fts, 0, '{_MARK_OPEN}', '{_MARK_CLOSE}')
 FROM messages_fts
 JOIN messages AS m ON m.rowid = messages_fts.rowid
 JOIN threads AS t ON t.id = m.thread_id
@@ -18,7 +32,9 @@ WHERE messages_fts MATCH ? AND messages_fts.rowid = ?
 
 @dataclass(frozen=True, slots=True)
 class SearchHit:
-    """A message matching a search; `snippet` marks the matches with the chosen highlight."""
+    """A message matching a search; `snippet` marks the matches with the chosen highlight,
+    and `matched` lists the words of the message that matched, as written there (`risks`
+    for a search for `risk`), for marking them wherever the message is shown."""
 
     message_id: str
     thread_id: str
@@ -26,6 +42,7 @@ class SearchHit:
     role: str
     created_at: str
     snippet: str
+    matched: tuple[str, ...] = ()
 
 
 class Search(Database):
@@ -35,7 +52,8 @@ class Search(Database):
     def search(
         self, query: str, limit: int = 50, *, highlight: tuple[str, str] = ("[", "]")
     ) -> list[SearchHit]:
-        """Messages containing every word of `query`, best match first.
+        """Messages containing every word of `query` (in any of its forms, the last word
+        also as a prefix), best match first.
 
         Any text is a valid query: each word is quoted, so FTS syntax (`"`, `*`, `NEAR(`,
         `AND`, `-`) is searched for literally, never parsed. Ranking covers the
@@ -56,11 +74,25 @@ class Search(Database):
         for (rowid,) in ranked:
             row = conn.execute(_SEARCH_HIT, (*highlight, match, rowid)).fetchone()
             if row is not None:
-                hits.append(SearchHit(*row))
+                message_id, thread_id, title, role, created_at, snippet, marked = row
+                matched = _matched_words(marked)
+                hits.append(
+                    SearchHit(message_id, thread_id, title, role, created_at, snippet, matched)
+                )
         return hits
 
 
 def fts_query(text: str) -> str:
-    """`text` as an FTS5 query matching all its words literally (empty if it has none)."""
+    """`text` as an FTS5 query matching all its words literally (empty if it has none),
+    the last one also as a prefix when it has PREFIX_FROM letters or digits (a shorter
+    prefix matches too much to help, and punctuation alone matches nothing)."""
     words = text.replace("\x00", " ").split()
-    return " ".join('"' + word.replace('"', '""') + '"' for word in words)
+    quoted = ['"' + word.replace('"', '""') + '"' for word in words]
+    if words and sum(char.isalnum() for char in words[-1]) >= PREFIX_FROM:
+        quoted[-1] += "*"
+    return " ".join(quoted)
+
+
+def _matched_words(marked: str) -> tuple[str, ...]:
+    """The distinct words highlight() marked, in the order they first appear."""
+    return tuple(dict.fromkeys(" ".join(word.split()) for word in _MARKED.findall(marked)))

@@ -157,6 +157,40 @@ def test_export_needs_threads_and_a_writable_path(
     assert not missing_dir.parent.exists()
 
 
+def test_an_unknown_extension_names_the_formats_and_writes_nothing(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    page = tmp_path / "exp.html"
+    one_line_error(
+        run(home, "export", "--all", "-o", str(page)),
+        2,
+        "cannot tell which format to write to",
+        ".md, .json or .jsonl",
+        "--format md, json or jsonl",
+    )
+    assert [p.name for p in tmp_path.iterdir() if "exp" in p.name] == []  # no temporary file
+    done = run(home, "export", "--all", "-o", str(page), "--format", "md")  # said: written
+    assert done.returncode == 0, done.stderr
+    assert page.read_text(encoding="utf-8").startswith("# Evil")
+
+
+def test_exporting_an_empty_store_says_so(home: Path, tmp_path: Path) -> None:
+    """Exit 0 and a valid, empty export: an empty store is a state, not a failure, and a
+    backup script that exports then copies the file keeps working on a fresh install."""
+    shown = run(home, "export", "--all")
+    assert (shown.returncode, shown.stdout) == (0, "")
+    assert shown.stderr == "no threads to export: the store is empty\n"
+    target = tmp_path / "backup.jsonl"
+    done = run(home, "export", "--all", "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    assert (
+        done.stderr
+        == f"no threads to export: the store is empty (wrote an empty export to {target})\n"
+    )
+    imported = run(tmp_path / "fresh", "import", str(target))
+    assert "imported 0 thread(s) and 0 message(s)" in imported.stdout, imported.stderr
+
+
 def test_bad_import_files_leave_the_store_alone(
     home: Path, tmp_path: Path, filled: dict[str, str]
 ) -> None:

@@ -97,6 +97,15 @@ def test_search_human_json_and_hostile(home: Path, filled: dict[str, str]) -> No
     assert hostile.stderr.startswith("no messages match")
 
 
+def test_search_finds_word_forms_and_marks_them(home: Path, filled: dict[str, str]) -> None:
+    found = run(home, "search", "marsupials")  # piped: the matched words in [brackets]
+    assert found.returncode == 0, found.stderr
+    assert "  A small [marsupial]." in found.stdout.splitlines()
+    assert "What is a [quokka]?" in run(home, "search", "quok").stdout
+    hits = json.loads(run(home, "search", "marsupials", "--json").stdout)
+    assert [(h["message_id"], h["matched"]) for h in hits] == [(filled["reply"], ["marsupial"])]
+
+
 def test_text_starting_with_a_dash_says_to_put_double_dash_before_it(
     home: Path, filled: dict[str, str]
 ) -> None:
@@ -146,6 +155,40 @@ def test_export_needs_threads_and_a_writable_path(
     missing_dir = tmp_path / "no" / "such" / "dir.json"
     one_line_error(run(home, "export", "--all", "-o", str(missing_dir)), 2, "cannot write")
     assert not missing_dir.parent.exists()
+
+
+def test_an_unknown_extension_names_the_formats_and_writes_nothing(
+    home: Path, tmp_path: Path, filled: dict[str, str]
+) -> None:
+    page = tmp_path / "exp.html"
+    one_line_error(
+        run(home, "export", "--all", "-o", str(page)),
+        2,
+        "cannot tell which format to write to",
+        ".md, .json or .jsonl",
+        "--format md, json or jsonl",
+    )
+    assert [p.name for p in tmp_path.iterdir() if "exp" in p.name] == []  # no temporary file
+    done = run(home, "export", "--all", "-o", str(page), "--format", "md")  # said: written
+    assert done.returncode == 0, done.stderr
+    assert page.read_text(encoding="utf-8").startswith("# Evil")
+
+
+def test_exporting_an_empty_store_says_so(home: Path, tmp_path: Path) -> None:
+    """Exit 0 and a valid, empty export: an empty store is a state, not a failure, and a
+    backup script that exports then copies the file keeps working on a fresh install."""
+    shown = run(home, "export", "--all")
+    assert (shown.returncode, shown.stdout) == (0, "")
+    assert shown.stderr == "no threads to export: the store is empty\n"
+    target = tmp_path / "backup.jsonl"
+    done = run(home, "export", "--all", "-o", str(target))
+    assert done.returncode == 0, done.stderr
+    assert (
+        done.stderr
+        == f"no threads to export: the store is empty (wrote an empty export to {target})\n"
+    )
+    imported = run(tmp_path / "fresh", "import", str(target))
+    assert "imported 0 thread(s) and 0 message(s)" in imported.stdout, imported.stderr
 
 
 def test_bad_import_files_leave_the_store_alone(

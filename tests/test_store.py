@@ -217,6 +217,28 @@ def test_search_finds_words_with_snippets_and_names_the_thread(store: Store) -> 
     assert marked[0].snippet == "The albatross <b>glides</b>."
 
 
+def test_search_finds_other_forms_of_a_word_and_marks_them(store: Store) -> None:
+    thread = store.create_thread(title="Plans", provider="openai", model="m")
+    user, reply = _turn(store, thread.id, "Which risks remain?", "Two stories: a risky quokka.")
+    hits = store.search("risk")
+    assert {h.message_id for h in hits} == {user.id, reply.id}
+    asked = next(h for h in hits if h.message_id == user.id)
+    assert asked.snippet == "Which [risks] remain?" and asked.matched == ("risks",)
+    answered = next(h for h in hits if h.message_id == reply.id)
+    assert answered.matched == ("risky",)  # the last word is a prefix too
+    assert [h.message_id for h in store.search("story")] == [reply.id]
+    assert store.search("story risk")[0].matched == ("stories", "risky")
+
+
+def test_the_last_word_is_a_prefix_from_three_letters(store: Store) -> None:
+    thread = store.create_thread(title="Animals", provider="openai", model="m")
+    quokka = store.add_message(thread.id, role="user", content="A quokka smiles", parent_id=None)
+    assert [(h.message_id, h.matched) for h in store.search("quo")] == [(quokka.id, ("quokka",))]
+    assert store.search("qu") == []  # two letters would match half the language
+    assert store.search("quo smiles") == []  # only the last word is a prefix
+    assert fts_query("a qu quo") == '"a" "qu" "quo"*'
+
+
 HOSTILE = ['"', '""', "*", "NEAR(", "NEAR(a b", "-", "AND", "OR", "NOT", "a OR", "^", ":",
            "content:x", "(", ")", "a\"b", "x*", "\x00", "", "   ", "'; DROP TABLE messages; --",
            "{content}", "🙂", "a" * 5000]  # fmt: skip

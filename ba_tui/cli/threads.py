@@ -33,7 +33,6 @@ threads_app = typer.Typer(
 app.add_typer(threads_app, name="threads")
 
 _C1 = re.compile(r"[\x7f-\x9f]")
-_SUFFIX_FORMATS = {".md": "md", ".markdown": "md", ".json": "json", ".jsonl": "jsonl"}
 
 
 # --- output -------------------------------------------------------------------------------
@@ -426,7 +425,10 @@ def search(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON array."),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many matches, best first."),
 ) -> None:
-    """Search every saved message; prints the best matches with their thread."""
+    """Search every saved message; prints the best matches with their thread.
+
+    A word also finds its other forms (risk finds risks), and the last word the words it
+    starts (quok finds quokka)."""
     from dataclasses import asdict
 
     out = _Out(json=json_out)
@@ -483,12 +485,9 @@ def export_threads(
 ) -> None:
     """Export threads as Markdown (to read), JSON or JSONL (to keep or import again)."""
     from ba_tui.errors import UsageError
-    from ba_tui.export import FORMATS, export, open_output, output_for
+    from ba_tui.export import export, format_for, open_output, output_for
 
-    if fmt is None:
-        fmt = _SUFFIX_FORMATS.get(output.suffix.lower(), "md") if output else "md"
-    if fmt not in FORMATS:
-        raise UsageError(f"unknown format {fmt!r}", "use md, json or jsonl")
+    fmt = format_for(output, fmt)
     if thread_ids and all_threads:
         raise UsageError("give thread ids or --all, not both")
     if not thread_ids and not all_threads:
@@ -497,16 +496,23 @@ def export_threads(
         )
     with _open_store() as store:
         chosen = [store.get_thread(i).id for i in thread_ids or []]
-        ids = None if all_threads else list(dict.fromkeys(chosen))
+        ids = store.thread_ids() if all_threads else list(dict.fromkeys(chosen))
+        # An empty store still gets its (empty, valid) export: a backup script that
+        # copies the file next keeps working on a fresh install.
+        empty = "no threads to export: the store is empty" if not ids else None
         if output is None:
             with _stdout():
                 export(store, ids, fmt, _Out(json=fmt != "md"))
+            if empty:
+                print(empty, file=sys.stderr)
             return
         target = output_for(output)
         with open_output(target) as handle:
             count = export(store, ids, fmt, handle)
-    what = "all threads" if ids is None else f"{len(ids)} thread(s)"
+    what = "all threads" if all_threads else f"{len(ids)} thread(s)"
     line = f"exported {what} ({count:,} messages) to {output}"
+    if empty:
+        line = f"{empty} (wrote an empty export to {output})"
     if target.target != output:
         line += f" (a symlink: the file written is {target.target})"
     print(terminal_safe(line), file=sys.stderr)

@@ -17,6 +17,7 @@ from ba_tui.export.format import (
     ImportResult,
     Writer,
     encode,
+    format_for,
 )
 from ba_tui.export.importing import IMPORT_BATCH_ROWS, import_batch, import_file
 from ba_tui.export.output import Output, WriteFailed, open_output, output_for
@@ -36,6 +37,7 @@ __all__ = [
     "Writer",
     "encode",
     "export",
+    "format_for",
     "import_batch",
     "import_file",
     "open_output",

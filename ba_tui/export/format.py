@@ -13,6 +13,7 @@ from ba_tui.errors import UsageError
 FORMAT = "ba-chat"
 VERSION = 2
 FORMATS = ("md", "json", "jsonl")
+SUFFIXES = {".md": "md", ".markdown": "md", ".json": "json", ".jsonl": "jsonl"}
 
 # Compact, like the rows SQLite's json_object() writes (see Store.export_json).
 encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -58,3 +59,23 @@ class Bad:
 
     def __call__(self, why: str) -> ExportError:
         return ExportError(f"cannot import {self.path}: {why}", "the store was not changed")
+
+
+def format_for(path: Path | None, given: str | None) -> str:
+    """The format to write: `given` (`--format`) when there is one, else the one the
+    file's extension names, else Markdown (stdout, or a file, pipe or device without an
+    extension). ExportError for an extension that names no export format: writing
+    Markdown into `notes.html` would surprise whoever opens it."""
+    if given is not None:
+        if given not in FORMATS:
+            raise ExportError(f"unknown format {given!r}", "use md, json or jsonl")
+        return given
+    if path is None or not path.suffix:
+        return "md"
+    found = SUFFIXES.get(path.suffix.lower())
+    if found is None:
+        raise ExportError(
+            f"cannot tell which format to write to {path}: {path.suffix} is not an export format",
+            "name a .md, .json or .jsonl file, or choose with --format md, json or jsonl",
+        )
+    return found

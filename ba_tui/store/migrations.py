@@ -151,7 +151,42 @@ def m002_message_parts(db: Database) -> None:
 
 
 @_migration
-def m003_answer_schema_and_request_key(db: Database) -> None:
+def m003_search_word_forms(db: Database) -> None:
+    """Search finds word forms: "risk" finds "risks", "running" finds "run". The search
+    index is rebuilt with the Porter stemmer over the same unicode61 tokenizer; only the
+    index changes (its triggers are made again as m001 made them), every message stays
+    as it is. Plain statements, not sqlite-utils' enable_fts, whose executescript would
+    commit half way through the step."""
+    for trigger in ("messages_ai", "messages_ad", "messages_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
+    db.execute("DROP TABLE IF EXISTS messages_fts")
+    db.execute(
+        "CREATE VIRTUAL TABLE messages_fts USING FTS5"
+        " (content, tokenize='porter unicode61', content=messages)"
+    )
+    db.execute("INSERT INTO messages_fts (messages_fts) VALUES ('rebuild')")
+    db.execute(
+        """CREATE TRIGGER messages_ai AFTER INSERT ON messages BEGIN
+          INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER messages_ad AFTER DELETE ON messages BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, content)
+            VALUES ('delete', old.rowid, old.content);
+        END"""
+    )
+    db.execute(
+        """CREATE TRIGGER messages_au AFTER UPDATE ON messages BEGIN
+          INSERT INTO messages_fts (messages_fts, rowid, content)
+            VALUES ('delete', old.rowid, old.content);
+          INSERT INTO messages_fts (rowid, content) VALUES (new.rowid, new.content);
+        END"""
+    )
+
+
+@_migration
+def m004_answer_schema_and_request_key(db: Database) -> None:
     """A reply may record the schema it was asked to fit (and whether it did), and the
     digest of the request it answered, which `ask --cache` looks up. Existing rows have
     neither: NULL."""
@@ -164,7 +199,7 @@ def m003_answer_schema_and_request_key(db: Database) -> None:
 
 
 @_migration
-def m004_thread_pins_settings_origin(db: Database) -> None:
+def m005_thread_pins_settings_origin(db: Database) -> None:
     """Threads can be pinned and archived, carry their own turn settings (JSON), and say
     where they were started (tui, ask, import). Existing threads: not pinned, not
     archived, no settings, origin unknown (NULL)."""

@@ -216,6 +216,17 @@ def config_show(
     _print("\n".join(lines))
 
 
+@config_app.command("list")
+def config_list() -> None:
+    """List every setting ba-chat reads and the value each takes."""
+    from ba_tui.config import describe, settings
+
+    known = settings()
+    width = max(len(name) for name in known)
+    for name, kind in known.items():
+        print(f"{name:<{width}}  {describe(kind)}")
+
+
 @config_app.command("set")
 def config_set(
     key: str = typer.Argument(..., help="Dotted key, e.g. default_provider or theme."),
@@ -229,9 +240,7 @@ def config_set(
     from ba_tui.config import set_value
     from ba_tui.paths import config_path
 
-    stored, notes = set_value(key, value)
-    for note in notes:
-        warn(note)
+    stored = set_value(key, value)
     shown = tomlkit.item(stored).as_string()
     if "\n" in shown:
         shown = shown.splitlines()[0] + " …"

@@ -379,19 +379,13 @@ _KIND_WORDS = {
 def _unknown_setting(parts: tuple[str, ...]) -> UsageError:
     """The error for a setting ba-chat does not read: a typo saved with a note would be
     ignored from then on, so nothing is written and the nearest names are offered."""
-    import difflib
+    from ba_tui.spelling import closest
 
     name = ".".join(parts)
     table = len(parts) == 3 and parts[0] in _TABLES
-    names = list(_TABLES[parts[0]] if table else TOP_LEVEL)
-    word = parts[-1] if table else name
-
-    def score(known: str) -> float:
-        return difflib.SequenceMatcher(None, word, known).ratio()
-
-    # Only the near-best: `default_modle` is default_model, not also default_provider.
-    close = difflib.get_close_matches(word, names, n=3, cutoff=0.6)
-    close = [known for known in close if score(known) >= score(close[0]) - 0.1]
+    # A table's keys are matched on their last part: the shared prefix would make every
+    # key of the table look alike.
+    close = closest(parts[-1], _TABLES[parts[0]]) if table else closest(name, TOP_LEVEL)
     if table:
         close = [f"{parts[0]}.{parts[1]}.{known}" for known in close]
     guess = f" (did you mean {' or '.join(close)}?)" if close else ""

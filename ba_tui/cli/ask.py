@@ -345,7 +345,10 @@ def models(
     refresh: bool = typer.Option(False, "--refresh", help="Ask the provider for its live list."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List the model catalogue, and with --refresh the provider's live model list."""
+    """List the model catalogue; --refresh asks each provider.
+
+    With --refresh the provider's live model list is added to the catalogue's.
+    """
     import asyncio
     import json
 

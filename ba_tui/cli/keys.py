@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 keys_app = typer.Typer(
     name="keys",
-    help="Store API keys in the OS keyring and see where each provider's key comes from.",
+    help="Store API keys in the OS keyring; see where keys come from.\n\n"
+    "No key is ever printed, and none is written outside the keyring.",
     rich_markup_mode=None,
     no_args_is_help=True,
 )
@@ -84,7 +85,10 @@ def keys_set(
         ..., help="Provider name, e.g. openai.", autocompletion=complete.providers
     ),
 ) -> None:
-    """Store a provider's API key in the OS keyring (hidden prompt, or stdin when piped)."""
+    """Store a provider's API key in the OS keyring.
+
+    The key is asked for with a hidden prompt, or read from stdin when piped.
+    """
     from ba_tui.config import load_config
     from ba_tui.errors import UsageError
     from ba_tui.keys import keyring_problem, no_keyring, remember, store_key
@@ -192,7 +196,10 @@ def config_path_command() -> None:
 def config_show(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Print the settings in config.toml and the defaults in effect (keys masked)."""
+    """Print config.toml and the defaults in effect.
+
+    Anything that looks like a key is masked.
+    """
     import json
 
     from ba_tui.config import DEFAULTS, load_config, problems

@@ -184,7 +184,10 @@ def show_thread(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the thread and messages as JSON."),
 ) -> None:
-    """Show a thread and every message in it, all branches, with all stored fields."""
+    """Show a thread with every message and branch.
+
+    Every stored field is shown.
+    """
     from ba_tui.messages import message_dict
 
     with _open_store() as store:
@@ -293,7 +296,10 @@ def delete_thread(
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
-    """Delete a thread and all its messages, for good (search rows included)."""
+    """Delete a thread and all its messages, for good.
+
+    Its search rows go too.
+    """
     from ba_tui.errors import UsageError
 
     with _open_store() as store:
@@ -327,7 +333,10 @@ def search(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON array."),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many matches, best first."),
 ) -> None:
-    """Search every saved message; prints the best matches with their thread."""
+    """Search every saved message, best matches first.
+
+    Each match is printed with its thread.
+    """
     from dataclasses import asdict
 
     out = _Out(json=json_out)
@@ -382,7 +391,10 @@ def export_threads(
         None, "--output", "-o", help="Write to this file (default: stdout)."
     ),
 ) -> None:
-    """Export threads as Markdown (to read), JSON or JSONL (to keep or import again)."""
+    """Export threads as Markdown, JSON or JSONL.
+
+    Markdown is for reading; JSON and JSONL keep everything and can be imported again.
+    """
     from ba_tui.errors import UsageError
     from ba_tui.export import FORMATS, export, open_output, output_for
 
@@ -419,7 +431,10 @@ def import_threads(
         ..., help="A ba-chat JSON/JSONL export, or conversations.json from a ChatGPT export."
     ),
 ) -> None:
-    """Import threads; ids are kept, so importing the same file twice adds nothing."""
+    """Import threads from a ba-chat or ChatGPT export.
+
+    Ids are kept, so importing the same file twice adds nothing.
+    """
     from ba_tui.export import import_batch, read_file
 
     batch = read_file(file)  # a bad file fails here, before the store is even opened

@@ -38,7 +38,10 @@ def usage(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Requests, tokens (cached too), cost and mean time to first token."""
+    """Requests, tokens, cost and time to first token, per group.
+
+    Cached tokens are counted too; group --by provider, model or day.
+    """
     from ba_tui.errors import UsageError
     from ba_tui.store import Store
 

@@ -146,8 +146,14 @@ class _Tail:
         text = self.text  # one read: the stream may replace it meanwhile
         if not text.strip():
             return
-        room = max(1, console.size.height - 1)
+        from rich.segment import Segment
+
+        room = max(1, console.size.height - 2)
         yield from _joined(_lines(console, text, options)[-room:])
+        # The cursor rests on a line of its own below the text: after a line that fills
+        # the last column it would wait to wrap, anything echoed then (^C) would start a
+        # line Live does not know of, and the next redraw would erase one line too few.
+        yield Segment(" ")
 
 
 def _lines(console: Any, text: str, options: Any) -> list[list[Any]]:

@@ -102,7 +102,7 @@ def _depth(data: Any) -> int:
 
 # What a value must be: "str", "int", "number", "bool", "list" (of strings), "url",
 # "provider" (a known provider's name), "env" (an environment variable name) or a tuple of
-# allowed strings. Keys not listed are kept, with a note that ba-chat does not read them.
+# allowed strings. `config set` refuses keys not listed (a file edited by hand keeps them).
 TOP_LEVEL: dict[str, Any] = {
     "default_provider": "provider",
     "default_model": "str",
@@ -318,11 +318,12 @@ def _refuse_secrets(path: tuple[str, ...], value: Any) -> None:
         raise UsageError(f"the value for {'.'.join(path)} looks like an API key; not saved", hint)
 
 
-def set_value(key: str, raw: str, path: Path | None = None) -> tuple[Any, list[str]]:
+def set_value(key: str, raw: str, path: Path | None = None) -> Any:
     """Set one setting in config.toml, keeping the file's comments and order.
 
-    Returns (the value stored, notes for the user). A malformed file, an invalid value or
-    anything that looks like a key raises UsageError/ConfigError and leaves the file as it was.
+    Returns the value stored. A malformed file, a setting ba-chat does not read, an invalid
+    value or anything that looks like a key raises UsageError/ConfigError and leaves the
+    file as it was.
     """
     path = path or config_path()
     parts = parse_key(key)
@@ -351,11 +352,57 @@ def set_value(key: str, raw: str, path: Path | None = None) -> tuple[Any, list[s
     new_problems = [bad for bad in problems(new_data) if bad not in old_problems]
     if new_problems:
         raise UsageError(new_problems[0], "config.toml was not changed")
-    notes = []
     if _spec_for(parts) is None:
-        notes.append(f"note: ba-chat does not read {'.'.join(parts)}; saved anyway")
+        raise _unknown_setting(parts)
     _write_atomic(path, new_text)
-    return value, notes
+    return value
+
+
+def settings() -> dict[str, Any]:
+    """Every setting ba-chat reads, by dotted name (`providers.NAME.base_url`), with the
+    kind of value it takes (as in TOP_LEVEL)."""
+    found = dict(TOP_LEVEL)
+    for table, keys in _TABLES.items():
+        found.update({f"{table}.NAME.{key}": kind for key, kind in keys.items()})
+    return found
+
+
+def describe(kind: Any) -> str:
+    """What a value of `kind` must be, in words (`a whole number`, `one of: a, b`)."""
+    if isinstance(kind, tuple):
+        return f"one of: {', '.join(kind)}"
+    return _KIND_WORDS.get(kind, kind)
+
+
+_KIND_WORDS = {
+    "str": "text",
+    "int": "a whole number",
+    "number": "a number",
+    "bool": "true or false",
+    "list": 'a list of strings, e.g. ["a", "b"]',
+    "url": "a URL (http:// or https://)",
+    "provider": "a provider's name",
+    "env": "an environment variable's name",
+}
+
+
+def _unknown_setting(parts: tuple[str, ...]) -> UsageError:
+    """The error for a setting ba-chat does not read: a typo saved with a note would be
+    ignored from then on, so nothing is written and the nearest names are offered."""
+    from ba_tui.spelling import closest
+
+    name = ".".join(parts)
+    table = len(parts) == 3 and parts[0] in _TABLES
+    # A table's keys are matched on their last part: the shared prefix would make every
+    # key of the table look alike.
+    close = closest(parts[-1], _TABLES[parts[0]]) if table else closest(name, TOP_LEVEL)
+    if table:
+        close = [f"{parts[0]}.{parts[1]}.{known}" for known in close]
+    guess = f" (did you mean {' or '.join(close)}?)" if close else ""
+    return UsageError(
+        f"ba-chat has no setting {name!r}{guess}; config.toml was not changed",
+        "see the settings with `ba-chat config list`",
+    )
 
 
 def _assign(doc: Any, parts: tuple[str, ...], value: Any) -> None:

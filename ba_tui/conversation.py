@@ -569,12 +569,7 @@ async def _attempts(
             turn.status = "partial" if started else "error"
         elif started:
             # Text already reached the user: keep it, never retry it silently.
-            error = errors.StreamCut(
-                f"the reply from {target.provider} was cut off: {error.message}",
-                "the partial reply is kept",
-                provider=target.provider,
-                status=error.status,
-            )
+            error = errors.cut_off(error, target.provider, received)
             turn.status = "partial"
         else:
             turn.status = "error"

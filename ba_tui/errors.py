@@ -161,13 +161,36 @@ class TimedOut(ProviderError):
     kind = "timed_out"
 
 
+class EndedEarly(ProviderDown):
+    """The connection closed cleanly but the reply never said it was finished."""
+
+
 def ended_early(provider: str) -> ProviderError:
     """The connection closed cleanly but the reply never said it was finished."""
-    return ProviderDown(
+    return EndedEarly(
         f"{provider} closed the stream before the reply was finished",
         "try again",
         provider=provider,
     )
+
+
+def cut_off(error: ProviderError, provider: str, chars: int) -> StreamCut:
+    """The error for a reply that broke after `chars` characters had reached the user.
+
+    A connection that dropped (or closed early) says so with the count: "could not reach"
+    would send people to check a network that carried most of the reply. The SDK's own
+    words for a drop ("Connection error.") add nothing; the log keeps them.
+    """
+    after = f"after {chars:,} characters"
+    hint = "the partial reply is kept; try again"
+    if isinstance(error, EndedEarly):
+        what = f"{provider} closed the stream {after}, before the reply was finished"
+    elif isinstance(error, ProviderDown) and error.status is None:
+        what = f"the connection to {provider} dropped {after} of the reply"
+    else:
+        what = f"the reply from {provider} was cut off {after}: {error.message}"
+        hint = "the partial reply is kept"
+    return StreamCut(what, hint, provider=provider, status=error.status)
 
 
 _RETRYABLE_STATUS = {408, 409, 429}

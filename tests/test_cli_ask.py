@@ -248,8 +248,27 @@ def test_dropped_connection_keeps_printed_text_and_exits_5(server, env, provider
     assert done.stdout and expected(name).text.startswith(done.stdout)
     assert done.stdout != expected(name).text
     line = _one_line(done.stderr)
-    assert "cut off" in line and "partial reply is kept" in line
+    # What broke, and how much of the reply arrived: not "could not reach", which would
+    # send the user to check a network that carried most of it.
+    assert f"the connection to {provider} dropped after {len(done.stdout)} characters" in line
+    assert "partial reply is kept" in line and "could not reach" not in line
     assert len(server.requests) == 1  # text had streamed: never retried
+
+
+@pytest.mark.parametrize("provider", ["anthropic", "openai", "gemini"])
+def test_stream_closed_before_its_end_says_so_and_exits_5(server, env, provider):
+    """The server ends the body cleanly after a few events, without the reply's end."""
+    text = "The first words arrive, then nothing more of this reply."
+    reply = text_stream(provider, text)
+    reply.events = (reply.events or [])[:5]
+    server.queue(reply)
+    done = run_cli("ask", "-p", provider, "hi", env=env)
+    assert done.returncode == 5, done.stderr
+    assert done.stdout and text.startswith(done.stdout) and done.stdout != text
+    line = _one_line(done.stderr)
+    chars = len(done.stdout)
+    assert f"{provider} closed the stream after {chars} characters, before the reply" in line
+    assert "partial reply is kept" in line
 
 
 def test_mid_stream_error_event_names_what_the_provider_said(server, env):

@@ -68,7 +68,7 @@ def test_set_keeps_comments_and_order_and_types_values(cfg):
 
 def test_set_creates_the_folder_and_leaves_no_temporary_files(cfg):
     assert not cfg.parent.exists()
-    assert set_value("theme", "gruvbox") == ("gruvbox", [])
+    assert set_value("theme", "gruvbox") == "gruvbox"
     assert cfg.read_text() == 'theme = "gruvbox"\n'
     assert os.listdir(cfg.parent) == ["config.toml"]
 
@@ -116,10 +116,42 @@ def test_set_refuses_what_ba_chat_cannot_use(cfg, key, value, message):
     assert cfg.read_text() == USER_FILE
 
 
-def test_set_warns_about_settings_ba_chat_does_not_read(cfg):
-    value, notes = set_value("tui.sidebar", "false")
-    assert value is False
-    assert notes == ["note: ba-chat does not read tui.sidebar; saved anyway"]
+@pytest.mark.parametrize(
+    ("key", "guess"),
+    [
+        ("bogus_key", ""),
+        ("tui.sidebar", ""),
+        ("default_modle", " (did you mean default_model?)"),
+        ("personas.pm.sytem", " (did you mean personas.pm.system?)"),
+        ("providers.ollama.base_ur", " (did you mean providers.ollama.base_url?)"),
+    ],
+)
+def test_set_refuses_a_setting_ba_chat_does_not_read(home, key, guess):
+    """A typo saved "with a note" would be ignored from then on: refused, nothing written,
+    the nearest names offered and the command that lists them all."""
+    env = make_env("http://127.0.0.1:9", home)
+    (home / "config.toml").write_text(USER_FILE)
+    done = run_cli("config", "set", key, "1", env=env)
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"ba-chat: error: ba-chat has no setting '{key}'{guess}; config.toml was not changed; "
+        "see the settings with `ba-chat config list`"
+    ]
+    assert done.stdout == ""
+    assert (home / "config.toml").read_text() == USER_FILE
+
+
+def test_config_list_names_every_setting_it_takes(home):
+    env = make_env("http://127.0.0.1:9", home)
+    done = run_cli("config", "list", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = {line.split()[0]: line.split(None, 1)[1] for line in done.stdout.splitlines()}
+    assert rows["default_model"] == "text"
+    assert rows["retries"] == "a whole number"
+    assert rows["providers.NAME.base_url"] == "a URL (http:// or https://)"
+    assert rows["providers.NAME.kind"] == "one of: openai-compatible"
+    assert rows["personas.NAME.system"] == "text"
+    assert not (home / "config.toml").exists()
 
 
 def test_set_into_inline_and_dotted_tables(cfg):

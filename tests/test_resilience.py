@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
+
+import pytest
 
 from tests.conftest import KEYS, run_cli
 from tests.servers import fixture, status
@@ -179,7 +182,8 @@ def test_corrupt_database_is_reported_and_never_overwritten(server, env, home):
     assert server.requests == []
 
 
-def test_hostile_model_output_is_neutralised_only_on_a_terminal(server, env):
+@pytest.mark.parametrize("render", [False, True], ids=["raw", "markdown"])
+def test_hostile_model_output_is_neutralised_only_on_a_terminal(server, env, render):
     import os
     import pty
     import subprocess
@@ -194,7 +198,8 @@ def test_hostile_model_output_is_neutralised_only_on_a_terminal(server, env):
     server.queue(text_stream("openai", hostile))
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ba_tui", "ask", "--no-save", "-p", "openai", "x"],
+        [sys.executable, "-m", "ba_tui", "ask", "--no-save", "-p", "openai", "x"]
+        + ([] if render else ["--raw"]),
         env=env,
         stdin=subprocess.DEVNULL,
         stdout=follower,
@@ -213,6 +218,12 @@ def test_hostile_model_output_is_neutralised_only_on_a_terminal(server, env):
     proc.wait(timeout=30)
     os.close(leader)
     text = out.decode()
+    if render:
+        # Rendered Markdown brings the terminal codes of Rich's own styling and redrawing;
+        # none of the model's sequences gets through.
+        for sequence in ("\x1b[31m", "\x1b]52", "\x1b[2J", "\x07"):
+            assert sequence not in text
+        text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text)
     assert "\x1b" not in text and "\x07" not in text
     assert "ok red" in text and "[bold]x[/bold]" in text and "end" in text
 

@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import sys
 
+from typer._click.exceptions import NoArgsIsHelpError
+from typer._click.exceptions import UsageError as ClickUsageError
+from typer.exceptions import Abort
+
 # Importing a command module registers its commands; each is cheap to import.
 from ba_tui.cli import ask as _ask  # noqa: F401
 from ba_tui.cli import completion as _completion
@@ -29,7 +33,22 @@ def main() -> None:
     if _completion.COMPLETE_VAR in os.environ:  # a shell asking for completions
         _completion.prepare()
     try:
-        app(complete_var=_completion.COMPLETE_VAR)
+        # Not standalone: click would print its own three-line usage errors and exit.
+        code = app(complete_var=_completion.COMPLETE_VAR, standalone_mode=False)
+    except ClickUsageError as exc:
+        if isinstance(exc, NoArgsIsHelpError):  # `ba-chat keys`: the group's help is the answer
+            exc.show()
+            sys.exit(exc.exit_code)
+        from typer.main import get_command
+
+        from ba_tui.cli.parse_errors import one_line
+
+        error = one_line(exc, sys.argv[1:], get_command(app))
+        print(f"ba-chat: error: {error.line()}", file=sys.stderr)
+        sys.exit(error.exit_code)
+    except Abort:  # click's prompts on end of input
+        print("ba-chat: aborted", file=sys.stderr)
+        sys.exit(1)
     except BaChatError as exc:
         if _verbose():
             _print_traceback(exc)
@@ -48,6 +67,9 @@ def main() -> None:
         said = " ".join(f"{type(exc).__name__}: {exc}".split())  # one line, whatever it says
         print(f"ba-chat: internal error: {redact(said)}{more}", file=sys.stderr)
         sys.exit(1)
+    # typer.Exit(n) comes back as n; a command that returns gives None (success).
+    if isinstance(code, int) and code:
+        sys.exit(code)
 
 
 def _verbose() -> bool:

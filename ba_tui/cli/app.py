@@ -22,9 +22,15 @@ if TYPE_CHECKING:
     from ba_tui.providers import Target
     from ba_tui.signals import Stopped
 
+HELP = """Chat with Claude, GPT, Gemini, DeepSeek and local models from the terminal.
+
+Run `ba-chat` with no command to open the full-screen chat app. The commands below
+work in scripts and pipes: `ba-chat ask "..."` streams one answer to stdout.
+"""
+
 app = typer.Typer(
     name="ba-chat",
-    help="Chat with Claude, GPT, Gemini, DeepSeek and local models from the terminal.",
+    help=HELP,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     add_completion=False,

@@ -54,11 +54,17 @@ def _read_stdin() -> str:
 
 
 class _Printer:
-    """Streams answer text to stdout and reasoning and notices to stderr."""
+    """Streams answer text to stdout and reasoning and notices to stderr.
 
-    def __init__(self, *, show_reasoning: bool, quiet: bool) -> None:
+    With `markdown` (stdout is a terminal and --raw was not given) the answer is rendered
+    as it streams; otherwise it passes through as it came.
+    """
+
+    def __init__(self, *, show_reasoning: bool, quiet: bool, markdown: bool = False) -> None:
         self.show_reasoning = show_reasoning and not quiet
         self.quiet = quiet
+        self.markdown = markdown and not quiet
+        self.rendered: Any = None  # the MarkdownStream, from the first text on
         self.out_tty = sys.stdout.isatty()
         self.err_tty = sys.stderr.isatty()
         self.in_reasoning = False
@@ -77,6 +83,9 @@ class _Printer:
     def _out(self, text: str) -> None:
         if self.pipe_closed:
             return
+        if self.markdown:
+            self._render(text)
+            return
         try:
             # On a terminal escape sequences from a model are neutralised; piped, the
             # answer passes through byte for byte.
@@ -89,12 +98,30 @@ class _Printer:
                 raise
             self.pipe_closed = True
 
+    def _render(self, text: str) -> None:
+        text = self.clean_out.feed(text) if self.clean_out else text
+        if self.rendered is None:
+            from ba_tui.cli.markdown_stream import MarkdownStream
+
+            self.rendered = MarkdownStream(sys.stdout)
+        self.rendered.feed(text)
+        self.pipe_closed = self.rendered.closed
+
+    def _stop_rendering(self) -> None:
+        """Print the block still being redrawn, for good."""
+        if self.rendered is not None:
+            if self.clean_out is not None:
+                self.rendered.feed(self.clean_out.close())
+            self.rendered.close()
+            self.rendered = None
+
     def __call__(self, event: Event) -> None:
         if isinstance(event, Retrying | FallingBack | Notice):
             warn(event.notice)
         if self.quiet:
             return
         if isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
+            self._stop_rendering()  # reasoning after text: no redrawing over stderr
             text = self.clean_err.feed(event.text) if self.clean_err else event.text
             sys.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.err_tty else text)
             sys.stderr.flush()
@@ -109,11 +136,13 @@ class _Printer:
             self.last = event.text
 
     def end(self) -> None:
-        if self.clean_out is not None:
+        if self.markdown:
+            self._stop_rendering()
+        elif self.clean_out is not None:
             self._out(self.clean_out.close())
         if self.in_reasoning:
             sys.stderr.write("\n")
-        if self.wrote_text and self.out_tty and not self.last.endswith("\n"):
+        if self.wrote_text and self.out_tty and not self.markdown and not self.last.endswith("\n"):
             self._out("\n")
 
 
@@ -214,11 +243,18 @@ def ask(
         False, "--cache", help="Answer a request asked before from the store, at no cost."
     ),
     cache_ttl: str | None = typer.Option(
-        None, "--cache-ttl", metavar="AGE", help="With --cache: only answers newer than 7d, 12h…"
+        None, "--cache-ttl", metavar="AGE", help="With --cache: only answers newer than this (7d, 12h)."
+    ),
+    raw: bool = typer.Option(
+        False, "--raw", help="Print the answer as it comes, Markdown unrendered (as when piped)."
     ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
-    """Ask one question and stream the answer to stdout."""
+    """Ask one question and stream the answer to stdout.
+
+    On a terminal the answer's Markdown is rendered as it streams; piped, or with --raw,
+    it is printed exactly as the model sent it.
+    """
     from ba_tui import signals
     from ba_tui.config import load_config
     from ba_tui.conversation import TurnOptions
@@ -329,7 +365,11 @@ def ask(
     note_ignored([target], options)
 
     # With a schema stdout carries only the data, printed once it has been checked.
-    printer = _Printer(show_reasoning=not no_reasoning, quiet=json_out or shape is not None)
+    printer = _Printer(
+        show_reasoning=not no_reasoning,
+        quiet=json_out or shape is not None,
+        markdown=not raw and sys.stdout.isatty(),
+    )
     structured = None
     try:
         # SIGTERM and SIGHUP cancel the turn as Ctrl+C does: the partial reply is saved.
@@ -428,7 +468,10 @@ def models(
     refresh: bool = typer.Option(False, "--refresh", help="Ask the provider for its live list."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List the model catalogue, and with --refresh the provider's live model list."""
+    """List the model catalogue; --refresh asks each provider.
+
+    With --refresh the provider's live model list is added to the catalogue's.
+    """
     import asyncio
     import json
 

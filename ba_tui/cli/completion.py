@@ -35,7 +35,9 @@ complete -o default -F _ba_chat_completion ba-chat"""
 def completion(
     shell: str = typer.Argument(..., metavar="SHELL", help="bash, zsh or fish."),
 ) -> None:
-    """Print the script that completes commands and names in bash, zsh or fish.
+    """Print shell completion for bash, zsh or fish.
+
+    The script completes commands, options and names (providers, models, personas, threads).
 
     Load it from your shell's startup file: `eval "$(ba-chat completion bash)"` in
     ~/.bashrc, the same with zsh in ~/.zshrc, or `ba-chat completion fish | source` in

@@ -458,7 +458,10 @@ def doctor(
     ),
     timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds per endpoint."),
 ) -> None:
-    """Check keys, endpoints, config, database, file modes and keyring; exit 1 on a failure."""
+    """Check keys, endpoints, config, database and file modes.
+
+    The keyring too. Exits 1 when a check fails.
+    """
     from ba_tui.paths import config_path, db_path
 
     config_lines, config = config_checks(config_path())

@@ -17,7 +17,8 @@ if TYPE_CHECKING:
 
 keys_app = typer.Typer(
     name="keys",
-    help="Store API keys in the OS keyring and see where each provider's key comes from.",
+    help="Store API keys in the OS keyring; see where keys come from.\n\n"
+    "No key is ever printed, and none is written outside the keyring.",
     rich_markup_mode=None,
     no_args_is_help=True,
 )
@@ -84,7 +85,10 @@ def keys_set(
         ..., help="Provider name, e.g. openai.", autocompletion=complete.providers
     ),
 ) -> None:
-    """Store a provider's API key in the OS keyring (hidden prompt, or stdin when piped)."""
+    """Store a provider's API key in the OS keyring.
+
+    The key is asked for with a hidden prompt, or read from stdin when piped.
+    """
     from ba_tui.config import load_config
     from ba_tui.errors import UsageError
     from ba_tui.keys import keyring_problem, no_keyring, remember, store_key
@@ -192,7 +196,10 @@ def config_path_command() -> None:
 def config_show(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """Print the settings in config.toml and the defaults in effect (keys masked)."""
+    """Print config.toml and the defaults in effect.
+
+    Anything that looks like a key is masked.
+    """
     import json
 
     from ba_tui.config import DEFAULTS, load_config, problems
@@ -216,6 +223,17 @@ def config_show(
     _print("\n".join(lines))
 
 
+@config_app.command("list")
+def config_list() -> None:
+    """List every setting ba-chat reads and the value each takes."""
+    from ba_tui.config import describe, settings
+
+    known = settings()
+    width = max(len(name) for name in known)
+    for name, kind in known.items():
+        print(f"{name:<{width}}  {describe(kind)}")
+
+
 @config_app.command("set")
 def config_set(
     key: str = typer.Argument(..., help="Dotted key, e.g. default_provider or theme."),
@@ -229,9 +247,7 @@ def config_set(
     from ba_tui.config import set_value
     from ba_tui.paths import config_path
 
-    stored, notes = set_value(key, value)
-    for note in notes:
-        warn(note)
+    stored = set_value(key, value)
     shown = tomlkit.item(stored).as_string()
     if "\n" in shown:
         shown = shown.splitlines()[0] + " …"

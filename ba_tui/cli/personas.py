@@ -21,7 +21,10 @@ def personas(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
-    """List personas (use one with `ask --persona NAME`), or show one in full."""
+    """List personas, or show one in full.
+
+    Use one with `ba-chat ask --persona NAME`.
+    """
     import json
     from dataclasses import asdict
 

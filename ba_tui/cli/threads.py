@@ -130,7 +130,10 @@ def list_threads(
     archived: bool = typer.Option(False, "--archived", help="Only archived threads."),
     every: bool = typer.Option(False, "--all", help="Archived threads too."),
 ) -> None:
-    """List saved threads: pinned first, then most recently updated (metadata only)."""
+    """List saved threads, pinned first, then newest.
+
+    Metadata only; archived threads only with --archived or --all.
+    """
     with _open_store() as store:
         threads = store.list_threads(limit=limit, archived=None if every else archived)
         short = store.short_ids(thread.id for thread in threads)
@@ -185,7 +188,10 @@ def show_thread(
     ),
     json_out: bool = typer.Option(False, "--json", help="Print the thread and messages as JSON."),
 ) -> None:
-    """Show a thread and every message in it, all branches, with all stored fields."""
+    """Show a thread with every message and branch.
+
+    Every stored field is shown.
+    """
     from ba_tui.messages import message_dict
 
     with _open_store() as store:
@@ -294,7 +300,10 @@ def delete_thread(
     ),
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask for confirmation."),
 ) -> None:
-    """Delete a thread and all its messages, for good (search rows included)."""
+    """Delete a thread and all its messages, for good.
+
+    Its search rows go too.
+    """
     from ba_tui.errors import UsageError
 
     with _open_store() as store:
@@ -347,7 +356,10 @@ def unpin_thread(thread_id: str = _ID) -> None:
 
 @threads_app.command("archive")
 def archive_thread(thread_id: str = _ID) -> None:
-    """Hide a thread from lists (kept, searchable; `threads list --archived` shows it)."""
+    """Hide a thread from lists.
+
+    It is kept and searchable; `threads list --archived` shows it.
+    """
     _flag(thread_id, "archived", True, "archived")
 
 
@@ -367,7 +379,10 @@ def set_thread(
         None, help="The value; leave it out to unset.", callback=utf8
     ),
 ) -> None:
-    """Set what a thread's turns are sent with (unless `ask` is told otherwise)."""
+    """Set a thread's temperature, length or schema.
+
+    Its turns are sent with it unless `ask` is told otherwise.
+    """
     from ba_tui.errors import UsageError
     from ba_tui.store.threads import SETTINGS
 
@@ -425,10 +440,11 @@ def search(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON array."),
     limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many matches, best first."),
 ) -> None:
-    """Search every saved message; prints the best matches with their thread.
+    """Search every saved message, best matches first.
 
-    A word also finds its other forms (risk finds risks), and the last word the words it
-    starts (quok finds quokka)."""
+    Each match is printed with its thread. A word also finds its other forms (risk finds
+    risks), and the last word the words it starts (quok finds quokka).
+    """
     from dataclasses import asdict
 
     out = _Out(json=json_out)
@@ -483,7 +499,10 @@ def export_threads(
         None, "--output", "-o", help="Write to this file (default: stdout)."
     ),
 ) -> None:
-    """Export threads as Markdown (to read), JSON or JSONL (to keep or import again)."""
+    """Export threads as Markdown, JSON or JSONL.
+
+    Markdown is for reading; JSON and JSONL keep everything and can be imported again.
+    """
     from ba_tui.errors import UsageError
     from ba_tui.export import export, format_for, open_output, output_for
 
@@ -524,7 +543,10 @@ def import_threads(
         ..., help="A ba-chat JSON/JSONL export, or conversations.json from a ChatGPT export."
     ),
 ) -> None:
-    """Import threads; ids are kept, so importing the same file twice adds nothing."""
+    """Import threads from a ba-chat or ChatGPT export.
+
+    Ids are kept, so importing the same file twice adds nothing.
+    """
     from ba_tui.export import import_batch, read_file
 
     batch = read_file(file)  # a bad file fails here, before the store is even opened

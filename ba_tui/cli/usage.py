@@ -37,14 +37,25 @@ def usage(
         "provider", "--by", help="provider, model or day.", autocompletion=complete.usage_groups
     ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+    chart: bool = typer.Option(
+        False, "--chart", help="Draw spend and tokens per day and per provider."
+    ),
 ) -> None:
-    """Requests, tokens (cached too), cost and mean time to first token."""
+    """Requests, tokens, cost and time to first token, per group.
+
+    Cached tokens are counted too; group --by provider, model or day.
+    """
     from ba_tui.errors import UsageError
     from ba_tui.store import Store
 
     if by not in ("provider", "model", "day"):
         raise UsageError(f"cannot group by {by!r}", "use --by provider, model or day")
+    if chart and json_out:
+        raise UsageError("--chart draws; --json prints data", "use one of them")
     start = since_iso(since)
+    if chart:
+        _chart(start)
+        return
     with Store.open() as store:
         rows = store.usage(start, by)
     if json_out:
@@ -64,6 +75,23 @@ def usage(
             f"{row['input_tokens'] or 0:>9,} {row['output_tokens'] or 0:>9,} "
             f"{row['cache_read_tokens'] or 0:>9,} {cost_cell(row):>12} {ttft:>8}"
         )
+
+
+def _chart(start: str) -> None:
+    from ba_tui.cli.usage_chart import draw, every_day
+    from ba_tui.store import Store
+
+    with Store.open() as store:
+        days, providers = store.usage(start, "day"), store.usage(start, "provider")
+    if not days:
+        print(f"no replies since {start}")
+        return
+    draw(
+        [
+            (f"Per day since {start[:10]}", "DAY", every_day(days)),
+            ("Per provider", "PROVIDER", providers),
+        ]
+    )
 
 
 def cost_cell(row: dict[str, Any]) -> str:

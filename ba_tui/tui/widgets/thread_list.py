@@ -52,9 +52,9 @@ class ThreadList(OptionList):
     """Threads newest first; posts `Chosen` when one is selected."""
 
     BINDINGS = [
-        Binding("n", "app.new_thread", "New", show=False),
-        Binding("delete,d", "app.delete_thread", "Delete", show=False),
-        Binding("f2,R", "app.rename_thread", "Rename", show=False),
+        Binding("n", "screen.new_thread", "New", show=False),
+        Binding("delete,d", "screen.delete_thread", "Delete", show=False),
+        Binding("f2,R", "screen.rename_thread", "Rename", show=False),
     ]
 
     class Chosen(Message):

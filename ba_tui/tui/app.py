@@ -206,10 +206,38 @@ class ChatApp(App[int]):
         self.context.reload_config()
         self.main.settings_changed()
 
+    def action_screenshot(self, filename: str | None = None, path: str | None = None) -> None:
+        """Save an SVG picture of the screen in `path` (default: the data folder's
+        `screenshots`) and say where it went, or in one line why it could not be saved.
+        (Textual's own saves to a Downloads folder that may not exist, and says nothing.)"""
+        from ba_tui.paths import data_dir
+
+        folder = Path(path).expanduser() if path else data_dir() / "screenshots"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            saved = self.save_screenshot(filename, str(folder))
+        except OSError as exc:
+            reason = exc.strerror or type(exc).__name__
+            self.notify(
+                f"Could not save a screenshot in {folder}: {reason}. "
+                "Check that the folder can be written to.",
+                severity="error",
+            )
+            return
+        self.notify(f"Screenshot saved to {saved}")
+
     # --- the command palette ----------------------------------------------------------------
 
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
+        for command in super().get_system_commands(screen):
+            if command.title != "Screenshot":
+                yield command
+        yield SystemCommand(
+            "Screenshot",
+            "Save an SVG picture of the screen in ba-chat's screenshots folder",
+            # Once the palette has closed, so it is not in the picture.
+            lambda: self.set_timer(0.1, self.action_screenshot),
+        )
         if self.check_action("settings", ()):
             help_text = "Default provider, model, persona; API keys; theme"
             yield SystemCommand("Settings", help_text, self.action_settings)

@@ -14,6 +14,12 @@ async def palette(pilot, query: str, shown: str) -> str:
     return screen_text(pilot.app)
 
 
+def toast_text(app) -> str:
+    """The notification's words, rejoined: what follows the toast's left edge per row."""
+    rows = [line.split("▌", 1)[1] for line in screen_text(app).splitlines() if "▌" in line]
+    return "".join(row.rstrip(" ╮│╯").strip() for row in rows)
+
+
 async def test_the_palette_shows_each_commands_key(make_app, seeded):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
@@ -54,3 +60,37 @@ async def test_escape_while_editing_says_and_does_stop_editing(make_app, seeded)
         await pilot.press("escape")
         await wait_for(pilot, lambda: app.main.editing is None)
         assert app.main.query_one("#prompt").text == ""
+
+
+async def test_a_screenshot_is_saved_in_the_data_folder_and_says_where(make_app, home):
+    app = make_app()
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await palette(pilot, "screenshot", "Screenshot")
+        await pilot.press("enter")
+        folder = home / "screenshots"
+        await wait_for(pilot, lambda: folder.is_dir() and list(folder.glob("*.svg")))
+        [saved] = folder.glob("*.svg")
+        assert "<svg" in saved.read_text()
+        await wait_for(pilot, lambda: "Screenshot saved to" in screen_text(app))
+        assert f"Screenshot saved to{saved}" in toast_text(app)
+
+
+async def test_a_screenshot_that_cannot_be_saved_says_why(make_app, home):
+    (home / "screenshots").write_text("a file where the folder would be")
+    app = make_app()
+    async with app.run_test(size=(120, 36), notifications=True) as pilot:
+        await palette(pilot, "screenshot", "Screenshot")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: "Could not save a screenshot" in screen_text(app))
+        assert app.is_running
+
+
+async def test_the_keys_panel_closes_on_escape(make_app, seeded):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await palette(pilot, "keys", "Keys")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.screen.query("HelpPanel"))
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: not app.screen.query("HelpPanel"))
+        assert app.focused is app.main.query_one("#prompt")  # typing goes on where it was

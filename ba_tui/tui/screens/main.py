@@ -829,6 +829,9 @@ class MainScreen(Screen[None]):
 
     def action_toggle_threads(self) -> None:
         threads = self.query_one(ThreadList)
+        if threads.display and self.focused is threads:
+            # Hidden, the list cannot take keys: typing goes to the prompt box.
+            self.query_one(PromptBox).focus()
         threads.display = not threads.display
 
     def action_copy_last_reply(self) -> None:

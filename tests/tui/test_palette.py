@@ -94,3 +94,17 @@ async def test_the_keys_panel_closes_on_escape(make_app, seeded):
         await pilot.press("escape")
         await wait_for(pilot, lambda: not app.screen.query("HelpPanel"))
         assert app.focused is app.main.query_one("#prompt")  # typing goes on where it was
+
+
+async def test_editing_keeps_the_title_in_the_status_line_and_says_what_keys_do(make_app, seeded):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await app.main.open_thread("t1")
+        await pilot.press("ctrl+up", "up", "e")
+        await wait_for(pilot, lambda: app.main.editing is not None)
+        await pilot.pause()
+        [status] = [row for row in screen_text(app).splitlines() if "claude-sonnet-5-5  " in row]
+        assert "Plan the data migration" in status
+        assert "Enter sends it as a new branch · Esc stops editing" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: "Esc stops editing" not in screen_text(app))

@@ -26,7 +26,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from ba_tui.errors import BaChatError
 from ba_tui.events import FallingBack, Notice, ReasoningDelta, Retrying, Saved, TextDelta
@@ -40,6 +40,7 @@ from ba_tui.tui.widgets.prompt_box import PromptBox
 from ba_tui.tui.widgets.status_line import StatusLine
 from ba_tui.tui.widgets.thread_list import ThreadList
 
+EDIT_BANNER = "Editing an earlier prompt: Enter sends it as a new branch · Esc stops editing"
 # How often the screen looks for what other processes wrote (a PRAGMA, ~µs).
 POLL_SECONDS = 1.5
 
@@ -192,6 +193,7 @@ class MainScreen(Screen[None]):
             with Vertical(id="chat"):
                 yield StatusLine(id="status")
                 yield ConversationView(id="conversation")
+                yield Static(EDIT_BANNER, id="edit-banner")
                 yield PromptBox(id="prompt")
         yield Footer()
 
@@ -274,7 +276,11 @@ class MainScreen(Screen[None]):
     def watch_reply(self) -> None:
         self._show_status()
 
-    def watch_editing(self) -> None:
+    def watch_editing(self, editing: UserMessage | None) -> None:
+        try:
+            self.query_one("#edit-banner").set_class(editing is not None, "-editing")
+        except NoMatches:
+            return
         self._show_status()
 
     def watch_notice(self) -> None:
@@ -292,9 +298,7 @@ class MainScreen(Screen[None]):
         status.model = self.model or ""
         status.persona = (self.thread.persona if self.thread else self.draft.persona) or ""
         status.title = self.thread.title if self.thread else "new thread"
-        if self.editing is not None:
-            status.state = "editing a prompt: Enter sends it as a new branch, Esc stops editing"
-        elif self.reply is not None:
+        if self.reply is not None:
             here = self.reply.thread_id in (None, self.thread.id if self.thread else None)
             if self.notice:
                 status.state = f"{self.notice} · Esc cancels" if here else self.notice

@@ -190,7 +190,7 @@ class CompareScreen(Screen[Continue | None]):
             await self._ended(turns, None, "cancelled")
             raise
         except BaChatError as exc:
-            error = exc.line()
+            error = exc.line("tui")
         except Exception as exc:  # a bug must not leave the columns streaming forever
             from ba_tui.keys import redact
 
@@ -205,7 +205,7 @@ class CompareScreen(Screen[Continue | None]):
             try:
                 target = await ready_target(session, column.provider, column.model)
             except BaChatError as exc:
-                await column.reply.finish(None, exc.line())
+                await column.reply.finish(None, exc.line("tui"))
                 continue
             targets.append(target)
             columns.append(column)
@@ -241,7 +241,7 @@ class CompareScreen(Screen[Continue | None]):
                 await column.reply.finish(None, error, status)
                 continue
             message = store.get_message(turn.message_id) if turn.message_id else None
-            line = turn.error.line() if turn.error else error
+            line = turn.error.line("tui") if turn.error else error
             await column.reply.finish(message, line, turn.status)
         self.state = "done"
         if self._follow is not None:

@@ -402,7 +402,7 @@ class MainScreen(Screen[None]):
         try:
             thread = self.store.get_thread(thread_id)
         except (ThreadNotFound, StoreError) as exc:
-            self.notify(exc.line(), severity="error")
+            self.notify(exc.line("tui"), severity="error")
             return False
         leaf = None
         if message_id is not None:
@@ -451,7 +451,7 @@ class MainScreen(Screen[None]):
         try:
             thread = self.store.update_thread(thread_id, title=title.strip())
         except ThreadNotFound as exc:  # deleted by another process meanwhile
-            self.notify(exc.line(), severity="error")
+            self.notify(exc.line("tui"), severity="error")
             return
         threads = self.query_one(ThreadList)
         threads.show_thread(thread)
@@ -572,12 +572,12 @@ class MainScreen(Screen[None]):
             turn = await session.send(
                 prompt, target, parent_id=parent_id, fallbacks=fallbacks, on_event=reply.sink
             )
-            error = turn.error.line() if turn.error else None
+            error = turn.error.line("tui") if turn.error else None
         except asyncio.CancelledError:
             await self._end_reply(reply, None, "cancelled")
             raise
         except BaChatError as exc:
-            error = exc.line()
+            error = exc.line("tui")
         except Exception as exc:  # a bug must not take the app down mid-conversation
             from ba_tui.keys import redact
 

@@ -56,7 +56,7 @@ class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
         except (ImportError, BaChatError) as exc:
             personas = []
             if isinstance(exc, BaChatError):
-                self.notify(exc.line(), severity="error")
+                self.notify(exc.line("tui"), severity="error")
         self.personas = {p.name: p for p in personas}
         options = [
             Option(
@@ -122,7 +122,7 @@ class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
                 try:
                     provider, model = p, m or starting_model(get_spec(p, config), config)
                 except BaChatError as exc:  # a persona naming an unknown provider
-                    self.notify(exc.line(), severity="error")
+                    self.notify(exc.line("tui"), severity="error")
                     return
             elif m:
                 model = m

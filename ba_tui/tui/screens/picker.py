@@ -241,7 +241,7 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
             await asyncio.to_thread(adapter, spec)  # import the SDK off the UI thread
             models = await live_models(target)
         except BaChatError as exc:
-            hint.update(Content(exc.line()))
+            hint.update(Content(exc.line("tui")))
             return
         except Exception as exc:
             from ba_tui.keys import redact

@@ -165,7 +165,7 @@ class SettingsScreen(ModalScreen[None]):
                 set_value("default_persona", persona)
             set_value("theme", self.app.theme)
         except BaChatError as exc:
-            note.update(Content(exc.line()))
+            note.update(Content(exc.line("tui")))
             return
         self.context.reload_config()
         note.update("Saved to config.toml; new threads start with these.")
@@ -197,6 +197,6 @@ class SettingsScreen(ModalScreen[None]):
             spec = get_spec(name, config)
             backend = await asyncio.to_thread(store_key, spec, key)
         except BaChatError as exc:
-            self._show_status(name, exc.line(), False)
+            self._show_status(name, exc.line("tui"), False)
             return
         self._show_status(name, f"stored in the keyring ({backend})", True)

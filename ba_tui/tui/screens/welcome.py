@@ -70,7 +70,7 @@ class WelcomeScreen(ModalScreen[str | None]):
 
                 set_value("default_provider", "ollama")
             except BaChatError as exc:
-                self.notify(exc.line(), severity="error")
+                self.notify(exc.line("tui"), severity="error")
             self.context.reload_config()
             self.dismiss("ollama")
         elif choice == "settings":

@@ -315,10 +315,10 @@ class CompareScreen(Screen[Continue | None]):
             self.dismiss(None)
             return
         first = next((c.turn for c in self.columns if c.keepable and c.turn), None)
-        self.dismiss(
-            Continue(
-                self.thread_id,
-                first.message_id if first else None,
-                "Every answer is kept as a variant of the prompt (Ctrl+↑, then ←→).",
-            )
-        )
+        notice = "Every answer is kept as a variant of the prompt (Ctrl+↑, then ←→)."
+        if first is not None:
+            # The thread goes on from the first answer: with its model, as the top bar
+            # will say (not the model the thread had before the comparison).
+            self.store.update_thread(self.thread_id, provider=first.provider, model=first.model)
+            notice = f"Continuing with {first.provider} · {first.model}. {notice}"
+        self.dismiss(Continue(self.thread_id, first.message_id if first else None, notice))

@@ -7,10 +7,11 @@ metadata); provider SDKs are imported after it, in a background thread.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -31,6 +32,16 @@ if TYPE_CHECKING:
 STREAMING_WORKERS = ("reply", "compare")
 # How long SIGTERM/SIGHUP waits for those saves before quitting regardless.
 STOP_WAIT_SECONDS = 5.0
+
+
+class DetachedExecutor(ThreadPoolExecutor):
+    """The event loop's executor for blocking work (SDK imports, the keyring, waiting
+    for a locked database). Quitting does not wait for it: asyncio would otherwise join
+    a thread still importing an SDK (1-3 s) or stuck on a keyring that never answers
+    (for good) after the screen is already gone."""
+
+    def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
+        super().shutdown(wait=False, cancel_futures=True)
 
 
 class ChatApp(App[int]):
@@ -109,7 +120,9 @@ class ChatApp(App[int]):
 
         # Turn after turn, a provider's SDK client (and its open connection) is reused.
         keep_connections()
-        self._signals = signals.install(asyncio.get_running_loop(), self._stop_signal)
+        loop = asyncio.get_running_loop()
+        loop.set_default_executor(DetachedExecutor(thread_name_prefix="ba-chat"))
+        self._signals = signals.install(loop, self._stop_signal)
 
     async def on_unmount(self) -> None:
         import asyncio
@@ -157,12 +170,8 @@ class ChatApp(App[int]):
         """Exit without Textual's shutdown: the terminal hung up, so there is nothing to
         restore, and the shutdown would block for good once Textual's output thread has
         died on a write to it. Replies are saved by now; the log is flushed here."""
-        import logging
-        import os
-
         self.store.close()
-        logging.shutdown()
-        os._exit(code)
+        quit_now(code)
 
     # --- after the first frame --------------------------------------------------------------
 
@@ -272,7 +281,8 @@ def _import_adapter(provider: str, config: Config) -> None:
 
 
 def run() -> int:
-    """Open the TUI; returns the exit code. Start-up failures are one line on stderr."""
+    """Open the TUI. A start-up failure is one line on stderr and its exit code is
+    returned; once the app has run, the process ends here (`quit_now`)."""
     import sys
 
     from ba_tui.errors import BaChatError
@@ -286,9 +296,25 @@ def run() -> int:
         app.run()
     finally:
         app.store.close()
-    if app._stopping:
-        _drop_dead_terminal()
-    return app.return_code or 0
+    quit_now(app.return_code or 0)
+
+
+def quit_now(code: int) -> NoReturn:
+    """End the process now that the terminal is restored, replies are saved and the
+    store is closed: without waiting for background threads (an SDK still importing, a
+    keyring that does not answer) or for the interpreter to tear down every SDK module
+    (0.4-1.2 s measured). The offline model's server stops by itself when its stdin
+    closes with this process; SDK clients were closed when the app unmounted."""
+    import logging
+    import os
+    import sys
+    from contextlib import suppress
+
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError, ValueError):  # a terminal that hung up takes nothing more
+            stream.flush()
+    os._exit(code)
 
 
 def _terminal_gone() -> bool:
@@ -303,17 +329,3 @@ def _terminal_gone() -> bool:
     except (OSError, ValueError, AttributeError):
         return False
     return False
-
-
-def _drop_dead_terminal() -> None:
-    """After a hang-up the terminal is gone, and Python's last flush of stdout or stderr
-    would fail and replace the exit code (128 + SIGHUP) with 120: point them at
-    /dev/null instead."""
-    import os
-    import sys
-
-    for name in ("stdout", "stderr"):
-        try:
-            getattr(sys, name).flush()
-        except (OSError, ValueError):
-            setattr(sys, name, open(os.devnull, "w"))  # noqa: SIM115 (lives to the exit)

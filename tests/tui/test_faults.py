@@ -200,3 +200,15 @@ async def test_a_missing_key_points_to_settings_in_the_app(make_app, server, sto
         assert "no API key for deepseek" in line and "Settings (Ctrl+S)" in line
         assert "ba-chat keys set" not in line
     assert server.requests == []
+
+
+async def test_a_request_that_failed_before_any_reply_claims_no_cost(make_app, server, store):
+    server.queue(fixture("openai_error_401_invalid_api_key.json"))
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        app.main.set_model("openai", "gpt-4o-mini")
+        await send(pilot, "hi")
+        await reply_done(pilot)
+        shown = screen_text(app)
+        assert "✗ error · openai · gpt-4o-mini" in shown
+        assert "cost unknown" not in shown and "tokens —" not in shown

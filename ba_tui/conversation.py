@@ -307,7 +307,9 @@ async def run_turn(
         failed = checkpoints.error
         assert failed is not None
         turn.status = "partial" if turn.ttft_ms is not None else "error"
-        turn.error = errors.ProviderError(failed.message, failed.hint, provider=turn.provider)
+        turn.error = errors.ProviderError(
+            failed.message, failed.hint, provider=turn.provider, tui_hint=failed.tui_hint
+        )
         _close(turn, store, checkpoints, start)  # may well fail too: the log says so
         raise failed
     unsaved = _close(turn, store, checkpoints, start)

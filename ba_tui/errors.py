@@ -1,15 +1,20 @@
 """Errors people see: one line saying what happened and what to do, plus an exit code.
 
 Every failure that can reach a user is one of these. The CLI prints `error.line()` and
-exits with `error.exit_code`; the TUI shows the same line in the conversation.
+exits with `error.exit_code`; the TUI shows `error.line("tui")` in the conversation: the
+same line, with the full-screen app's way to fix it (Ctrl+S, Ctrl+O) where the CLI's hint
+names a command.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Literal
 
 from ba_tui.redact import redact
+
+# Which front end shows a line: its hint names that front end's way to fix things.
+Front = Literal["cli", "tui"]
 
 
 class BaChatError(Exception):
@@ -22,18 +27,21 @@ class BaChatError(Exception):
 
     exit_code = 1
 
-    def __init__(self, message: str, hint: str | None = None) -> None:
+    def __init__(self, message: str, hint: str | None = None, *, tui_hint: str | None = None):
         message = redact(message)
         super().__init__(message)
         self.message = message
         self.hint = redact(hint) if hint else hint
+        self.tui_hint = redact(tui_hint) if tui_hint else tui_hint
 
     def __str__(self) -> str:
         return redact(self.message)
 
-    def line(self) -> str:
-        """The single line shown to the user, with any key masked."""
-        text = self.message if not self.hint else f"{self.message}; {self.hint}"
+    def line(self, front: Front = "cli") -> str:
+        """The single line shown to the user, with any key masked; `front="tui"` gives
+        the TUI's hint where it has its own."""
+        hint = self.tui_hint if front == "tui" and self.tui_hint else self.hint
+        text = self.message if not hint else f"{self.message}; {hint}"
         return redact(" ".join(text.split()))
 
 
@@ -67,8 +75,9 @@ class ProviderError(BaChatError):
         provider: str = "",
         status: int | None = None,
         retry_after: float | None = None,
+        tui_hint: str | None = None,
     ) -> None:
-        super().__init__(message, hint)
+        super().__init__(message, hint, tui_hint=tui_hint)
         self.provider = provider
         self.status = status
         self.retry_after = retry_after
@@ -220,15 +229,20 @@ def for_status(
         if key_source.startswith("env "):
             # The variable wins over the keyring, so `keys set` alone would not help.
             hint = f"check {key_source[4:]}, or unset it and run `ba-chat keys set {provider}`"
+            tui_hint = f"check {key_source[4:]}, or unset it and add a key in Settings (Ctrl+S)"
         else:
             hint = f"check it, or set a new one with `ba-chat keys set {provider}`"
-        return AuthFailed(f"{provider} rejected the API key ({detail})", hint, **kw)
+            tui_hint = "check it, or add a new one in Settings (Ctrl+S)"
+        return AuthFailed(
+            f"{provider} rejected the API key ({detail})", hint, tui_hint=tui_hint, **kw
+        )
     if kind in ("not_found_error", "model_not_found") or status == 404:
         return ModelNotFound(
             f"{provider} does not know the model {model!r} ({detail})"
             if model
             else f"{provider}: not found ({detail})",
             f"list the models with `ba-chat models -p {provider} --refresh`",
+            tui_hint="choose another with Ctrl+O (Ctrl+L there lists the provider's models)",
             **kw,
         )
     if kind in ("rate_limit_error", "rate_limited") or status == 429:

@@ -4,6 +4,7 @@
     python bench/tui_bench.py startup     # first frame at 0 and 10,000 threads, 1M messages
     python bench/tui_bench.py stream      # tokens/s absorbed; per-token cost early vs late
     python bench/tui_bench.py paste       # a 1 MB paste into the prompt box
+    python bench/tui_bench.py quit        # Ctrl+Q -> screen restored -> process gone
 
 First frame: the real TUI is started in a pseudo-terminal, both through the `ba-chat`
 entry point and by calling `ba_tui.tui.app.run()` directly, and the clock stops when the
@@ -16,6 +17,11 @@ drawing) per token, for tokens 0-500 and for 5,000-5,500, with tokens flushed in
 batches a 1,000 tokens/s stream gives.
 Absorbed rate: tokens offered as fast as a local network could deliver them, counted until
 the last one is on screen.
+
+Quit: the real `ba-chat` in a pseudo-terminal against tests/servers; Ctrl+Q is pressed
+idle (first frame + 3 s), at once (the SDK still importing in the background) and after
+a reply (an SDK client open). Two clocks: until the terminal is given back (the
+alternate screen left) and until the process has exited (the shell prompt is back).
 """
 
 from __future__ import annotations
@@ -461,11 +467,83 @@ def bench_paste(repeats: int = 3) -> None:
         print(f"  {label:<40} median {statistics.median(values):7.0f} ms  (max {max(values):.0f})")
 
 
+# --- quitting ----------------------------------------------------------------------------
+
+
+def quit_times(url: str, wait: float, reply: bool) -> tuple[float, float]:
+    """(seconds to the terminal restored, seconds to the process gone) after Ctrl+Q."""
+    import fcntl
+
+    home = make_home(0)
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANTHROPIC_", "OPENAI_"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(FAKE_ENV, ANTHROPIC_BASE_URL=url, BA_CHAT_HOME=str(home))
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 36, 120, 0, 0))
+    process = subprocess.Popen(
+        ENTRY[1], stdin=slave, stdout=slave, stderr=slave, env=env, cwd=ROOT,
+        start_new_session=True,
+    )  # fmt: skip
+    os.close(slave)
+    seen = bytearray()
+
+    def read_until(done, timeout: float = 30.0) -> None:
+        end = time.perf_counter() + timeout
+        while not done() and time.perf_counter() < end:
+            if select.select([master], [], [], 0.01)[0]:
+                try:
+                    seen.extend(os.read(master, 65536))
+                except OSError:
+                    return
+
+    try:
+        read_until(lambda: b"claude-sonnet" in seen)
+        if reply:
+            os.write(master, b"hello\r")
+            read_until(lambda: b"ttft" in seen)
+        time.sleep(wait)
+        mark = len(seen)
+        start = time.perf_counter()
+        os.write(master, b"\x11")  # Ctrl+Q
+        read_until(lambda: b"\x1b[?1049l" in seen[mark:])
+        restored = time.perf_counter() - start
+        read_until(lambda: process.poll() is not None)
+        gone = time.perf_counter() - start
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        os.close(master)
+    return restored, gone
+
+
+def bench_quit(runs: int = 5) -> None:
+    from tests.servers import FakeServer
+
+    print(f"Ctrl+Q to the terminal restored / to the process gone (real ba-chat, median of {runs})")
+    with FakeServer() as server:
+        for label, wait, reply in (
+            ("idle (first frame + 3 s)", 3.0, False),
+            ("at once (SDK importing)", 0.0, False),
+            ("after a reply", 1.0, True),
+        ):
+            times = [quit_times(server.url, wait, reply) for _ in range(runs)]
+            restored = statistics.median(t[0] for t in times) * 1000
+            gone = [t[1] * 1000 for t in times]
+            median = statistics.median(gone)
+            print(
+                f"  {label:<26} restored {restored:5.0f} ms · gone {median:5.0f} ms"
+                f" (max {max(gone):.0f})"
+            )
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["startup", "stream", "paste"]
+    which = sys.argv[1:] or ["startup", "stream", "paste", "quit"]
     if "startup" in which:
         bench_startup()
     if "stream" in which:
         bench_stream()
     if "paste" in which:
         bench_paste()
+    if "quit" in which:
+        bench_quit()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from pathlib import Path
 
 from keyring.backend import KeyringBackend
@@ -46,3 +47,28 @@ class FileKeyring(KeyringBackend):
         if data.pop(f"{service}/{username}", None) is None:
             raise PasswordDeleteError("not found")
         self._save(data)
+
+
+class StuckKeyring(KeyringBackend):
+    """A keyring that never answers, as a locked desktop secret service can: every call
+    blocks until the process ends, after creating the file at `BA_CHAT_TEST_KEYRING`
+    (so a test knows it was asked). `PYTHON_KEYRING_BACKEND=tests.keyring_backend.StuckKeyring`."""
+
+    @properties.classproperty
+    def priority(cls) -> float:
+        return 1
+
+    @staticmethod
+    def _stuck() -> None:
+        Path(os.environ["BA_CHAT_TEST_KEYRING"]).touch()
+        threading.Event().wait()
+
+    def get_password(self, service: str, username: str) -> str | None:
+        self._stuck()
+        return None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self._stuck()
+
+    def delete_password(self, service: str, username: str) -> None:
+        self._stuck()

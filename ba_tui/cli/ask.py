@@ -243,7 +243,10 @@ def ask(
         False, "--cache", help="Answer a request asked before from the store, at no cost."
     ),
     cache_ttl: str | None = typer.Option(
-        None, "--cache-ttl", metavar="AGE", help="With --cache: only answers newer than this (7d, 12h)."
+        None,
+        "--cache-ttl",
+        metavar="AGE",
+        help="With --cache: only answers newer than this (7d, 12h).",
     ),
     raw: bool = typer.Option(
         False, "--raw", help="Print the answer as it comes, Markdown unrendered (as when piped)."

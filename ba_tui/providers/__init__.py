@@ -104,6 +104,7 @@ def default_provider(config: Config) -> ProviderSpec:
         "no provider has an API key yet",
         "set one, e.g. export ANTHROPIC_API_KEY=… or `ba-chat keys set openai`, "
         "or use a local server with `-p ollama`",
+        tui_hint="add one in Settings (Ctrl+S), or choose Ollama with Ctrl+O",
     )
 
 
@@ -146,6 +147,7 @@ def resolve(provider: str | None, model: str | None, config: Config) -> Target:
             f"no API key for {spec.name}",
             f"set {spec.key_env[0]} or run `ba-chat keys set {spec.name}`",
             provider=spec.name,
+            tui_hint=f"add one in Settings (Ctrl+S), or set {spec.key_env[0]}",
         )
     settings = config.provider(spec.name)
     return Target(

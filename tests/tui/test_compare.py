@@ -243,3 +243,30 @@ async def test_a_big_pasted_prompt_is_compared_whole(make_app, server, store):
     assert texts == [f"why? {big}"] * 2
     [thread] = store.list_threads()
     assert store.messages(thread.id)[0].content == f"why? {big}"
+
+
+async def test_escape_after_a_comparison_shows_the_model_the_thread_goes_on_with(
+    make_app, server, seeded
+):
+    seeded.set_kv(LAST_CHOICE, f"openai:{OPENAI}\ngemini:gemini-3.5-flash")
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await app.main.open_thread("t1")  # on anthropic
+        await open_setup(pilot, "and the rollback?")
+        await pilot.press("enter")
+        await compare_done(pilot)
+        await pilot.press("escape")  # back: every answer stays a variant
+        await wait_for(pilot, lambda: isinstance(app.screen, MainScreen))
+        await pilot.pause()
+        shown = screen_text(app)
+        status = app.main.query_one("#status")
+        assert OPENAI_SAYS in shown  # the thread goes on from the first answer...
+        assert (status.provider, status.model) == ("openai", OPENAI)  # ...with its model
+        assert (app.main.provider, app.main.model) == ("openai", OPENAI)
+        await send(pilot, "next")
+        await wait_for(pilot, lambda: app.main.reply is None and "next" in asked_text(server))
+    assert server.requests[-1].json["model"] == OPENAI  # where the top bar said it goes
+
+
+def asked_text(server) -> str:
+    return json.dumps(server.requests[-1].json) if server.requests else ""

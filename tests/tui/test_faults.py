@@ -43,16 +43,17 @@ async def test_rate_limit_is_shown_in_the_status_line_while_waiting(make_app, se
 
 
 @pytest.mark.parametrize(
-    ("model", "says"),
+    ("model", "says", "stored"),
     [
-        ("not-found", "ba-chat models -p openai --refresh"),
-        ("unreachable", "could not reach openai"),
-        ("bad-key", "ba-chat keys set openai"),
+        # The app names its own keys; the stored line (read by `ba-chat show`) the CLI's.
+        ("not-found", "choose another with Ctrl+O", "ba-chat models -p openai --refresh"),
+        ("unreachable", "could not reach openai", "could not reach openai"),
+        ("bad-key", "add a key in Settings (Ctrl+S)", "ba-chat keys set openai"),
     ],
     ids=["404-model", "unreachable-host", "401-key"],
 )
 async def test_a_failed_request_is_one_line_and_stored_as_error(
-    make_app, server, store, home, monkeypatch, model, says
+    make_app, server, store, home, monkeypatch, model, says, stored
 ):
     if model == "bad-key":
         server.queue(fixture("openai_error_401_invalid_api_key.json"))
@@ -69,10 +70,11 @@ async def test_a_failed_request_is_one_line_and_stored_as_error(
         await reply_done(pilot)
         line = error_line(app)
         assert line.startswith("✗ ") and says in line and "\n" not in line.strip()
+        assert "ba-chat " not in line  # no CLI command in the app
         assert "✗ error" in screen_text(app)
         assert app.is_running
     reply = last_reply(store)
-    assert reply.status == "error" and says in reply.error
+    assert reply.status == "error" and stored in reply.error
 
 
 async def test_a_stalled_stream_is_cut_and_the_partial_kept(make_app, server, store, home):
@@ -185,3 +187,28 @@ def test_sigkill_of_the_tui_mid_stream_keeps_the_text_as_interrupted(server, hom
     assert reply.status == "interrupted"
     assert len(reply.content) >= len("token0 token20 ") and answer.startswith(reply.content)
     assert len(reply.content) < len(answer)
+
+
+async def test_a_missing_key_points_to_settings_in_the_app(make_app, server, store, monkeypatch):
+    monkeypatch.delenv("DEEPSEEK_API_KEY")
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        app.main.set_model("deepseek", "deepseek-chat")
+        await send(pilot, "hi")
+        await reply_done(pilot)
+        line = error_line(app)
+        assert "no API key for deepseek" in line and "Settings (Ctrl+S)" in line
+        assert "ba-chat keys set" not in line
+    assert server.requests == []
+
+
+async def test_a_request_that_failed_before_any_reply_claims_no_cost(make_app, server, store):
+    server.queue(fixture("openai_error_401_invalid_api_key.json"))
+    app = make_app()
+    async with app.run_test(size=(140, 30)) as pilot:
+        app.main.set_model("openai", "gpt-4o-mini")
+        await send(pilot, "hi")
+        await reply_done(pilot)
+        shown = screen_text(app)
+        assert "✗ error · openai · gpt-4o-mini" in shown
+        assert "cost unknown" not in shown and "tokens —" not in shown

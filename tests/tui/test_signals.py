@@ -129,3 +129,59 @@ def test_sighup_mid_stream_saves_the_reply_and_exits_129(server, home, tui_env):
         b"\x1b[?1049h"
     )
     assert _saved_reply(home).status == "cancelled"
+
+
+def test_ctrl_q_quits_without_waiting_for_a_keyring_that_never_answers(
+    server, home, tui_env, monkeypatch
+):
+    """The first-run key check asks the keyring in a background thread; a keyring that
+    never answers must not keep the app from quitting once the screen is gone."""
+    asked = home / "keyring-asked"
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "tests.keyring_backend.StuckKeyring")
+    monkeypatch.setenv("BA_CHAT_TEST_KEYRING", str(asked))
+    monkeypatch.delenv("DEEPSEEK_API_KEY")  # its key is looked for in the keyring
+    terminal = _Terminal()
+    try:
+        terminal.read_until(b"Ask anything")  # the first frame
+        deadline = time.monotonic() + 30
+        while not asked.exists():  # the key check is stuck in the keyring
+            assert time.monotonic() < deadline, "the keyring was never asked"
+            time.sleep(0.05)
+        os.write(terminal.fd, b"\x11")  # Ctrl+Q
+        code = _exit_code_while_draining(terminal)
+    finally:
+        os.close(terminal.fd)
+    assert code == 0
+    output = bytes(terminal.output)
+    assert output.rfind(b"\x1b[?1049l") > output.rfind(b"\x1b[?1049h")  # screen restored
+
+
+def _exit_code_while_draining(terminal: _Terminal, timeout: float = 30) -> int:
+    """Wait for the child without ever blocking on a read (it may go quiet and stay up)."""
+    import select
+    from contextlib import suppress
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if select.select([terminal.fd], [], [], 0.05)[0]:
+            with suppress(OSError):  # the child closed the terminal
+                terminal.output.extend(os.read(terminal.fd, 65536))
+        pid, status = os.waitpid(terminal.pid, os.WNOHANG)
+        if pid:
+            return os.waitstatus_to_exitcode(status)
+    os.kill(terminal.pid, signal.SIGKILL)
+    os.waitpid(terminal.pid, 0)
+    raise AssertionError("the TUI did not exit")
+
+
+def test_ctrl_q_mid_stream_saves_the_reply_and_exits_0(server, home, tui_env):
+    terminal = _start_streaming(server)
+    try:
+        os.write(terminal.fd, b"\x11")  # Ctrl+Q
+        code = _exit_code_while_draining(terminal)
+    finally:
+        os.close(terminal.fd)
+    assert code == 0
+    reply = _saved_reply(home)
+    assert reply.status == "cancelled"
+    assert "token20 " in reply.content and ANSWER.startswith(reply.content)

@@ -216,3 +216,31 @@ async def test_titles_with_joiners_zero_width_and_wide_characters_keep_the_colum
         assert len(ends) == 1  # the times end in one column
         assert "\U0001f468\U0001f469\U0001f467\U0001f466" in titles[1]  # the family, unjoined
         assert " a-provider-with-a-very-l… 2d " in details[2]  # cut to leave room for the time
+
+
+async def test_hiding_the_list_while_it_has_focus_gives_typing_to_the_prompt(make_app, seeded):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        threads = app.main.query_one("#threads")
+        while app.focused is not threads:
+            await pilot.press("tab")
+        await pilot.press("ctrl+b")
+        await wait_for(pilot, lambda: not threads.display)
+        await pilot.press(*"still typing")
+        assert app.main.query_one("#prompt").text == "still typing"
+
+
+async def test_the_open_thread_is_marked_apart_from_the_cursor(make_app, seeded):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await _highlight_second_thread(pilot)  # t1 open, the cursor on t2
+        rows = [row[:31] for row in screen_text(app).splitlines()]  # the list's column
+        [open_row] = [row for row in rows if "Plan the data migration" in row]
+        [cursor_row] = [row for row in rows if "Haiku about SQLite" in row]
+        assert open_row.lstrip().startswith("● ")
+        assert "●" not in cursor_row
+        await pilot.press("enter")  # open t2: the mark moves with it
+        await wait_for(pilot, lambda: app.main.thread.id == "t2")
+        rows = [row[:31] for row in screen_text(app).splitlines()]
+        assert [row for row in rows if "● Haiku about SQLite" in row]
+        assert not [row for row in rows if "● Plan the data migration" in row]

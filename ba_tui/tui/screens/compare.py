@@ -4,11 +4,15 @@ keeps one answer to continue the thread with.
 The prompt and every answer are stored as they would be by `ba-chat ask --compare`
 (`compare.run_compare`: one user message, the answers as its siblings), so the answers
 not kept stay in the thread as variants of the prompt.
+
+The screen is given what it compares in (the chat screen's session and the message the
+prompt follows) and hands the thread and the answer to go on with back by `dismiss`.
 """
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from textual import on, work
@@ -20,8 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from ba_tui.errors import BaChatError
-from ba_tui.tui import chat_app
-from ba_tui.tui.screens.main import ready_target
+from ba_tui.tui.ready import ready_target
 from ba_tui.tui.text import inert
 from ba_tui.tui.widgets.message import AssistantMessage, UserMessage, set_own_class
 from ba_tui.tui.widgets.prompt_box import PromptBox
@@ -33,7 +36,18 @@ if TYPE_CHECKING:
     from ba_tui.conversation import Turn
     from ba_tui.events import Event
     from ba_tui.providers import Target
-    from ba_tui.tui.app import ChatApp
+    from ba_tui.session import ChatSession
+    from ba_tui.store import Store
+
+
+@dataclass(frozen=True)
+class Continue:
+    """What a comparison ends with: the thread to show, through `message_id` (the kept
+    answer, or the first one), and a line telling the user what was kept."""
+
+    thread_id: str
+    message_id: str | None
+    notice: str
 
 
 class CompareColumn(Vertical):
@@ -80,8 +94,9 @@ class CompareColumn(Vertical):
         return turn is not None and turn.message_id is not None and bool(turn.text)
 
 
-class CompareScreen(Screen[None]):
-    """Columns for `targets`; sends `prompt` at once, or waits for one to be typed."""
+class CompareScreen(Screen[Continue | None]):
+    """Columns for `targets`; sends `prompt` at once, or waits for one to be typed. The
+    prompt goes into `session`'s thread after `parent_id` (None: a new thread)."""
 
     BINDINGS = [
         Binding("escape", "back", "Cancel / back"),
@@ -93,8 +108,19 @@ class CompareScreen(Screen[None]):
         *(Binding(str(n), f"keep({n - 1})", f"Keep {n}", show=False) for n in range(1, 5)),
     ]
 
-    def __init__(self, targets: list[tuple[str, str]], prompt: str | None = None) -> None:
+    def __init__(
+        self,
+        targets: list[tuple[str, str]],
+        prompt: str | None,
+        *,
+        session: ChatSession,
+        parent_id: str | None,
+        store: Store,
+    ) -> None:
         super().__init__()
+        self.session = session
+        self.parent_id = parent_id
+        self.store = store
         self.targets = targets
         self.prompt = prompt if prompt and prompt.strip() else None
         self.columns = [CompareColumn(i, p, m) for i, (p, m) in enumerate(targets)]
@@ -103,10 +129,6 @@ class CompareScreen(Screen[None]):
         self.thread_id: str | None = None
         self.worker: Worker[None] | None = None
         self._follow: Timer | None = None
-
-    @property
-    def chat_app(self) -> ChatApp:
-        return chat_app(self)
 
     def compose(self) -> ComposeResult:
         yield Static(id="compare-status")
@@ -168,7 +190,7 @@ class CompareScreen(Screen[None]):
             await self._ended(turns, None, "cancelled")
             raise
         except BaChatError as exc:
-            error = exc.line()
+            error = exc.line("tui")
         except Exception as exc:  # a bug must not leave the columns streaming forever
             from ba_tui.keys import redact
 
@@ -176,15 +198,14 @@ class CompareScreen(Screen[None]):
         await self._ended(turns, error, "error")
 
     async def _compare(self, prompt: str, turns: dict[int, Turn]) -> None:
-        main = self.chat_app.main
-        session = main.session()
+        session = self.session
         targets: list[Target] = []
         columns: list[CompareColumn] = []
         for column in self.columns:
             try:
                 target = await ready_target(session, column.provider, column.model)
             except BaChatError as exc:
-                await column.reply.finish(None, exc.line())
+                await column.reply.finish(None, exc.line("tui"))
                 continue
             targets.append(target)
             columns.append(column)
@@ -199,7 +220,7 @@ class CompareScreen(Screen[None]):
             await session.compare(
                 prompt,
                 targets,
-                parent_id=main.leaf_id if main.thread else None,
+                parent_id=self.parent_id,
                 on_event=forward,
                 turns=filled,
             )
@@ -211,7 +232,7 @@ class CompareScreen(Screen[None]):
 
     async def _ended(self, turns: dict[int, Turn], error: str | None, status: str) -> None:
         """Close every column still streaming: with its stored reply when there is one."""
-        store = self.chat_app.store
+        store = self.store
         for column in self.columns:
             turn = column.turn = turns.get(column.index)
             if not column.reply.streaming:
@@ -220,7 +241,7 @@ class CompareScreen(Screen[None]):
                 await column.reply.finish(None, error, status)
                 continue
             message = store.get_message(turn.message_id) if turn.message_id else None
-            line = turn.error.line() if turn.error else error
+            line = turn.error.line("tui") if turn.error else error
             await column.reply.finish(message, line, turn.status)
         self.state = "done"
         if self._follow is not None:
@@ -276,24 +297,28 @@ class CompareScreen(Screen[None]):
             self.notify(f"Answer {index + 1} has nothing to continue from: keep another.")
             return
         turn = column.turn
-        main = self.chat_app.main
-        self.chat_app.store.update_thread(self.thread_id, provider=turn.provider, model=turn.model)
-        # The chat screen redraws the thread once it is on screen again: its replies lay
-        # themselves out against what is visible.
-        self.dismiss()
-        main.call_later(main.continue_from, self.thread_id, turn.message_id)
-        self.app.notify(
-            f"Continuing with {turn.provider} · {turn.model}; the other answers are kept "
-            "as variants (Ctrl+↑, then ←→)."
+        self.store.update_thread(self.thread_id, provider=turn.provider, model=turn.model)
+        self.dismiss(
+            Continue(
+                self.thread_id,
+                turn.message_id,
+                f"Continuing with {turn.provider} · {turn.model}; the other answers are kept "
+                "as variants (Ctrl+↑, then ←→).",
+            )
         )
 
     async def action_back(self) -> None:
         if self.state == "running" and self.worker is not None:
             self.worker.cancel()
             return
-        main = self.chat_app.main
-        self.dismiss()
-        if self.thread_id is not None:
-            first = next((c.turn for c in self.columns if c.keepable and c.turn), None)
-            main.call_later(main.continue_from, self.thread_id, first.message_id if first else None)
-            self.app.notify("Every answer is kept as a variant of the prompt (Ctrl+↑, then ←→).")
+        if self.thread_id is None:
+            self.dismiss(None)
+            return
+        first = next((c.turn for c in self.columns if c.keepable and c.turn), None)
+        notice = "Every answer is kept as a variant of the prompt (Ctrl+↑, then ←→)."
+        if first is not None:
+            # The thread goes on from the first answer: with its model, as the top bar
+            # will say (not the model the thread had before the comparison).
+            self.store.update_thread(self.thread_id, provider=first.provider, model=first.model)
+            notice = f"Continuing with {first.provider} · {first.model}. {notice}"
+        self.dismiss(Continue(self.thread_id, first.message_id if first else None, notice))

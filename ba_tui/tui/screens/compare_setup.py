@@ -4,6 +4,8 @@ config.toml. The last choice is remembered in the store, so comparing again is o
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -15,6 +17,9 @@ from textual.widgets.selection_list import Selection
 
 from ba_tui.tui.screens.picker import matches
 from ba_tui.tui.text import inert
+
+if TYPE_CHECKING:
+    from ba_tui.config import Config
 
 LAST_CHOICE = "tui.compare_targets"  # store kv: "provider:model" lines
 MAX_COLUMNS = 4
@@ -41,8 +46,14 @@ class CompareSetup(ModalScreen[list[tuple[str, str]] | None]):
         Binding("up", "cursor(-1)", "Up", show=False, priority=True),
     ]
 
-    def __init__(self, current: tuple[str, str] | None, remembered: list[tuple[str, str]]) -> None:
+    def __init__(
+        self,
+        current: tuple[str, str] | None,
+        remembered: list[tuple[str, str]],
+        config: Config,
+    ) -> None:
         super().__init__()
+        self.config = config
         self.current = current
         self.remembered = remembered
         self.available: list[tuple[str, str, str]] = []  # provider, model, note
@@ -67,8 +78,8 @@ class CompareSetup(ModalScreen[list[tuple[str, str]] | None]):
         self.load_targets()
 
     @property
-    def _config(self):
-        return self.app.config
+    def _config(self) -> Config:
+        return self.config
 
     @work(thread=True, exit_on_error=False, group="compare-targets")
     def load_targets(self) -> None:

@@ -3,28 +3,36 @@
 It owns the flow of a turn: the prompt box posts `Submitted`, a worker runs
 `conversation.run_turn` (the same turn runner as `ba-chat ask`) with the reply widget's
 `feed` as the event callback, and the store records everything as it happens.
+
+It owns its actions too (new thread, model, compare, search, rename, delete, variants,
+cancel), bound to keys here and listed in the command palette from `PALETTE`. What the
+status line shows follows the reactive attributes `thread`, `draft`, `leaf_id`, `reply`,
+`notice` and `editing` through their watchers.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
+from textual.css.query import NoMatches
+from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer
+from textual.widgets import Footer, Static
 
 from ba_tui.errors import BaChatError
 from ba_tui.events import FallingBack, Notice, ReasoningDelta, Retrying, Saved, TextDelta
-from ba_tui.tui import chat_app
 from ba_tui.tui.branches import Branches
+from ba_tui.tui.commands import KeyedCommands, PaletteEntry
+from ba_tui.tui.ready import ready_target
 from ba_tui.tui.text import inert, one_line
 from ba_tui.tui.widgets.conversation_view import ConversationView
 from ba_tui.tui.widgets.message import AssistantMessage, MessageView, UserMessage
@@ -32,6 +40,7 @@ from ba_tui.tui.widgets.prompt_box import PromptBox
 from ba_tui.tui.widgets.status_line import StatusLine
 from ba_tui.tui.widgets.thread_list import ThreadList
 
+EDIT_BANNER = "Editing an earlier prompt: Enter sends it as a new branch · Esc stops editing"
 # How often the screen looks for what other processes wrote (a PRAGMA, ~µs).
 POLL_SECONDS = 1.5
 
@@ -39,13 +48,13 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from ba_tui.events import Event
-    from ba_tui.providers import Target
     from ba_tui.session import ChatSession
     from ba_tui.store import Message, Store, Thread
-    from ba_tui.tui.app import ChatApp
+    from ba_tui.tui.context import AppContext
+    from ba_tui.tui.screens.compare import Continue
 
 
-@dataclass
+@dataclass(frozen=True)
 class Draft:
     """The thread being started: nothing is stored until its first prompt is sent."""
 
@@ -55,7 +64,7 @@ class Draft:
     system: str | None = None
 
 
-@dataclass
+@dataclass(eq=False)  # one reply is one turn: compared by identity
 class Reply:
     """A turn in progress. Events go to whichever widget shows it now (the thread may be
     left and opened again while it streams)."""
@@ -69,7 +78,7 @@ class Reply:
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
     notice: str = ""  # "rate limited by gemini, retrying in 2 s (1/2)" until text arrives
-    on_notice: Callable[[], None] | None = None
+    on_notice: Callable[[str], None] | None = None
 
     def sink(self, event: Event) -> None:
         if isinstance(event, TextDelta):
@@ -88,23 +97,27 @@ class Reply:
     def _notice(self, text: str) -> None:
         self.notice = text
         if self.on_notice is not None:
-            self.on_notice()
+            self.on_notice(text)
 
 
-async def ready_target(session: ChatSession, provider: str | None, model: str | None) -> Target:
-    """Resolve a provider and model (the keyring may be asked) and import its SDK (up to
-    2 s the first time), both off the UI thread."""
-    from ba_tui.providers import adapter
-
-    target = await asyncio.to_thread(session.target, provider, model)
-    await asyncio.to_thread(adapter, target.spec)
-    return target
-
-
-class MainScreen(Screen):
+class MainScreen(Screen[None]):
     """Threads on the left, the current thread's conversation on the right."""
 
-    BINDINGS = [
+    BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
+        # The app's Quit and Settings are listed here too, so the footer keeps its order
+        # (Quit first, Settings after Search); the app's own bindings do the work.
+        Binding("ctrl+q", "app.quit", "Quit"),
+        Binding("ctrl+n", "new_thread", "New"),
+        Binding("ctrl+o", "pick_model", "Model"),
+        Binding("ctrl+t", "compare", "Compare"),
+        Binding("ctrl+f", "search", "Search"),
+        Binding("ctrl+s", "app.settings", "Settings"),
+        Binding("ctrl+up", "select_messages", "Messages", key_display="^↑"),
+        Binding("ctrl+b", "toggle_threads", "Threads", show=False),
+        Binding("ctrl+r", "rename_thread", "Rename", show=False),
+        # One of these two at a time (check_action): the footer names what Esc does now.
+        Binding("escape", "cancel_reply", "Cancel reply"),
+        Binding("escape", "stop_editing", "Stop editing"),
         # Page through the conversation from anywhere on the screen (the prompt box passes
         # these keys on): scrolling up stops following a streaming reply, scrolling back
         # to the bottom follows it again.
@@ -112,24 +125,60 @@ class MainScreen(Screen):
         Binding("pagedown", "scroll(1)", "Page down", show=False),
     ]
 
-    def __init__(self) -> None:
+    COMMANDS = {KeyedCommands}
+    PALETTE = (
+        PaletteEntry("New thread", "Start a thread: provider, model and persona", "new_thread"),
+        PaletteEntry("Choose provider and model", "For this thread's next turn", "pick_model"),
+        PaletteEntry(
+            "Compare models",
+            "Send the prompt to several models side by side; keep one answer",
+            "compare",
+        ),
+        PaletteEntry("Search messages", "Full-text search over every thread", "search"),
+        PaletteEntry("Rename thread", "Give the current thread a new title", "rename_thread"),
+        PaletteEntry("Delete thread", "Delete the current thread (asks first)", "delete_thread"),
+        PaletteEntry(
+            "Copy last reply", "Copy the newest reply to the clipboard", "copy_last_reply"
+        ),
+        PaletteEntry(
+            "Regenerate last reply", "Ask again; the old reply is kept as a variant", "regenerate"
+        ),
+        PaletteEntry("Edit last prompt", "Edit and resend it as a new branch", "edit_last_prompt"),
+        PaletteEntry(
+            "Previous variant", "Show the previous variant of the last reply", "variant(-1)"
+        ),
+        PaletteEntry("Next variant", "Show the next variant of the last reply", "variant(1)"),
+        PaletteEntry(
+            "Select messages",
+            "Move between messages to copy, edit or regenerate",
+            "select_messages",
+        ),
+        PaletteEntry(
+            "Cancel reply", "Stop the streaming reply and keep what arrived", "cancel_reply"
+        ),
+        PaletteEntry("Stop editing", "Leave the prompt being edited unsent", "stop_editing"),
+        PaletteEntry("Toggle thread list", "Show or hide the thread list", "toggle_threads"),
+    )
+
+    # What the status line shows; each change redraws it (the watchers below).
+    thread: reactive[Thread | None] = reactive(None, init=False)
+    draft: reactive[Draft] = reactive(Draft(None, None), init=False)
+    leaf_id: reactive[str | None] = reactive(None, init=False)
+    # A reply streaming, or a prompt being edited, changes what Esc does: bindings follow.
+    reply: reactive[Reply | None] = reactive(None, init=False, bindings=True)
+    editing: reactive[UserMessage | None] = reactive(None, init=False, bindings=True)
+    notice: reactive[str] = reactive("", init=False)  # the running reply's retry notice
+
+    def __init__(self, context: AppContext) -> None:
         super().__init__()
-        self.thread: Thread | None = None
-        self.draft = Draft(None, None)
+        self.context = context
         self.branches = Branches([])
-        self.leaf_id: str | None = None
         self.choices: dict[str | None, str] = {}
-        self.reply: Reply | None = None
-        self.editing: UserMessage | None = None
         self._data_version = 0
 
     @property
-    def chat_app(self) -> ChatApp:
-        return chat_app(self)
-
-    @property
     def store(self) -> Store:
-        return self.chat_app.store
+        return self.context.store
 
     def action_scroll(self, step: int) -> None:
         scroller = self.query_one(ConversationView).scroller
@@ -140,18 +189,19 @@ class MainScreen(Screen):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield ThreadList(id="threads", clock=self.chat_app.clock)
+            yield ThreadList(id="threads", clock=self.context.clock)
             with Vertical(id="chat"):
                 yield StatusLine(id="status")
                 yield ConversationView(id="conversation")
+                yield Static(EDIT_BANNER, id="edit-banner")
                 yield PromptBox(id="prompt")
         yield Footer()
 
     async def on_mount(self) -> None:
         self._data_version = self.store.data_version()
         self.query_one(ThreadList).load(self.store)
-        provider, model = self.chat_app.defaults()
-        persona = self.chat_app.default_persona()
+        provider, model = self.context.defaults()
+        persona = self.context.default_persona()
         self.draft = Draft(
             provider, model, persona.name if persona else None, persona.system if persona else None
         )
@@ -197,9 +247,8 @@ class MainScreen(Screen):
             highlighted = threads.highlighted  # the user may be moving through the list
             await self._show_thread(fresh)
             threads.put_highlight(highlighted)
-        else:  # a new title or model only
+        else:  # a new title or model only: the status line follows
             self.thread = fresh
-            self._update_status()
 
     # --- what the screen shows --------------------------------------------------------------
 
@@ -215,24 +264,49 @@ class MainScreen(Screen):
     def streaming(self) -> bool:
         return self.reply is not None
 
-    def _update_status(self) -> None:
-        status = self.query_one(StatusLine)
+    def watch_thread(self) -> None:
+        self._show_status()
+
+    def watch_draft(self) -> None:
+        self._show_status()
+
+    def watch_leaf_id(self) -> None:
+        self._show_status()  # a reply ended or a variant was chosen: the spend may change
+
+    def watch_reply(self) -> None:
+        self._show_status()
+
+    def watch_editing(self, editing: UserMessage | None) -> None:
+        try:
+            self.query_one("#edit-banner").set_class(editing is not None, "-editing")
+        except NoMatches:
+            return
+        self._show_status()
+
+    def watch_notice(self) -> None:
+        self._show_status()
+
+    def _reply_notice(self, text: str) -> None:
+        self.notice = text
+
+    def _show_status(self) -> None:
+        try:
+            status = self.query_one(StatusLine)
+        except NoMatches:
+            return  # not composed yet: on_mount sets the first state
         status.provider = self.provider or ""
         status.model = self.model or ""
         status.persona = (self.thread.persona if self.thread else self.draft.persona) or ""
         status.title = self.thread.title if self.thread else "new thread"
-        if self.editing is not None:
-            status.state = "editing a prompt: Enter sends it as a new branch, Esc stops editing"
-        elif self.reply is not None:
+        if self.reply is not None:
             here = self.reply.thread_id in (None, self.thread.id if self.thread else None)
-            if self.reply.notice:
-                status.state = f"{self.reply.notice} · Esc cancels" if here else self.reply.notice
+            if self.notice:
+                status.state = f"{self.notice} · Esc cancels" if here else self.notice
             else:
                 status.state = "streaming… Esc cancels" if here else "streaming in another thread…"
         else:
             status.state = ""
         status.spend = self._spend()
-        self.app.refresh_bindings()  # Esc (cancel, stop editing) comes and goes
 
     def _spend(self) -> str:
         """`thread $0.0123`, plus `month $4.20 / $20.00` when a monthly budget is set."""
@@ -243,30 +317,28 @@ class MainScreen(Screen):
             costs = [m.cost for m in self.branches.messages if m.cost is not None]
             if costs:
                 parts.append(f"thread {format_cost(sum(costs))}")
-        if (budget := monthly_budget(self.chat_app.config)) is not None:
+        if (budget := monthly_budget(self.context.config)) is not None:
             spent = self.store.spend_since(month_start())
             over = " over budget" if spent > budget else ""
             parts.append(f"month {format_cost(spent)} / {format_cost(budget)}{over}")
         return " · ".join(parts)
 
     async def _show_thread(self, thread: Thread | None, leaf_id: str | None = None) -> None:
+        # The branches first: the watchers of `thread` and `leaf_id` show their spend.
+        self.branches = Branches(self.store.messages(thread.id) if thread else [])
+        path = self.branches.path(leaf_id) if thread else []
         self.thread = thread
+        self.leaf_id = path[-1].id if path else None
         self.editing = None
         self.choices = {}
         view = self.query_one(ConversationView)
         if thread is None:
-            self.branches = Branches([])
-            self.leaf_id = None
             await view.show([], self.branches)
             view.show_empty(self._welcome_text())
         else:
-            self.branches = Branches(self.store.messages(thread.id))
-            path = self.branches.path(leaf_id)
-            self.leaf_id = path[-1].id if path else None
             await self._show_path(path)
         self.query_one(ThreadList).mark(thread.id if thread else None)
-        self._update_status()
-        self.chat_app.warm_up(self.provider)
+        self.context.warm_up(self.provider)
 
     async def _show_path(self, path: list[Message]) -> None:
         for parent, child in pairwise(path):
@@ -330,7 +402,7 @@ class MainScreen(Screen):
         try:
             thread = self.store.get_thread(thread_id)
         except (ThreadNotFound, StoreError) as exc:
-            self.notify(exc.line(), severity="error")
+            self.notify(exc.line("tui"), severity="error")
             return False
         leaf = None
         if message_id is not None:
@@ -355,7 +427,7 @@ class MainScreen(Screen):
         system: str | None = None,
     ) -> None:
         if provider is None:
-            provider, model = self.chat_app.defaults()
+            provider, model = self.context.defaults()
         self.draft = Draft(provider, model, persona, system)
         await self._show_thread(None)
         self.query_one(PromptBox).focus()
@@ -366,10 +438,9 @@ class MainScreen(Screen):
             self.thread = self.store.update_thread(self.thread.id, provider=provider, model=model)
             self.query_one(ThreadList).show_thread(self.thread)
         else:
-            self.draft.provider, self.draft.model = provider, model
+            self.draft = replace(self.draft, provider=provider, model=model)
             self.query_one(ConversationView).show_empty(self._welcome_text())
-        self._update_status()
-        self.chat_app.warm_up(provider)
+        self.context.warm_up(provider)
 
     def rename_thread(self, thread_id: str, title: str) -> None:
         """Give the thread `thread_id` (open or not) a new title."""
@@ -380,13 +451,12 @@ class MainScreen(Screen):
         try:
             thread = self.store.update_thread(thread_id, title=title.strip())
         except ThreadNotFound as exc:  # deleted by another process meanwhile
-            self.notify(exc.line(), severity="error")
+            self.notify(exc.line("tui"), severity="error")
             return
         threads = self.query_one(ThreadList)
         threads.show_thread(thread)
         if self.thread is not None and self.thread.id == thread_id:
             self.thread = thread
-            self._update_status()
 
     async def delete_thread(self, thread_id: str) -> None:
         """Delete the thread `thread_id` (open or not), unless a reply streams into it."""
@@ -452,13 +522,11 @@ class MainScreen(Screen):
         box.text = view.text
         box.move_cursor(box.document.end)
         box.focus()
-        self._update_status()
 
     def stop_editing(self) -> None:
         if self.editing is not None:
             self.editing = None
             self.query_one(PromptBox).clear()
-            self._update_status()
 
     async def _resend(self, view: UserMessage, text: str) -> None:
         self.editing = None
@@ -479,11 +547,11 @@ class MainScreen(Screen):
         provider, model = self.provider, self.model
         widget = AssistantMessage(None, streaming=True, label=f"{provider} · {model}")
         reply = Reply(self.thread.id if self.thread else None, widget, user_view=user)
-        reply.on_notice = self._update_status
+        reply.on_notice = self._reply_notice
+        self.notice = ""
         self.reply = reply
         conversation = self.query_one(ConversationView)
         await conversation.add(*([user] if user else []), widget)
-        self._update_status()
         reply.worker = self._run_reply(reply, prompt, parent_id, provider, model)
 
     @work(group="reply", exit_on_error=False)
@@ -504,12 +572,12 @@ class MainScreen(Screen):
             turn = await session.send(
                 prompt, target, parent_id=parent_id, fallbacks=fallbacks, on_event=reply.sink
             )
-            error = turn.error.line() if turn.error else None
+            error = turn.error.line("tui") if turn.error else None
         except asyncio.CancelledError:
             await self._end_reply(reply, None, "cancelled")
             raise
         except BaChatError as exc:
-            error = exc.line()
+            error = exc.line("tui")
         except Exception as exc:  # a bug must not take the app down mid-conversation
             from ba_tui.keys import redact
 
@@ -519,15 +587,11 @@ class MainScreen(Screen):
     def session(self) -> ChatSession:
         """The open conversation as a session: where its next turn goes (a draft thread
         is stored when its first prompt is sent)."""
-        from ba_tui.session import ChatSession, NewThread
+        from ba_tui.session import NewThread
 
         draft = self.draft
-        return ChatSession(
-            self.chat_app.config,
-            self.store,
-            self.thread,
-            new=NewThread(draft.system, draft.persona, origin="tui"),
-            on_thread=self._thread_stored,
+        return self.context.session(
+            self.thread, NewThread(draft.system, draft.persona, origin="tui"), self._thread_stored
         )
 
     def _thread_stored(self, thread: Thread) -> None:
@@ -538,7 +602,6 @@ class MainScreen(Screen):
         if self.thread is None or self.thread.id == thread.id:
             self.thread = thread
             threads.mark(thread.id)
-            self._update_status()
 
     async def continue_from(self, thread_id: str, message_id: str | None) -> None:
         """Show the thread through `message_id`, ready for the next prompt: how a
@@ -550,6 +613,7 @@ class MainScreen(Screen):
 
     async def _end_reply(self, reply: Reply, error: str | None, status: str = "error") -> None:
         store = self.store
+        self.notice = ""
         self.reply = None
         message = store.get_message(reply.reply_id) if reply.reply_id else None
         if reply.thread_id == (self.thread.id if self.thread else None):
@@ -582,7 +646,6 @@ class MainScreen(Screen):
                 self.thread = thread
             self.query_one(ThreadList).show_thread(thread)
             self.query_one(ThreadList).mark(self.thread.id if self.thread else None)
-        self._update_status()
 
     def cancel_reply(self) -> bool:
         if self.reply is not None and self.reply.worker is not None:
@@ -637,3 +700,205 @@ class MainScreen(Screen):
 
     def select_messages(self) -> None:
         self.query_one(ConversationView).enter()
+
+    # --- actions (keys above, palette entries in PALETTE) -----------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_reply":
+            return self.reply is not None
+        if action == "stop_editing":
+            return self.reply is None and self.editing is not None
+        return True
+
+    def action_cancel_reply(self) -> None:
+        self.cancel_reply()
+
+    def action_stop_editing(self) -> None:
+        self.stop_editing()
+
+    async def action_new_thread(self) -> None:
+        from ba_tui.tui.screens.new_thread import NewThreadScreen
+
+        def chosen(result: dict[str, Any] | None) -> None:
+            if result is not None:
+                self.call_later(self.new_thread, **result)
+
+        provider, model = self.provider, self.model
+        if self.thread is not None:
+            provider, model = self.context.defaults()
+        await self.app.push_screen(NewThreadScreen(self.context, provider, model), chosen)
+
+    async def action_pick_model(self) -> None:
+        from ba_tui.tui.screens.picker import ModelPicker
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if result is not None:
+                self.set_model(*result)
+
+        picker = ModelPicker(self.provider, self.model, self.context.config)
+        await self.app.push_screen(picker, chosen)
+
+    async def action_compare(self) -> None:
+        """The prompt in the box (if any) goes to several models side by side."""
+        from ba_tui.tui.screens.compare_setup import LAST_CHOICE, CompareSetup, parse_targets
+
+        if self.reply is not None:
+            self.notify("A reply is still streaming: wait for it, or press Esc to cancel it.")
+            return
+        if self.editing is not None:
+            self.notify("Send the edited prompt (Enter) or stop editing (Esc) first.")
+            return
+        current = (self.provider, self.model) if self.provider and self.model else None
+        remembered = parse_targets(self.store.get_kv(LAST_CHOICE))
+        setup = CompareSetup(current, remembered, self.context.config)
+        await self.app.push_screen(setup, self._compare_chosen)
+
+    def _compare_chosen(self, targets: list[tuple[str, str]] | None) -> None:
+        from ba_tui.tui.screens.compare import CompareScreen
+        from ba_tui.tui.screens.compare_setup import LAST_CHOICE
+
+        if not targets:
+            return
+        self.store.set_kv(LAST_CHOICE, "\n".join(f"{p}:{m}" for p, m in targets))
+        box = self.query_one(PromptBox)
+        prompt = box.prompt if box.text.strip() else None
+        box.clear()
+        screen = CompareScreen(
+            targets,
+            prompt,
+            session=self.session(),
+            parent_id=self.leaf_id if self.thread else None,
+            store=self.store,
+        )
+        self.app.push_screen(screen, self._compared)
+
+    def _compared(self, result: Continue | None) -> None:
+        """A comparison closed: show its thread through the answer it went on with (the
+        chat screen is on screen again, so its replies lay out against what is visible)."""
+        if result is None:
+            return
+        self.call_later(self.continue_from, result.thread_id, result.message_id)
+        self.notify(result.notice)
+
+    async def action_search(self) -> None:
+        from ba_tui.tui.screens.search import SearchScreen
+
+        def chosen(result: tuple[str, str] | None) -> None:
+            if result is not None:
+                self.call_later(self.open_thread, *result)
+
+        await self.app.push_screen(SearchScreen(self.store), chosen)
+
+    def acted_on(self) -> Thread | None:
+        """The thread a delete or rename is for: the highlighted one while the thread list
+        has focus (the user moved to it there), else the open one."""
+        threads = self.query_one(ThreadList)
+        if self.focused is threads and (highlighted := threads.highlighted_thread) is not None:
+            return highlighted
+        return self.thread
+
+    async def action_rename_thread(self) -> None:
+        from ba_tui.tui.screens.rename import RenameScreen
+
+        thread = self.acted_on()
+        if thread is None:
+            self.notify("This thread has no messages yet; it is named after its first prompt.")
+            return
+
+        def renamed(title: str | None) -> None:
+            if title:
+                self.rename_thread(thread.id, title)
+
+        await self.app.push_screen(RenameScreen(thread.title), renamed)
+
+    async def action_delete_thread(self) -> None:
+        from ba_tui.tui.screens.confirm import ConfirmScreen
+        from ba_tui.tui.text import unjoined
+
+        thread = self.acted_on()
+        if thread is None:
+            return
+
+        def confirmed(yes: bool | None) -> None:
+            if yes:
+                self.call_later(self.delete_thread, thread.id)
+
+        await self.app.push_screen(
+            ConfirmScreen(f"Delete the thread “{unjoined(thread.title)}” and all its messages?"),
+            confirmed,
+        )
+
+    def action_select_messages(self) -> None:
+        self.select_messages()
+
+    def action_toggle_threads(self) -> None:
+        threads = self.query_one(ThreadList)
+        if threads.display and self.focused is threads:
+            # Hidden, the list cannot take keys: typing goes to the prompt box.
+            self.query_one(PromptBox).focus()
+        threads.display = not threads.display
+
+    def action_copy_last_reply(self) -> None:
+        view = self.last_view(AssistantMessage)
+        if view is None or not view.text:
+            self.notify("There is no reply to copy yet.")
+            return
+        self.app.copy_to_clipboard(view.text)
+        self.notify("Copied the last reply to the clipboard", timeout=2)
+
+    async def action_regenerate(self) -> None:
+        await self.regenerate()
+
+    def action_edit_last_prompt(self) -> None:
+        view = self.last_view(UserMessage)
+        if isinstance(view, UserMessage):
+            self.edit(view)
+
+    async def action_variant(self, step: int) -> None:
+        view = self.last_view(AssistantMessage)
+        if view is not None:
+            await self.switch_variant(view, step)
+
+    # --- the app's events -------------------------------------------------------------------
+
+    def settings_changed(self) -> None:
+        """Settings closed (the config is reloaded): a screen with no provider yet starts
+        a thread with the new defaults."""
+        if self.thread is None and self.provider is None:
+            provider, model = self.context.defaults()
+            if provider:
+                self.call_later(self.new_thread, provider, model)
+
+    @work(thread=True, exit_on_error=False, group="keys")
+    def check_keys(self) -> None:
+        """First run: no key anywhere (environment, keyring, config) means the welcome
+        screen; a key found only in the keyring sets the new thread's provider. The
+        keyring may be slow: off the UI thread, after the first frame."""
+        from ba_tui.keys import key_source
+        from ba_tui.providers import all_specs
+
+        config = self.context.config
+        found = [
+            spec.name
+            for spec in all_specs(config)
+            if spec.key_required and key_source(spec, config) != "not set"
+        ]
+        self.app.call_from_thread(self._keys_checked, found)
+
+    def _keys_checked(self, providers: list[str]) -> None:
+        if not providers and not self.context.config.default_provider:
+            from ba_tui.tui.screens.welcome import WelcomeScreen
+
+            welcome = WelcomeScreen(self.context, offline=self.draft.provider == "local")
+            self.app.push_screen(welcome, self._welcomed)
+        elif self.thread is None and self.draft.provider in (None, "local") and providers:
+            from ba_tui.providers import get_spec, starting_model
+
+            spec = get_spec(providers[0], self.context.config)
+            self.call_later(self.new_thread, spec.name, starting_model(spec, self.context.config))
+
+    def _welcomed(self, choice: str | None) -> None:
+        if choice == "ollama":  # the welcome screen made it the default provider
+            self.call_later(self.new_thread)
+        elif choice == "settings":
+            self.call_later(self.app.run_action, "settings")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import on
 from textual.app import ComposeResult
@@ -13,8 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from ba_tui.tui import chat_app
 from ba_tui.tui.text import inert, one_line
+
+if TYPE_CHECKING:
+    from ba_tui.tui.context import AppContext
 
 
 class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
@@ -25,8 +27,9 @@ class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
         Binding("ctrl+o", "pick_model", "Model"),
     ]
 
-    def __init__(self, provider: str | None, model: str | None) -> None:
+    def __init__(self, context: AppContext, provider: str | None, model: str | None) -> None:
         super().__init__()
+        self.context = context
         self.provider = provider
         self.model = model
         self.personas: dict[str, Any] = {}
@@ -45,7 +48,7 @@ class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
     def on_mount(self) -> None:
         from ba_tui.errors import BaChatError
 
-        config = chat_app(self).config
+        config = self.context.config
         try:
             from ba_tui.personas import all_personas
 
@@ -53,7 +56,7 @@ class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
         except (ImportError, BaChatError) as exc:
             personas = []
             if isinstance(exc, BaChatError):
-                self.notify(exc.line(), severity="error")
+                self.notify(exc.line("tui"), severity="error")
         self.personas = {p.name: p for p in personas}
         options = [
             Option(
@@ -100,7 +103,8 @@ class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
                 self.model_chosen = True
                 self._show_model()
 
-        self.app.push_screen(ModelPicker(self.provider, self.model), chosen)
+        picker = ModelPicker(self.provider, self.model, self.context.config)
+        self.app.push_screen(picker, chosen)
 
     @on(OptionList.OptionSelected, "#personas")
     def _chosen(self, event: OptionList.OptionSelected) -> None:
@@ -114,11 +118,11 @@ class NewThreadScreen(ModalScreen[dict[str, Any] | None]):
                 from ba_tui.errors import BaChatError
                 from ba_tui.providers import get_spec, starting_model
 
-                config = chat_app(self).config
+                config = self.context.config
                 try:
                     provider, model = p, m or starting_model(get_spec(p, config), config)
                 except BaChatError as exc:  # a persona naming an unknown provider
-                    self.notify(exc.line(), severity="error")
+                    self.notify(exc.line("tui"), severity="error")
                     return
             elif m:
                 model = m

@@ -5,6 +5,7 @@ filters either list."""
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,6 +17,9 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from ba_tui.tui.text import inert
+
+if TYPE_CHECKING:
+    from ba_tui.config import Config
 
 LIVE = "-live-"
 CUSTOM = "-custom-"
@@ -38,8 +42,9 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
         Binding("ctrl+left", "providers", "Providers"),
     ]
 
-    def __init__(self, provider: str | None, model: str | None) -> None:
+    def __init__(self, provider: str | None, model: str | None, config: Config) -> None:
         super().__init__()
+        self.config = config
         self.current = (provider, model)
         self.provider: str | None = None  # None: choosing a provider
         self.key_status: dict[str, str] = {}
@@ -59,8 +64,8 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
     # --- lists ------------------------------------------------------------------------------
 
     @property
-    def _config(self):
-        return self.app.config
+    def _config(self) -> Config:
+        return self.config
 
     def show_providers(self) -> None:
         self.provider = None
@@ -236,7 +241,7 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
             await asyncio.to_thread(adapter, spec)  # import the SDK off the UI thread
             models = await live_models(target)
         except BaChatError as exc:
-            hint.update(Content(exc.line()))
+            hint.update(Content(exc.line("tui")))
             return
         except Exception as exc:
             from ba_tui.keys import redact

@@ -76,7 +76,7 @@ class SearchScreen(ModalScreen[tuple[str, str] | None]):
                 else []
             )
         except BaChatError as exc:
-            self.notify(exc.line(), severity="error")
+            self.notify(exc.line("tui"), severity="error")
             return
         self.hits = {hit.message_id: hit for hit in hits}
         options = [

@@ -8,6 +8,7 @@ password input and is cleared as soon as the key is stored.
 from __future__ import annotations
 
 import asyncio
+from typing import TYPE_CHECKING
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -17,19 +18,25 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from ba_tui.tui import chat_app
 from ba_tui.tui.text import inert
+
+if TYPE_CHECKING:
+    from ba_tui.tui.context import AppContext
 
 
 class SettingsScreen(ModalScreen[None]):
     BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
 
+    def __init__(self, context: AppContext) -> None:
+        super().__init__()
+        self.context = context
+
     def compose(self) -> ComposeResult:
         from ba_tui.providers import all_specs
 
-        config = chat_app(self).config
+        config = self.context.config
         specs = all_specs(config)
-        provider, model = chat_app(self).defaults()
+        provider, model = self.context.defaults()
         with Vertical(classes="dialog settings"):
             yield Static("Settings", classes="dialog-title")
             with VerticalScroll(id="settings-body"):
@@ -105,7 +112,7 @@ class SettingsScreen(ModalScreen[None]):
         try:
             from ba_tui.personas import all_personas
 
-            personas = all_personas(chat_app(self).config)
+            personas = all_personas(self.context.config)
         except Exception:
             return []
         return [(p.name, p.name) for p in personas]
@@ -118,7 +125,7 @@ class SettingsScreen(ModalScreen[None]):
         from ba_tui.keys import key_source
         from ba_tui.providers import all_specs
 
-        config = chat_app(self).config
+        config = self.context.config
         for spec in all_specs(config):
             source = key_source(spec, config)
             if source in ("not set", "not needed") and not spec.key_required:
@@ -158,9 +165,9 @@ class SettingsScreen(ModalScreen[None]):
                 set_value("default_persona", persona)
             set_value("theme", self.app.theme)
         except BaChatError as exc:
-            note.update(Content(exc.line()))
+            note.update(Content(exc.line("tui")))
             return
-        chat_app(self).reload_config()
+        self.context.reload_config()
         note.update("Saved to config.toml; new threads start with these.")
 
     @on(Button.Pressed, ".key-store")
@@ -185,11 +192,11 @@ class SettingsScreen(ModalScreen[None]):
         from ba_tui.keys import store_key
         from ba_tui.providers import get_spec
 
-        config = chat_app(self).config
+        config = self.context.config
         try:
             spec = get_spec(name, config)
             backend = await asyncio.to_thread(store_key, spec, key)
         except BaChatError as exc:
-            self._show_status(name, exc.line(), False)
+            self._show_status(name, exc.line("tui"), False)
             return
         self._show_status(name, f"stored in the keyring ({backend})", True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -9,7 +11,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from ba_tui.tui import chat_app
+if TYPE_CHECKING:
+    from ba_tui.tui.context import AppContext
 
 WELCOME = """\
 ba-chat talks to Claude, GPT, Gemini, DeepSeek and local models. It needs an API key for \
@@ -33,12 +36,14 @@ computer's CPU): fine for trying ba-chat out, not a real assistant.\
 
 
 class WelcomeScreen(ModalScreen[str | None]):
-    """Dismissed with "settings", "ollama" or None (look around first)."""
+    """Dismissed with "settings", "ollama" (now the default provider) or None (look
+    around first)."""
 
     BINDINGS = [Binding("escape", "dismiss(None)", "Close")]
 
-    def __init__(self, *, offline: bool = False) -> None:
+    def __init__(self, context: AppContext, *, offline: bool = False) -> None:
         super().__init__()
+        self.context = context
         self.offline = offline
 
     def compose(self) -> ComposeResult:
@@ -60,19 +65,15 @@ class WelcomeScreen(ModalScreen[str | None]):
         if choice == "ollama":
             from ba_tui.errors import BaChatError
 
-            app = chat_app(self)
             try:
                 from ba_tui.config import set_value
 
                 set_value("default_provider", "ollama")
             except BaChatError as exc:
-                self.notify(exc.line(), severity="error")
-            app.reload_config()
-            provider, model = app.defaults()
+                self.notify(exc.line("tui"), severity="error")
+            self.context.reload_config()
             self.dismiss("ollama")
-            await app.main.new_thread(provider, model)
         elif choice == "settings":
             self.dismiss("settings")
-            await self.app.run_action("settings")
         else:
             self.dismiss(None)

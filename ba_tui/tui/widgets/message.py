@@ -43,12 +43,15 @@ def footer_line(message: Message) -> Content:
     """A status mark (if not complete), then provider · model · tokens in/out · cost ·
     ttft · duration."""
     parts: list[str] = [inert(message.provider or "?"), inert(message.model or "?")]
-    if message.input_tokens is not None or message.output_tokens is not None:
-        parts.append(f"{tokens(message.input_tokens)} in / {tokens(message.output_tokens)} out")
-    else:
-        parts.append("tokens —")
-    parts.append(format_cost(message.cost))
-    parts.append(f"ttft {seconds(message.ttft_ms)}")
+    counted = message.input_tokens is not None or message.output_tokens is not None
+    if counted or message.ttft_ms is not None or message.status not in ("error", "cancelled"):
+        if counted:
+            parts.append(f"{tokens(message.input_tokens)} in / {tokens(message.output_tokens)} out")
+        else:
+            parts.append("tokens —")
+        parts.append(format_cost(message.cost))
+        parts.append(f"ttft {seconds(message.ttft_ms)}")
+    # else: it failed or was cancelled before any reply, with no usage: no cost to claim.
     parts.append(seconds(message.duration_ms))
     # Non-breaking spaces inside each part: a narrow footer wraps only between parts.
     line = Content(" · ".join(part.replace(" ", "\u00a0") for part in parts))

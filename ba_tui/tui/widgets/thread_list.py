@@ -29,15 +29,25 @@ NEW_THREAD_ID = "-new-"
 TEXT_WIDTH = 28
 
 
-def thread_prompt(thread: Thread, now: datetime, width: int = TEXT_WIDTH) -> Content:
-    """Two rows of exactly `width` cells: the title; the provider, and the time on the
-    right. Measured in cells, with the characters terminals measure differently left
-    out (`unjoined`), so every row ends in the same column whatever the title holds."""
+# Before the open thread's title: the cursor (a background) moves through the list, and
+# this mark stays on the thread the conversation shows.
+OPEN_MARK = "● "
+
+
+def thread_prompt(
+    thread: Thread, now: datetime, width: int = TEXT_WIDTH, *, is_open: bool = False
+) -> Content:
+    """Two rows of exactly `width` cells: the title (after OPEN_MARK if it is the open
+    thread); the provider, and the time on the right. Measured in cells, with the
+    characters terminals measure differently left out (`unjoined`), so every row ends
+    in the same column whatever the title holds."""
     title = one_line(unjoined(inert(thread.title)), 200) or "untitled"
     when = relative_time(thread.updated_at, now)
     provider = unjoined(inert(thread.provider))
+    mark = OPEN_MARK if is_open else ""
     return Content.assemble(
-        (fit(title, width), "bold"),
+        (mark, "bold $text-accent"),
+        (fit(title, width - cell_len(mark)), "bold"),
         "\n",
         (fit(provider, max(1, width - cell_len(when) - 1)), "$text-accent"),
         (" " + when, "$text-muted"),
@@ -52,9 +62,9 @@ class ThreadList(OptionList):
     """Threads newest first; posts `Chosen` when one is selected."""
 
     BINDINGS = [
-        Binding("n", "app.new_thread", "New", show=False),
-        Binding("delete,d", "app.delete_thread", "Delete", show=False),
-        Binding("f2,R", "app.rename_thread", "Rename", show=False),
+        Binding("n", "screen.new_thread", "New", show=False),
+        Binding("delete,d", "screen.delete_thread", "Delete", show=False),
+        Binding("f2,R", "screen.rename_thread", "Rename", show=False),
     ]
 
     class Chosen(Message):
@@ -67,6 +77,7 @@ class ThreadList(OptionList):
         self.clock = clock
         self.store: Store | None = None
         self.threads: dict[str, Thread] = {}
+        self.open_id: str | None = None  # the thread the conversation shows
         self._loaded = 0
         self._exhausted = False
         self._built_width = TEXT_WIDTH  # the width the rows were last made for
@@ -140,7 +151,8 @@ class ThreadList(OptionList):
 
     def _option(self, thread: Thread, now: datetime) -> Option:
         self._built_width = self._text_width
-        return Option(thread_prompt(thread, now, self._built_width), id=thread.id)
+        is_open = thread.id == self.open_id
+        return Option(thread_prompt(thread, now, self._built_width, is_open=is_open), id=thread.id)
 
     @property
     def _text_width(self) -> int:
@@ -164,7 +176,15 @@ class ThreadList(OptionList):
             self._loaded -= 1
 
     def mark(self, thread_id: str | None) -> None:
-        """Highlight the current thread without choosing it again."""
+        """Mark `thread_id` as the open thread, and highlight it without choosing it."""
+        before, self.open_id = self.open_id, thread_id
+        if before != thread_id:
+            now = self.clock()
+            for changed in (before, thread_id):
+                if changed in self.threads:
+                    self.replace_option_prompt(
+                        changed, self._option(self.threads[changed], now).prompt
+                    )
         try:
             index = self.get_option_index(thread_id or NEW_THREAD_ID)
         except Exception:

@@ -231,6 +231,14 @@ _PINNED, _ARCHIVED, _SETTINGS = (
 )
 
 
+def new_thread(**known: Any) -> Thread:
+    """A Thread from the fields a row gives; the optional ones missing take their
+    "nothing set" value (an import of an older file has no pins or settings)."""
+    empty = {"system": None, "persona": None, "pinned": False, "archived": False}
+    given = {name: value for name, value in known.items() if value is not None}
+    return Thread(**(empty | given))
+
+
 def thread_row(thread: Thread) -> tuple[Any, ...]:
     """The values of THREAD_FIELDS as stored: flags as 0/1, settings as JSON text."""
     values = [getattr(thread, name) for name in THREAD_FIELDS]

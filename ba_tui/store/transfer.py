@@ -10,7 +10,7 @@ from ba_tui.messages import MESSAGE_FIELDS, OBJECT_FIELDS
 from ba_tui.store.database import Database, guarded
 from ba_tui.store.errors import ThreadNotFound, store_error
 from ba_tui.store.messages import MESSAGE_COLUMNS, STORED_COLUMNS, message_row, new_message
-from ba_tui.store.threads import THREAD_FIELDS, Thread, thread_row
+from ba_tui.store.threads import THREAD_FIELDS, new_thread, thread_row
 
 EXPORTED_MESSAGE_FIELDS = tuple(name for name in MESSAGE_FIELDS if name != "pid")
 
@@ -82,7 +82,7 @@ class Transfer(Database):
         )
         with self._write() as conn:
             added_threads = conn.executemany(
-                thread_sql, (thread_row(Thread(**t)) for t in threads)
+                thread_sql, (thread_row(new_thread(**t)) for t in threads)
             ).rowcount
             rows = (message_row(new_message(**(m | {"pid": None}))) for m in messages)
             added_messages = conn.executemany(message_sql, rows).rowcount

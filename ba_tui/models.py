@@ -49,6 +49,8 @@ def tokens_label(tokens: int | None) -> str:
     """A token count as people say it: 8k, 200k, 1M; `?` when unknown."""
     if tokens is None:
         return "?"
+    if tokens < 1000:
+        return str(tokens)
     if tokens >= 1_000_000:
         return f"{tokens / 1_048_576:.0f}M" if tokens % 1_000_000 else f"{tokens // 1_000_000}M"
     return f"{round(tokens / 1024)}k" if tokens % 1000 else f"{tokens // 1000}k"

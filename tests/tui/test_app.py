@@ -490,3 +490,30 @@ async def test_a_new_thread_with_a_persona_sends_its_system_prompt(make_app, ser
     assert "business analyst" in json.dumps(server.requests[-1].json["system"])
     [thread] = store.list_threads()
     assert thread.persona == "business-analyst" and "business analyst" in thread.system
+
+
+async def test_the_picker_shows_each_models_context_and_price(make_app, server, store):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.press(*"openai", "enter")
+        await wait_for(pilot, lambda: "$2/$8" in screen_text(app), timeout=20)
+        rows = [line for line in screen_text(app).splitlines() if "gpt-4.1-2025-04-14" in line]
+        assert rows and "1M" in rows[0] and "$2/$8" in rows[0]
+        await pilot.press("down", "down")
+        where = app.screen.query_one("#choices").highlighted
+        await pilot.pause()
+        assert app.screen.query_one("#choices").highlighted == where  # prices kept the place
+
+
+async def test_the_status_line_shows_how_full_the_context_window_is(make_app, server, store):
+    app = make_app()
+    async with app.run_test(size=(160, 36)) as pilot:
+        await pilot.press("ctrl+o")
+        await pilot.press(*"openai", "enter", *"gpt-4.1", "enter")
+        await send(pilot, "hi")
+        await reply_done(pilot)
+        [thread] = store.list_threads()
+        reply = store.messages(thread.id)[-1]
+        used = reply.input_tokens + reply.output_tokens
+        assert f"ctx {used}/1M" in screen_text(app)

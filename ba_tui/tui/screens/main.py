@@ -307,6 +307,27 @@ class MainScreen(Screen[None]):
         else:
             status.state = ""
         status.spend = self._spend()
+        status.context, status.context_full = self._context_gauge()
+
+    def _context_gauge(self) -> tuple[str, bool]:
+        """How much of the model's context window the conversation used at its last reply
+        (`ctx 12k/200k`), and whether that is 80% or more; nothing when either is unknown."""
+        from ba_tui.models import capabilities, tokens_label
+
+        if not (self.provider and self.model and self.thread is not None):
+            return "", False
+        window = capabilities(self.provider, self.model).context_window
+        used = next(
+            (
+                (m.input_tokens or 0) + (m.output_tokens or 0)
+                for m in reversed(self.branches.path(self.leaf_id))
+                if m.role == "assistant" and m.input_tokens is not None
+            ),
+            None,
+        )
+        if not window or used is None:
+            return "", False
+        return f"ctx {tokens_label(used)}/{tokens_label(window)}", used >= 0.8 * window
 
     def _spend(self) -> str:
         """`thread $0.0123`, plus `month $4.20 / $20.00` when a monthly budget is set."""

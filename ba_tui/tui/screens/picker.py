@@ -49,6 +49,8 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
         self.provider: str | None = None  # None: choosing a provider
         self.key_status: dict[str, str] = {}
         self.live: dict[str, list[str]] = {}
+        # "$2/$10" per (provider, model), from genai-prices, looked up off the UI thread.
+        self.prices: dict[tuple[str, str], str] = {}
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog picker"):
@@ -118,17 +120,27 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
         return options
 
     def _model_options(self, query: str) -> list[Option]:
-        from ba_tui.models import catalog
+        from ba_tui.models import capabilities, catalog, tokens_label
 
         provider = self.provider or ""
         seen: set[str] = set()
         options: list[Option] = []
+        missing: list[str] = []
 
         def add(model: str, note: str) -> None:
             if model in seen or not matches(query, model, note):
                 return
             seen.add(model)
-            prompt = Content.assemble((f"{inert(model):<32}", "bold"), (inert(note), "$text-muted"))
+            window = tokens_label(capabilities(provider, model).context_window)
+            price = self.prices.get((provider, model))
+            if price is None:
+                missing.append(model)
+            prompt = Content.assemble(
+                (f"{inert(model):<28}", "bold"),
+                (f"{window:>5} ", "$text-secondary"),
+                (f"{price or '…':<13}", "$text-secondary"),
+                (inert(note), "$text-muted"),
+            )
             options.append(Option(prompt, id=model))
 
         for entry in catalog(provider):
@@ -144,6 +156,8 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
                     Content.assemble("Use ", (inert(query), "bold"), " as the model id"), id=CUSTOM
                 )
             )
+        if missing:
+            self.look_up_prices(provider, missing)
         if provider not in self.live:
             options.append(
                 Option(
@@ -221,6 +235,26 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
         self.key_status = status
         if self.provider is None:
             self._fill()
+
+    @work(thread=True, exit_on_error=False, group="prices", exclusive=True)
+    def look_up_prices(self, provider: str, models: list[str]) -> None:
+        """Price per million tokens in and out for each model (genai-prices loads its
+        tables once, ~0.35 s: never on the UI thread)."""
+        from ba_tui.pricing import format_rates, rates
+        from ba_tui.providers import base_url_for, get_spec
+
+        base_url = base_url_for(get_spec(provider, self._config), self._config)
+        found = {(provider, m): format_rates(rates(provider, m, base_url=base_url)) for m in models}
+        self.app.call_from_thread(self._prices_found, found)
+
+    def _prices_found(self, found: dict[tuple[str, str], str]) -> None:
+        self.prices |= found
+        if self.provider is not None and any(key[0] == self.provider for key in found):
+            choices = self.query_one("#choices", OptionList)
+            where = choices.highlighted
+            self._fill()
+            if where is not None and where < choices.option_count:
+                choices.highlighted = where  # the user's place in the list, not the default
 
     def action_live(self) -> None:
         if self.provider is not None and self.provider not in self.live:

@@ -19,6 +19,9 @@ class StatusLine(Widget):
     title: reactive[str] = reactive("")
     state: reactive[str] = reactive("")
     spend: reactive[str] = reactive("")  # thread total, and month-to-date against the budget
+    # How full the model's context window is after the last reply: `ctx 12k/200k`.
+    context: reactive[str] = reactive("")
+    context_full: reactive[bool] = reactive(False)  # 80% or more: shown as a warning
 
     def render(self) -> Content:
         model = f"{inert(self.provider)} · {inert(self.model)}" if self.provider else "no provider"
@@ -32,4 +35,6 @@ class StatusLine(Widget):
             parts += ["  ", (unjoined(inert(self.title)), "$text-muted")]
         if self.spend:
             parts += ["  ", (self.spend, "$text-muted")]
+        if self.context:
+            parts += ["  ", (self.context, "$text-warning" if self.context_full else "$text-muted")]
         return Content.assemble(*parts)

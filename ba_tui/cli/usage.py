@@ -3,31 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import typer
 
 from ba_tui.cli import complete
 from ba_tui.cli.app import app, terminal_safe
-
-
-def since_iso(value: str, now: datetime | None = None) -> str:
-    """`7d`, `30d`, `12h` or a date (YYYY-MM-DD) as an ISO time the store can compare."""
-    from ba_tui.errors import UsageError
-
-    now = now or datetime.now(UTC)
-    if match := re.fullmatch(r"(\d+)([dh])", value.strip()):
-        amount = int(match[1])
-        delta = timedelta(days=amount) if match[2] == "d" else timedelta(hours=amount)
-        return (now - delta).strftime("%Y-%m-%dT%H:%M:%S")
-    try:
-        return datetime.strptime(value.strip(), "%Y-%m-%d").strftime("%Y-%m-%d")
-    except ValueError:
-        raise UsageError(
-            f"cannot read --since {value!r}", "use e.g. 7d, 30d, 12h or 2026-11-01"
-        ) from None
 
 
 @app.command()
@@ -47,6 +28,7 @@ def usage(
     """
     from ba_tui.errors import UsageError
     from ba_tui.store import Store
+    from ba_tui.usage_view import since_iso
 
     if by not in ("provider", "model", "day"):
         raise UsageError(f"cannot group by {by!r}", "use --by provider, model or day")
@@ -56,6 +38,8 @@ def usage(
     if chart:
         _chart(start)
         return
+    from ba_tui.usage_view import cost_cell
+
     with Store.open() as store:
         rows = store.usage(start, by)
     if json_out:
@@ -78,31 +62,16 @@ def usage(
 
 
 def _chart(start: str) -> None:
-    from ba_tui.cli.usage_chart import draw, every_day
+    from ba_tui.cli.usage_chart import draw
     from ba_tui.store import Store
+    from ba_tui.usage_view import sections
 
     with Store.open() as store:
-        days, providers = store.usage(start, "day"), store.usage(start, "provider")
-    if not days:
+        found = sections(store, start)
+    if not found:
         print(f"no replies since {start}")
         return
-    draw(
-        [
-            (f"Per day since {start[:10]}", "DAY", every_day(days)),
-            ("Per provider", "PROVIDER", providers),
-        ]
-    )
-
-
-def cost_cell(row: dict[str, Any]) -> str:
-    """The cost of a group: "unknown" when no reply in it had a price, and `+?` after the
-    sum when only some had one, so a partial sum never passes for the whole."""
-    from ba_tui.pricing import format_cost
-
-    if not row["priced"]:
-        return "unknown"
-    cost = format_cost(row["cost"])
-    return cost + "+?" if row["priced"] < row["requests"] else cost
+    draw(found)
 
 
 def total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:

@@ -212,6 +212,11 @@ class ChatApp(App[int]):
 
         await self.push_screen(SettingsScreen(self.context), lambda _: self._settings_closed())
 
+    async def action_usage(self) -> None:
+        from ba_tui.tui.screens.usage import UsageScreen
+
+        await self.push_screen(UsageScreen(self.context.store))
+
     def _settings_closed(self) -> None:
         self.context.reload_config()
         self.main.settings_changed()
@@ -251,6 +256,8 @@ class ChatApp(App[int]):
         if self.check_action("settings", ()):
             help_text = "Default provider, model, persona; API keys; theme"
             yield SystemCommand("Settings", help_text, self.action_settings)
+            help_text = "Spend and tokens per day and per provider, as bars"
+            yield SystemCommand("Usage", help_text, self.action_usage)
 
 
 def _over_main(stack: list[Screen]) -> bool:

@@ -165,12 +165,13 @@ async def _lines(markdown: str, width: int = 70) -> tuple[list[str], dict[str, s
 
 async def test_a_links_url_is_shown_and_web_links_are_terminal_hyperlinks():
     lines, links = await _lines(
-        "See [the docs](https://example.com/guide?page=2), <https://example.org> and"
+        "See [the docs](https://example.com/guide?page=2), <https://example.org>,"
+        " [example.net](https://example.net/) and"
         " [the server](ssh://host.example) and [odd](<https://example.net/a b\x1b]8;;x\x07>).\n"
     )
     text = " ".join(lines)
     assert "the docs (https://example.com/guide?page=2)" in text
-    assert "https://example.org and" in text  # an autolink is not repeated
+    assert "https://example.org, example.net and" in text  # the text is the URL: once
     assert "the server (ssh://host.example)" in text
     # Clickable where the terminal supports it: web links only, and no control character
     # or space inside the hyperlink (it would end the escape sequence or start another).
@@ -236,3 +237,21 @@ async def test_a_table_streamed_row_by_row_stays_aligned():
     for word, amount in (("rent", "1,200"), ("tea", "3")):
         row = next(line for line in lines if word in line).split("│")[1:-1]
         assert row[1].endswith(f" {amount} ") and row[1].startswith("    ")
+
+
+async def test_a_streamed_code_block_names_the_whole_language_when_its_line_arrives_in_parts():
+    from ba_tui.tui.widgets.answer import Answer
+
+    class Streaming(App):
+        def compose(self) -> ComposeResult:
+            yield Answer()
+
+    app = Streaming()
+    async with app.run_test(size=(60, 12)) as pilot:
+        answer = app.query_one(Answer)
+        for piece in ("Code:\n\n```pyt", "hon\nprint(1)\n", "print(2)\n```\n"):
+            await answer.append(piece)
+            await pilot.pause()
+        strips = app.screen._compositor.render_strips()
+        lines = ["".join(s.text for s in strip).strip() for strip in strips]
+    assert lines[lines.index("print(1)") - 1] == "python"

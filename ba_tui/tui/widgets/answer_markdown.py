@@ -154,7 +154,7 @@ class _Inline:
     def add_url(self, href: str, shown: str) -> None:
         """Show ` (URL)` after a link whose text `shown` is not already its URL."""
         url = printable_url(href.strip())
-        if not url or shown.strip() in (url, _SCHEME.sub("", url)):
+        if not url or _bare(printable_url(shown.strip())) == _bare(url):
             return
         target = hyperlink(href)
         self.open(URL_STYLE + Style(link=target) if target else URL_STYLE)
@@ -163,6 +163,11 @@ class _Inline:
 
     def content(self) -> Content:
         return Content("".join(self.pieces), spans=self.spans)
+
+
+def _bare(url: str) -> str:
+    """A URL as people write it in text: no scheme, no trailing slash."""
+    return _SCHEME.sub("", url).rstrip("/")
 
 
 def _link_style(href: str) -> Style:
@@ -343,8 +348,9 @@ class MarkdownFence(InlineComponents, md.MarkdownFence):  # type: ignore[misc]  
     def __init__(self, markdown: Markdown, token: Any, code: str) -> None:
         super().__init__(markdown, token, code)
         self._highlighted_for = self._theme_key()
-        self._label = Static(Content(self.language), classes="code-language")
-        self.set_class(bool(self.language), "-labelled")
+        self._labelled = self.language
+        self._label = Static(Content(self._labelled), classes="code-language")
+        self.set_class(bool(self._labelled), "-labelled")
 
     @property
     def language(self) -> str:
@@ -358,10 +364,12 @@ class MarkdownFence(InlineComponents, md.MarkdownFence):  # type: ignore[misc]  
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:
         await super()._update_from_block(block)
-        # A stream can end a batch inside the opening fence line ("```pyt").
-        if isinstance(block, MarkdownFence) and self.is_mounted:
-            self._label.update(Content(self.language))
-            self.set_class(bool(self.language), "-labelled")
+        # A stream can end a batch inside the opening fence line ("```pyt"). Compared
+        # first: this runs on every append to a code block.
+        if self.language != self._labelled and self.is_mounted:
+            self._labelled = self.language
+            self._label.update(Content(self._labelled))
+            self.set_class(bool(self._labelled), "-labelled")
 
     def _theme_key(self) -> tuple[bool, bool]:
         return self.app.native_ansi_color, self.app.current_theme.dark

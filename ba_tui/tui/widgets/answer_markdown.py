@@ -359,7 +359,10 @@ class MarkdownFence(InlineComponents, md.MarkdownFence):  # type: ignore[misc]  
         return words[0] if words else ""
 
     def compose(self) -> ComposeResult:
-        yield self._label
+        # The later parts of a long block cut while streaming (answer.py) repeat its
+        # opening line, not its label: the first part shows it.
+        if not self._markdown.has_class("-fence-continued"):
+            yield self._label
         yield from super().compose()
 
     async def _update_from_block(self, block: MarkdownBlock) -> None:

@@ -350,7 +350,9 @@ class MarkdownFence(InlineComponents, md.MarkdownFence):  # type: ignore[misc]  
         self._highlighted_for = self._theme_key()
         self._labelled = self.language
         self._label = Static(Content(self._labelled), classes="code-language")
-        self.set_class(bool(self._labelled), "-labelled")
+        # Not yet mounted: styled when it is (an update now restyles the screen, and
+        # Textual builds a new block on every append to a streaming code block).
+        self.set_class(bool(self._labelled), "-labelled", update=False)
 
     @property
     def language(self) -> str:

@@ -294,7 +294,7 @@ class AssistantMessage(MessageView):
         """The reply's code blocks (parsed once per text: the footer asks on every
         refresh whether there are any)."""
         text = self.text
-        if self._code is None or self._code[0] is not text:
+        if self._code is None or self._code[0] != text:
             self._code = (text, code_blocks(text))
         return self._code[1]
 

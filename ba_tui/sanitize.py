@@ -5,12 +5,15 @@ colours, cursor moves, clipboard writes (OSC 52) and links (OSC 8) from a model 
 reach the terminal; `InertStream` does the same for text arriving in pieces. Used by the
 CLI (on a terminal) and by every TUI widget. `unjoined` also drops the invisible
 characters terminals measure differently, for text that must keep its columns.
+`hyperlink` is the one way a link from outside text may reach the terminal as OSC 8: web
+and mail URLs only, percent-encoded to printable ASCII.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from urllib.parse import quote
 
 # A complete escape sequence (CSI in its 7- and 8-bit forms, OSC/DCS/APC/PM/SOS strings,
 # two-byte ESC forms), or a single control character other than newline and tab (C0, DEL
@@ -38,6 +41,28 @@ def inert(text: str) -> str:
         return text
     text = text.replace("\r\n", "\n")
     return _SEQUENCE.sub("", text)
+
+
+# Links a terminal may open on a click: web and mail, never file:, ssh: or a custom scheme.
+_LINK_SCHEMES = ("http://", "https://", "mailto:")
+
+
+def printable_url(url: str) -> str:
+    """`url` with every character outside printable ASCII (controls, ESC, spaces,
+    non-ASCII) percent-encoded: safe to show, and to put inside a terminal hyperlink
+    (OSC 8), which such a character could end early or turn into another sequence."""
+    return "".join(
+        char if "!" <= char <= "~" else quote(char, safe="", errors="replace") for char in url
+    )
+
+
+def hyperlink(url: str) -> str | None:
+    """What a terminal hyperlink (OSC 8) to `url` may carry, or None if `url` is not a web
+    or mail link (a model's `file:///etc` link is shown, never made clickable)."""
+    url = url.strip()
+    if not url.lower().startswith(_LINK_SCHEMES):
+        return None
+    return printable_url(url)
 
 
 def unjoined(text: str) -> str:

@@ -22,6 +22,7 @@ from ba_tui.tui.screens.main import MainScreen
 from ba_tui.tui.text import utc_now
 
 if TYPE_CHECKING:
+    from textual.driver import Driver
     from textual.screen import Screen
 
     from ba_tui.config import Config
@@ -60,6 +61,15 @@ class ChatApp(App[int]):
         Binding("escape", "hide_help_panel", "Close keys", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
+
+    def get_driver_class(self) -> type[Driver]:
+        """Textual's driver; on a POSIX terminal one that also asks for Shift+Enter."""
+        driver = super().get_driver_class()
+        if driver.__name__ == "LinuxDriver":
+            from ba_tui.tui.keyboard import KeyboardDriver
+
+            return KeyboardDriver
+        return driver
 
     def __init__(
         self,

@@ -206,6 +206,31 @@ async def test_streamed_in_big_pieces_shows_the_same_screen_as_textual_markdown(
     async with plain.run_test(size=(90, 200)) as pilot:
         await pilot.pause()
         whole = screen_text(plain)
-    assert [line for line in streamed.splitlines() if line.strip()] == [
+    # Ours names the code block's language, once, above the code.
+    shown = [line for line in streamed.splitlines() if line.strip()]
+    assert [line.strip() for line in shown].count("python") == 1
+    assert [line for line in shown if line.strip() != "python"] == [
         line for line in whole.splitlines() if line.strip()
     ]
+
+
+async def test_a_long_code_block_cut_while_streaming_names_its_language_once():
+    from tests.tui.conftest import screen_text
+
+    class One(App):
+        CSS_PATH = Streamed.CSS_PATH
+
+        def compose(self) -> ComposeResult:
+            yield Answer()
+
+    code = "```python\n" + "".join(f"x_{i} = {i}\n" for i in range(FENCE_CUT * 2 + 5)) + "```\n"
+    app = One()
+    async with app.run_test(size=(60, FENCE_CUT * 2 + 20)) as pilot:
+        answer = app.query_one(Answer)
+        for line in code.splitlines(keepends=True):
+            await answer.append(line)
+        await pilot.pause()
+        assert answer.query(".-fence-cut")  # it was cut
+        shown = [line.strip() for line in screen_text(app).splitlines()]
+    assert shown.count("python") == 1
+    assert shown[shown.index("x_0 = 0") - 1] == "python"

@@ -165,6 +165,26 @@ def _groups(done: str, text: str) -> list[tuple[str, bool]]:
     return groups
 
 
+@dataclass(frozen=True)
+class CodeBlock:
+    """A code block of an answer: the language it names ("" if none) and its code."""
+
+    language: str
+    code: str
+
+
+def code_blocks(markdown: str) -> list[CodeBlock]:
+    """The code blocks of `markdown` (fenced or indented, nested in lists and quotes too),
+    in order, each as written; parsed from the text, so a block cut across widgets while
+    it streamed is still one block."""
+    blocks = []
+    for token in _parser().parse(markdown):
+        if token.type in ("fence", "code_block"):
+            words = token.info.split()
+            blocks.append(CodeBlock(words[0] if words else "", token.content))
+    return blocks
+
+
 def _offset(lines: list[str], line: int) -> int:
     return sum(len(text) for text in lines[:line])
 

@@ -34,6 +34,9 @@ class MessageCursor(Widget, can_focus=True):
         Binding("up,k", "move(-1)", "Previous", show=False),
         Binding("down,j", "move(1)", "Next", show=False),
         Binding("c,y", "act('copy')", "Copy"),
+        # Shift+C: the same letter, for the part of the reply people copy most often.
+        Binding("C", "act('code')", "Copy code", key_display="C"),
+        Binding("t", "act('reasoning')", "Reasoning"),
         Binding("e", "act('edit')", "Edit & resend"),
         Binding("r", "act('regenerate')", "Regenerate"),
         Binding("left,[", "act('previous')", "‹ Variant", key_display="←"),
@@ -89,6 +92,8 @@ class ConversationView(Vertical):
         super().__init__(id=id)
         self.selected: MessageView | None = None
         self._hidden: list[MessageView] = []
+        # The code block C copied last, so pressing it again copies the next one.
+        self._copied_code: tuple[MessageView, int] | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="messages", can_focus=False):
@@ -185,11 +190,39 @@ class ConversationView(Vertical):
             return isinstance(view, UserMessage) and view.message is not None
         if action == "regenerate":
             return isinstance(view, AssistantMessage) and view.can_regenerate and not view.streaming
+        if action == "code":
+            return isinstance(view, AssistantMessage) and bool(view.code_blocks)
+        if action == "reasoning":
+            return isinstance(view, AssistantMessage) and view.has_reasoning
         return True
 
     def act(self, action: str) -> None:
-        if self.selected is not None and self.can_act(action):
-            self.post_message(self.Act(self.selected, action))
+        view = self.selected
+        if view is None or not self.can_act(action):
+            return
+        # Folding and copying a code block change nothing outside the conversation.
+        if action == "reasoning" and isinstance(view, AssistantMessage):
+            view.toggle_reasoning()
+        elif action == "code" and isinstance(view, AssistantMessage):
+            self.copy_code(view)
+        else:
+            self.post_message(self.Act(view, action))
+
+    def copy_code(self, view: AssistantMessage) -> None:
+        """Copy one code block of `view`: the first, then the next on each press."""
+        blocks = view.code_blocks
+        last = self._copied_code
+        index = (last[1] + 1) % len(blocks) if last and last[0] is view else 0
+        self._copied_code = (view, index)
+        block = blocks[index]
+        code = block.code.removesuffix("\n")
+        self.app.copy_to_clipboard(code)
+        lines = code.count("\n") + 1
+        what = f"code block {index + 1} of {len(blocks)}" if len(blocks) > 1 else "the code block"
+        about = ", ".join(filter(None, (block.language, f"{lines} line{'s' * (lines != 1)}")))
+        more = " · C again for the next" if len(blocks) > 1 else ""
+        # The language is the model's text: shown as written, never as markup.
+        self.notify(f"Copied {what} ({about}){more}", timeout=3, markup=False)
 
     def on_message_view_clicked(self, event: MessageView.Clicked) -> None:
         self.select(event.view)

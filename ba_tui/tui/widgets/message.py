@@ -19,7 +19,7 @@ from textual.widgets import Static
 from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
 from ba_tui.pricing import format_cost
 from ba_tui.tui.text import InertStream, head, inert, is_big, seconds, size_label, tokens
-from ba_tui.tui.widgets.answer import Answer
+from ba_tui.tui.widgets.answer import Answer, CodeBlock, code_blocks
 from ba_tui.tui.widgets.reasoning import Reasoning
 
 if TYPE_CHECKING:
@@ -184,6 +184,7 @@ class AssistantMessage(MessageView):
         self._notice: str | None = None
         self._timer: Timer | None = None
         self._lock = asyncio.Lock()
+        self._code: tuple[str, list[CodeBlock]] | None = None
         self.answer = Answer("" if streaming or not message else inert(message.content))
         self.reasoning: Reasoning | None = None
         if message and message.reasoning and not streaming:
@@ -261,11 +262,14 @@ class AssistantMessage(MessageView):
             await self.answer.append(text)
         # Text held back for a very long last block shows after a pause, or at the end.
         await self.answer.release(overdue_only=not final)
+        if self.reasoning is not None:
+            await self.reasoning.release(overdue_only=not final)
         if final:
             await self.answer.append(self._clean_text.close())
             await self.answer.release()
             if self.reasoning is not None:
                 await self.reasoning.append(self._clean_reasoning.close())
+                await self.reasoning.release()
 
     async def finish(
         self, message: Message | None, error: str | None = None, status: str = "error"
@@ -287,6 +291,24 @@ class AssistantMessage(MessageView):
             self.message = message
         self._show_error(error or (message.error if message else None))
         self.query_one(".message-footer", Static).update(self._footer())
+
+    @property
+    def code_blocks(self) -> list[CodeBlock]:
+        """The reply's code blocks (parsed once per text: the footer asks on every
+        refresh whether there are any)."""
+        text = self.text
+        if self._code is None or self._code[0] != text:
+            self._code = (text, code_blocks(text))
+        return self._code[1]
+
+    @property
+    def has_reasoning(self) -> bool:
+        return self.reasoning is not None
+
+    def toggle_reasoning(self) -> None:
+        """Fold or unfold the reasoning above the answer."""
+        if self.reasoning is not None:
+            self.reasoning.collapsed = not self.reasoning.collapsed
 
     def _set_notice(self, text: str) -> None:
         notice = self.query_one(".message-notice", Static)

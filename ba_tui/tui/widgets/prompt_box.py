@@ -19,7 +19,9 @@ from textual.widgets import TextArea
 
 from ba_tui.tui.text import is_big, size_label
 
-NEWLINE_KEYS = ("ctrl+j", "shift+enter")
+# Shift+Enter as Textual names it from the kitty protocol and from xterm's modifyOtherKeys
+# (`CSI 27;2;13~`); see tui/keyboard.py for how the terminal is asked to report it.
+NEWLINE_KEYS = ("ctrl+j", "shift+enter", "shift+\r")
 
 
 def chip_label(text: str, number: int) -> str:
@@ -34,7 +36,7 @@ class PromptBox(TextArea):
         # Both are handled in `_on_key`, in order with the characters typed around them;
         # these entries name them in the footer.
         Binding("enter", "submit", "Send"),
-        Binding(",".join(NEWLINE_KEYS), "newline", "New line", key_display="^j"),
+        Binding("ctrl+j,shift+enter", "newline", "New line", key_display="^j"),
         # A prompt is rarely a page long: these page the conversation (or compare's
         # column) instead of moving the cursor by a page.
         Binding("pageup", "screen.scroll(-1)", "Page up", show=False),

@@ -2,43 +2,42 @@
 
 from __future__ import annotations
 
-from textual.containers import Vertical
+from textual import on
 from textual.content import Content
-from textual.widgets import Collapsible, Static
+from textual.widgets import Collapsible
 
-# Past this size the text written so far is frozen in its own Static, so each update
-# re-wraps only the latest part.
-_FREEZE_AT = 800
+from ba_tui.tui.widgets.answer import Answer
 
 
 class Reasoning(Collapsible):
-    """Reasoning text (already inert), shown plainly; `append` adds to it."""
+    """Reasoning text (already inert) as Markdown, dimmed (app.tcss); `append` adds to it.
+
+    Markdown because models write it so: Gemini's thought summaries open each step with a
+    **bold** title. It streams like an answer (widgets/answer.py), so a long chain of
+    thought costs no more per token than a long answer."""
 
     def __init__(self, text: str = "", *, collapsed: bool = True) -> None:
-        self._live = Static(Content(text), classes="reasoning-text")
-        self._column = Vertical(self._live, classes="reasoning-column")
+        self.body = Answer(text)
         # A str title would be parsed as markup; Content is shown as written.
-        super().__init__(self._column, title=Content("Reasoning"), collapsed=collapsed)  # type: ignore[arg-type]
-        self.text = text
-        self._live_text = text
+        super().__init__(self.body, title=Content("Reasoning"), collapsed=collapsed)  # type: ignore[arg-type]
+
+    @property
+    def text(self) -> str:
+        return self.body.text
 
     def fold(self) -> None:
         """Collapse without scrolling to it (the reply below keeps the reader's eye)."""
         self.set_reactive(Collapsible.collapsed, True)
         self._update_collapsed(True)
 
+    @on(Collapsible.Expanded)
+    def _shown(self) -> None:
+        # Parts of a long reasoning dropped while it was folded come back (see Answer).
+        self.body.check_soon()
+
     async def append(self, text: str) -> None:
-        if not text:
-            return
-        self.text += text
-        self._live_text += text
-        cut = self._live_text.rfind("\n\n")
-        if len(self._live_text) > _FREEZE_AT and cut > 0:
-            head, tail = self._live_text[:cut], self._live_text[cut + 2 :]
-            self._live.update(Content(head))
-            self._live = Static(Content(tail), classes="reasoning-text")
-            self._live_text = tail
-            if self._column.is_mounted:
-                await self._column.mount(self._live)
-        else:
-            self._live.update(Content(self._live_text))
+        await self.body.append(text)
+
+    async def release(self, *, overdue_only: bool = False) -> None:
+        """Show text held back for a long last block (see Answer.release)."""
+        await self.body.release(overdue_only=overdue_only)

@@ -79,15 +79,32 @@ class ToolResult:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file sent with a prompt, kept by content digest (filled by attachments)."""
+    """A file sent with a prompt. The bytes live in the store under `sha256` (what was
+    sent: a page range's pages, a downscaled image), so a thread replays it after the
+    file is gone. `mime` is the file's own type (a DOCX stays a DOCX even though models
+    get its text); `pages` counts a PDF's pages sent, `page_range` is the range of the
+    original they came from (`3-9`), `extracted` says
+    the store holds its text (a document's), which search finds."""
 
     type: ClassVar[str] = "attachment"
     name: str
     mime: str
     size: int
     sha256: str
+    pages: int | None = None
+    page_range: str | None = None
+    extracted: bool = False
     provider: str | None = None
     meta: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """An attachment's content: the bytes sent, and the text a model without native
+    support for its type reads instead (a document's; None for an image)."""
+
+    data: bytes
+    text: str | None = None
 
 
 Part = Text | Reasoning | ToolCall | ToolResult | Attachment
@@ -103,7 +120,7 @@ def to_dict(part: Part) -> dict[str, Any]:
         value = getattr(part, item.name)
         if value is None or (item.name in ("meta", "arguments") and not value):
             continue
-        if item.name == "is_error" and not value:
+        if item.name in ("is_error", "extracted") and value is False:
             continue
         out[item.name] = dict(value) if isinstance(value, Mapping) else value
     return out
@@ -122,6 +139,9 @@ _KINDS: dict[str, type | tuple[type, ...]] = {
     "mime": str,
     "size": int,
     "sha256": str,
+    "pages": int,
+    "page_range": str,
+    "extracted": bool,
 }
 
 
@@ -157,6 +177,11 @@ def dumps(parts: Iterable[Part]) -> str:
 def loads(text: str | None) -> tuple[Part, ...]:
     """Parts from the store's JSON array (trusted: the store wrote it)."""
     return tuple(from_dict(raw) for raw in json.loads(text)) if text else ()
+
+
+def attachments_of(parts: Iterable[Part]) -> tuple[Attachment, ...]:
+    """The message's attachments, in the order they were sent."""
+    return tuple(p for p in parts if isinstance(p, Attachment))
 
 
 def text_of(parts: Iterable[Part]) -> str:

@@ -216,10 +216,12 @@ class ChatSession:
         fallbacks: list[Target] | None = None,
         on_event: Callable[[Event], Any] | None = None,
         tries: int = 2,
+        attached: Sequence[Prepared] = (),
     ) -> Structured:
         """`prompt` answered as JSON that fits `schema`. An answer that does not fit is
         sent back once with the reason (both stay in the thread, so the raw answer is
-        kept); a turn that fails for any other reason ends it, as `send` would."""
+        kept); a turn that fails for any other reason ends it, as `send` would.
+        `attached` go with the first prompt (a retry replays them from the store)."""
         from ba_tui.providers import ChatMessage
         from ba_tui.schemas import check, retry_prompt
 
@@ -236,6 +238,7 @@ class ChatSession:
                 on_event=on_event,
                 options=options,
                 history=history if self.store is None else None,
+                attached=attached if attempt == 0 else (),
             )
             result.turns.append(turn)
             if turn.status != "complete":

@@ -51,13 +51,13 @@ def test_open_creates_folder_schema_wal_and_is_healthy(db: Path) -> None:
     with Store.open(db) as store:
         assert db.exists()
         assert store.path == db
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
         assert store.integrity_check() == "ok"
         assert store.db.journal_mode == "wal"
         assert store._conn.execute("PRAGMA busy_timeout").fetchone()[0] == 5000
         assert store._conn.execute("PRAGMA foreign_keys").fetchone()[0] == 1
     with Store.open(db) as again:  # reopening applies nothing twice
-        assert again.schema_version() == 2
+        assert again.schema_version() == 3
 
 
 def test_open_defaults_to_ba_chat_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -439,7 +439,7 @@ def test_processes_creating_the_database_at_once(db: Path) -> None:
     assert [code for code, _ in outcomes] == [0, 0, 0, 0], outcomes
     with Store.open(db) as store:
         assert sorted(t.title for t in store.list_threads()) == ["0", "1", "2", "3"]
-        assert store.schema_version() == 2
+        assert store.schema_version() == 3
 
 
 def test_kv_is_shared_between_processes_and_none_removes(db: Path) -> None:

@@ -184,6 +184,20 @@ def attachments_of(parts: Iterable[Part]) -> tuple[Attachment, ...]:
     return tuple(p for p in parts if isinstance(p, Attachment))
 
 
+def attachment_label(part: Attachment) -> str:
+    """An attachment in a few words for listings: `report.pdf (application/pdf, 48 KB,
+    pages 3-9)`."""
+    size = f"{part.size} B" if part.size < 1024 else f"{part.size / 1024:,.0f} KB"
+    if part.size >= 1024 * 1024:
+        size = f"{part.size / 1024 / 1024:.1f} MB"
+    details = [part.mime, size]
+    if part.page_range:
+        details.append(f"pages {part.page_range}")
+    elif part.pages:
+        details.append(f"{part.pages} page{'s' * (part.pages != 1)}")
+    return f"{part.name} ({', '.join(details)})"
+
+
 def text_of(parts: Iterable[Part]) -> str:
     """The message's text: its text parts joined, what search and listings show."""
     return "".join(p.text for p in parts if isinstance(p, Text))

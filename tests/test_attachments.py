@@ -6,6 +6,7 @@ a file cannot go."""
 from __future__ import annotations
 
 import base64
+import hashlib
 import io
 import json
 
@@ -156,8 +157,7 @@ def test_a_pdf_to_a_model_without_pdf_goes_as_its_text_and_says_so(server, env, 
     done = ask(env, "deepseek", "-a", str(files["pdf"]))
     assert done.returncode == 0, done.stderr
     assert done.stderr.strip() == (
-        "ba-chat: requirements.pdf goes to deepseek-chat as extracted text: "
-        "it does not read PDFs"
+        "ba-chat: requirements.pdf goes to deepseek-chat as extracted text: it does not read PDFs"
     )
     assert user_content(server, "deepseek") == (
         "requirements.pdf:\n```\n[page 1]\nThe system shall export invoices\n\n[page 2]\n"
@@ -202,7 +202,10 @@ def test_a_docx_and_an_xlsx_go_as_markdown_with_one_line_each(server, env, files
             "meeting.docx:\n```\n## Kick-off\n\nWe agreed on the scope.\n\n"
             "| Story | Points |\n| --- | --- |\n| Login | 3 |\n```"
         )
-        xlsx = "stories.xlsx:\n```\n## Backlog\n\n| Story | Points |\n| --- | --- |\n| Export | 5 |\n```"
+        xlsx = (
+            "stories.xlsx:\n```\n## Backlog\n\n"
+            "| Story | Points |\n| --- | --- |\n| Export | 5 |\n```"
+        )
         assert json.dumps(f"{docx}\n\n{xlsx}\n\n{PROMPT}") in text
 
 
@@ -251,7 +254,7 @@ def test_stdin_and_a_url_can_be_attached(server, env, files):
     server.queue(Reply(200, {"Content-Type": "image/png"}, files["png"].read_bytes()))
     done = ask(env, "anthropic", "-a", f"{server.url}/shots/form%20v2.png")
     assert done.returncode == 0, done.stderr
-    fetched, sent = server.requests
+    fetched, _sent = server.requests
     assert fetched.method == "GET" and fetched.path == "/shots/form%20v2.png"
     assert user_content(server, "anthropic")[0]["source"]["data"] == b64(files["png"])
 
@@ -279,9 +282,7 @@ def _refused(server, env, done, line):
     assert listed.returncode == 0 and json.loads(listed.stdout) == []
 
 
-def test_an_image_to_a_model_that_cannot_see_is_refused_with_models_that_can(
-    server, env, files
-):
+def test_an_image_to_a_model_that_cannot_see_is_refused_with_models_that_can(server, env, files):
     done = ask(env, "deepseek", "-a", str(files["png"]), save=True)
     _refused(
         server,
@@ -410,3 +411,147 @@ def test_a_request_over_the_providers_size_limit_is_refused(server, env, tmp_pat
         f"scan.pdf makes the request 33.3 MB, more than the 32.0 MB gpt-5.4-mini-2026-03-17 "
         f"takes; attach a range of pages, e.g. -a '{big}#p=1-20'",
     )
+
+
+# -- stored for good: replay, search, show, export and import, deletion --------------------
+
+
+def _store(home):
+    from ba_tui.store import Store
+
+    return Store.open(home / "ba-chat.db")
+
+
+def test_a_continued_thread_replays_the_attachment_after_the_file_is_gone(server, env, files, home):
+    png, pdf = files["png"], files["pdf"]
+    data = {"png": png.read_bytes(), "pdf": pdf.read_bytes()}
+    first = ask(env, "anthropic", "-a", str(png), "-a", str(pdf), save=True)
+    assert first.returncode == 0, first.stderr
+    png.unlink()
+    pdf.unlink()
+    server.reset()
+    again = run_cli("ask", "--no-reasoning", "-c", "And the second page?", env=env)
+    assert again.returncode == 0, again.stderr
+    messages = server.requests[-1].json["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "user"]
+    image, document, text = messages[0]["content"]
+    assert base64.b64decode(image["source"]["data"]) == data["png"]
+    assert base64.b64decode(document["source"]["data"]) == data["pdf"]
+    assert text["text"] == PROMPT
+    assert messages[2]["content"][0]["text"] == "And the second page?"
+    # The same thread to a model without PDFs: the stored text goes instead, said once.
+    server.reset()
+    other = run_cli("ask", "--no-reasoning", "-c", "-p", "deepseek", "Summarise", env=env)
+    assert other.returncode == 0, other.stderr
+    assert other.stderr.splitlines() == [
+        "ba-chat: form.png, an image earlier in this thread, is left out: deepseek-chat "
+        "cannot see images"
+    ]
+    first_user = server.requests[-1].json["messages"][0]["content"]
+    assert first_user.startswith("[image form.png left out: this model cannot see images]")
+    assert "requirements.pdf:\n```\n[page 1]\nThe system shall export invoices" in first_user
+
+
+def test_search_finds_words_inside_an_attached_pdf(server, env, files):
+    done = ask(env, "openai", "-a", str(files["pdf"]), "-a", str(files["docx"]), save=True)
+    assert done.returncode == 0, done.stderr
+    found = run_cli("search", "zebra", "--json", env=env)
+    assert found.returncode == 0, found.stderr
+    (hit,) = json.loads(found.stdout)
+    assert hit["role"] == "user" and hit["snippet"].startswith("requirements.pdf: ")
+    assert hit["snippet"].endswith("Appendix [zebra]")
+    assert "Kick-off" in run_cli("search", "scope", env=env).stdout
+
+
+def test_threads_show_and_markdown_list_the_attachments(server, env, files, tmp_path):
+    done = ask(env, "openai", "-a", f"{files['pdf']}#p=2-3", "-a", str(files["png"]), save=True)
+    assert done.returncode == 0, done.stderr
+    (thread,) = json.loads(run_cli("threads", "list", "--json", env=env).stdout)
+    shown = run_cli("threads", "show", thread["id"], env=env).stdout
+    pdf_size = len(base64.b64decode(_sent_file(server)))
+    assert pdf_size < 1024  # two pages of text
+    assert f"[attached: requirements.pdf (application/pdf, {pdf_size} B, pages 2-3)]" in shown
+    assert "[attached: form.png (image/png, 98 B)]" in shown
+    markdown = tmp_path / "out.md"
+    assert run_cli("export", "--all", "-f", "md", "-o", str(markdown), env=env).returncode == 0
+    assert "- attached: form.png (image/png, 98 B)" in markdown.read_text()
+
+
+def _sent_file(server) -> str:
+    part = user_content(server, "openai")[0]
+    return part["file"]["file_data"].split(",", 1)[1]
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl"])
+def test_export_then_import_carries_attachments_identically(server, env, files, tmp_path, fmt):
+    for path in (files["png"], files["pdf"], files["docx"]):
+        done = ask(env, "anthropic", "-a", str(path), save=True)
+        assert done.returncode == 0, done.stderr
+    exported = tmp_path / f"all.{fmt}"
+    assert run_cli("export", "--all", "-f", fmt, "-o", str(exported), env=env).returncode == 0
+    text = exported.read_text()
+    assert b64(files["png"]) in text  # the bytes travel in the file, base64
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    other = env | {"BA_CHAT_HOME": str(fresh)}
+    imported = run_cli("import", str(exported), env=other)
+    assert imported.returncode == 0, imported.stderr
+    again = tmp_path / f"again.{fmt}"
+    assert run_cli("export", "--all", "-f", fmt, "-o", str(again), env=other).returncode == 0
+
+    def without_time(document: str) -> str:
+        return document.split("\n", 1)[1] if fmt == "jsonl" else document.split('"threads"', 1)[1]
+
+    assert without_time(again.read_text()) == without_time(text)
+    # A thread from the import replays its attachment: the bytes came with it.
+    for path in files.values():
+        path.unlink()
+    server.reset()
+    replay = run_cli("ask", "--no-reasoning", "-c", "again", env=other)
+    assert replay.returncode == 0, replay.stderr
+    sent = server.requests[-1].json["messages"][0]["content"]
+    assert "meeting.docx:\n```\n## Kick-off" in sent[0]["text"]
+
+
+def test_an_export_whose_attachment_was_changed_is_refused(server, env, files, tmp_path):
+    assert ask(env, "anthropic", "-a", str(files["png"]), save=True).returncode == 0
+    exported = tmp_path / "all.jsonl"
+    assert run_cli("export", "--all", "-f", "jsonl", "-o", str(exported), env=env).returncode == 0
+    lines = exported.read_text().splitlines()
+    blob = json.loads(lines[-1])
+    blob["data"] = base64.b64encode(b"not the picture").decode()
+    exported.write_text("\n".join([*lines[:-1], json.dumps(blob)]) + "\n")
+    fresh = tmp_path / "fresh"
+    fresh.mkdir()
+    done = run_cli("import", str(exported), env=env | {"BA_CHAT_HOME": str(fresh)})
+    assert done.returncode == 2
+    assert done.stderr.strip() == (
+        f"ba-chat: error: cannot import {exported}: line {len(lines)}: its data does not match "
+        "its sha256 (the file was changed); the store was not changed"
+    )
+
+
+def test_a_file_is_stored_once_and_deleted_with_the_last_thread_using_it(server, env, files, home):
+    for _ in range(2):  # two threads, the same picture
+        assert ask(env, "openai", "-a", str(files["png"]), save=True).returncode == 0
+    assert ask(env, "openai", "-a", str(files["pdf"]), save=True).returncode == 0
+    with _store(home) as store:
+        assert store.count_blobs() == 2
+        first, second, _third = sorted(store.thread_ids())
+    files["png"].unlink()
+    assert run_cli("threads", "delete", first, "--yes", env=env).returncode == 0
+    with _store(home) as store:
+        assert store.count_blobs() == 2  # the second thread still uses the picture
+    server.reset()
+    replay = run_cli("ask", "--no-reasoning", "--thread", second, "again", env=env)
+    assert replay.returncode == 0, replay.stderr
+    assert user_content_at(server, 0)[0]["type"] == "image_url"
+    assert run_cli("threads", "delete", second, "--yes", env=env).returncode == 0
+    with _store(home) as store:
+        assert store.count_blobs() == 1
+        sha = hashlib.sha256(files["pdf"].read_bytes()).hexdigest()
+        assert list(store.blobs([sha])) == [sha]
+
+
+def user_content_at(server, index):
+    return server.requests[-1].json["messages"][index]["content"]

@@ -6,9 +6,7 @@ pypdf, python-docx and openpyxl are imported inside the function that reads thei
 
 from __future__ import annotations
 
-import csv
 import io
-import logging
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
@@ -24,6 +22,8 @@ class Unreadable(UsageError):
 
 def pdf_reader(data: bytes, name: str) -> PdfReader:
     """A pypdf reader over the bytes, or Unreadable naming the file."""
+    import logging
+
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
@@ -125,6 +125,8 @@ def xlsx_text(data: bytes, name: str) -> str:
 
 def csv_text(text: str) -> str:
     """A CSV file as a Markdown table (its dialect sniffed: commas, semicolons, tabs)."""
+    import csv
+
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(text[:4096])
     except csv.Error:

@@ -8,8 +8,6 @@ names inside say whether it is a Word or an Excel file.
 from __future__ import annotations
 
 import io
-import mimetypes
-import zipfile
 
 PDF = "application/pdf"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -78,6 +76,8 @@ def by_name(name: str) -> str | None:
     for extension, mime in _EXTENSIONS.items():
         if lowered.endswith(extension):
             return mime
+    import mimetypes  # reads the system's tables: only when a name is not in ours
+
     return mimetypes.guess_type(lowered)[0]
 
 
@@ -100,6 +100,8 @@ def detect(data: bytes, name: str) -> str | None:
 
 def _office(data: bytes) -> str | None:
     """A Word or Excel file by the parts its ZIP holds; None for any other archive."""
+    import zipfile
+
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())

@@ -48,6 +48,19 @@ def link(conn: sqlite3.Connection, message_id: str, parts: Sequence[Part]) -> No
     conn.executemany(_LINK, ((message_id, p.sha256) for p in parts if isinstance(p, Attachment)))
 
 
+def link_all(conn: sqlite3.Connection, messages: Iterable[tuple[str, Sequence[Part]]]) -> None:
+    """`link` for many (message id, parts) at once (an import)."""
+    conn.executemany(
+        _LINK,
+        (
+            (message_id, part.sha256)
+            for message_id, parts in messages
+            for part in parts
+            if isinstance(part, Attachment)
+        ),
+    )
+
+
 def unused_after_delete(conn: sqlite3.Connection, thread_id: str) -> None:
     """Before a thread's messages are deleted: drop their links, then every blob that no
     other message uses."""

@@ -83,8 +83,8 @@ class Attachment:
     sent: a page range's pages, a downscaled image), so a thread replays it after the
     file is gone. `mime` is the file's own type (a DOCX stays a DOCX even though models
     get its text); `pages` counts a PDF's pages sent, `page_range` is the range of the
-    original they came from (`3-9`), `extracted` says
-    the store holds its text (a document's), which search finds."""
+    original they came from (`3-9`); `extracted` says the store holds its text (a
+    document's), which search finds."""
 
     type: ClassVar[str] = "attachment"
     name: str
@@ -184,13 +184,19 @@ def attachments_of(parts: Iterable[Part]) -> tuple[Attachment, ...]:
     return tuple(p for p in parts if isinstance(p, Attachment))
 
 
+def size_label(size: int) -> str:
+    """Bytes as people read them: 512 B, 48 KB, 3.2 MB."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def attachment_label(part: Attachment) -> str:
     """An attachment in a few words for listings: `report.pdf (application/pdf, 48 KB,
     pages 3-9)`."""
-    size = f"{part.size} B" if part.size < 1024 else f"{part.size / 1024:,.0f} KB"
-    if part.size >= 1024 * 1024:
-        size = f"{part.size / 1024 / 1024:.1f} MB"
-    details = [part.mime, size]
+    details = [part.mime, size_label(part.size)]
     if part.page_range:
         details.append(f"pages {part.page_range}")
     elif part.pages:

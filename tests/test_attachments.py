@@ -555,3 +555,17 @@ def test_a_file_is_stored_once_and_deleted_with_the_last_thread_using_it(server,
 
 def user_content_at(server, index):
     return server.requests[-1].json["messages"][index]["content"]
+
+
+def test_attach_type_must_match_the_attachments(server, env, files):
+    done = ask(env, "openai", "--attach-type", "text/plain", save=True)
+    _refused(server, env, done, "--attach-type needs an -a to apply to; add -a PATH")
+    two = ["-a", str(files["text"]), "-a", str(files["png"])]
+    done = ask(env, "openai", *two, "--attach-type", "a/b", "--attach-type", "c/d", "-a",
+               str(files["pdf"]), save=True)  # fmt: skip
+    _refused(
+        server,
+        env,
+        done,
+        "2 --attach-type for 3 -a; give one for all of them, or one for each -a in order",
+    )

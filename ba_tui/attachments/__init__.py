@@ -24,7 +24,7 @@ from typing import BinaryIO
 from ba_tui.attachments import kinds
 from ba_tui.attachments.documents import Unreadable
 from ba_tui.errors import UsageError
-from ba_tui.messages import Attachment, Blob
+from ba_tui.messages import Attachment, Blob, size_label
 
 # Larger files are refused before they are read whole: no provider takes a request
 # this big, and a page range (read from the file) is the way to send part of one.
@@ -51,15 +51,6 @@ class Prepared:
     @property
     def name(self) -> str:
         return self.part.name
-
-
-def size_label(size: int) -> str:
-    """Bytes as people read them: 512 B, 48 KB, 3.2 MB."""
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.0f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"
 
 
 def split_range(source: str) -> tuple[str, tuple[int, int | None] | None]:

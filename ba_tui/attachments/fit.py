@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ba_tui.attachments import kinds
 from ba_tui.errors import UsageError
-from ba_tui.messages import Attachment, Blob, Part, Text
+from ba_tui.messages import Attachment, Blob, Part, Text, size_label
 from ba_tui.models import CATALOG, Capabilities, capabilities, tokens_label
 
 CHARS_PER_TOKEN = 4  # how text is estimated in tokens before sending (English prose)
@@ -144,8 +144,6 @@ def _check_size(
         else "attach fewer or smaller files"
     )
     if caps.request_bytes and sum(sizes) > caps.request_bytes:
-        from ba_tui.attachments import size_label
-
         raise Refused(
             f"{name} makes the request {size_label(sum(sizes))}, more than the "
             f"{size_label(caps.request_bytes)} {model} takes",

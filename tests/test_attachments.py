@@ -569,3 +569,22 @@ def test_attach_type_must_match_the_attachments(server, env, files):
         done,
         "2 --attach-type for 3 -a; give one for all of them, or one for each -a in order",
     )
+
+
+def test_compared_models_each_get_what_they_can_take(server, env, files, home):
+    done = run_cli(
+        "ask", "--no-reasoning", "--compare", "openai:mini", "--compare", "deepseek:chat",
+        "-a", str(files["pdf"]), PROMPT, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        "ba-chat: requirements.pdf goes to deepseek-chat as extracted text: it does not read PDFs"
+    ]
+    by_model = {r.json["model"]: r.json["messages"][-1]["content"] for r in server.requests}
+    assert by_model["gpt-5.4-mini-2026-03-17"][0]["type"] == "file"
+    assert by_model["deepseek-chat"].startswith("requirements.pdf:\n```\n[page 1]\n")
+    with _store(home) as store:
+        (thread_id,) = store.thread_ids()
+        users = [m for m in store.messages(thread_id) if m.role == "user"]
+        assert len(users) == 1 and [p.type for p in users[0].parts] == ["attachment", "text"]
+        assert store.count_blobs() == 1

@@ -7,13 +7,15 @@ can later be continued from whichever answer the user keeps.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ba_tui.conversation import Turn, TurnOptions, run_turn
+from ba_tui.messages import Blob, Text
 from ba_tui.providers import ChatMessage, Target, adapter
 
 if TYPE_CHECKING:
+    from ba_tui.attachments import Prepared
     from ba_tui.events import Event
     from ba_tui.store import Store
 
@@ -31,6 +33,8 @@ async def run_compare(
     parent_id: str | None = None,
     fastest: bool = False,
     turns: list[Turn] | None = None,
+    attached: Sequence[Prepared] = (),
+    files: Mapping[str, Blob] | None = None,
 ) -> list[Turn]:
     """Run the prompt against every target concurrently; turns come back in target order.
 
@@ -42,10 +46,15 @@ async def run_compare(
     # Import every SDK first: an import inside one task would stall the others' clocks.
     for target in targets:
         adapter(target.spec)
+    asked = (*(item.part for item in attached), *((Text(prompt),) if prompt else ()))
+    blobs = [(item.part, item.blob) for item in attached]
     user_id = None
     if store is not None and thread_id is not None:
-        user_id = store.add_message(thread_id, role="user", content=prompt, parent_id=parent_id).id
-    messages = [*history, ChatMessage.of("user", prompt)]
+        user_id = store.add_message(
+            thread_id, role="user", parts=asked, parent_id=parent_id, blobs=blobs
+        ).id
+    messages = [*history, ChatMessage("user", asked)]
+    files = {**(files or {}), **{part.sha256: blob for part, blob in blobs}}
     placeholders = turns if turns is not None else []
     placeholders[:] = [Turn(t.provider, t.model, thread_id=thread_id) for t in targets]
 
@@ -65,6 +74,7 @@ async def run_compare(
                 thread_id=thread_id,
                 parent_id=user_id,
                 turn=placeholders[index],
+                files=files,
             )
         )
         for index, target in enumerate(targets)

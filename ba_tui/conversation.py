@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncGenerator, Callable, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
@@ -29,10 +29,11 @@ from ba_tui.events import (
     Usage,
 )
 from ba_tui.logs import log_event
-from ba_tui.messages import Part, reply_parts
+from ba_tui.messages import Blob, Part, Text, reply_parts
 from ba_tui.providers import ChatMessage, ChatRequest, Target, adapter
 
 if TYPE_CHECKING:
+    from ba_tui.attachments import Prepared
     from ba_tui.config import Config
     from ba_tui.schemas import OutputSchema
     from ba_tui.store import Message, Store
@@ -234,8 +235,13 @@ async def run_turn(
     parent_id: str | None = None,
     fallbacks: Sequence[Target] = (),
     turn: Turn | None = None,
+    attached: Sequence[Prepared] = (),
+    files: Mapping[str, Blob] | None = None,
 ) -> Turn:
     """Run one turn and return its outcome; never raises for provider failures.
+
+    `attached` go with `prompt` (before its text, as providers advise), stored with it;
+    `files` holds the content of attachments earlier in `history`, by sha256.
 
     With a store, `prompt` is saved as a user message under `parent_id` in `thread_id`
     (or, when `prompt` is None, the reply regenerates the answer to `parent_id`).
@@ -249,8 +255,10 @@ async def run_turn(
     turn.thread_id = thread_id
     emit = on_event or (lambda event: None)
     messages = list(history)
+    asked: tuple[Part, ...] = ()
     if prompt is not None:
-        messages.append(ChatMessage.of("user", prompt))
+        asked = (*(item.part for item in attached), *((Text(prompt),) if prompt else ()))
+        messages.append(ChatMessage("user", asked))
     request = ChatRequest(
         model=target.model,
         messages=tuple(messages),
@@ -263,6 +271,7 @@ async def run_turn(
         stall_timeout=options.stall_timeout,
         connect_timeout=options.connect_timeout,
         schema=options.schema,
+        files={**(files or {}), **{item.part.sha256: item.blob for item in attached}},
     )
     turn.schema = options.schema
     if store is not None:
@@ -275,7 +284,11 @@ async def run_turn(
         user_id = None
         if prompt is not None:
             user_id = parent_id = store.add_message(
-                thread_id, role="user", content=prompt, parent_id=parent_id
+                thread_id,
+                role="user",
+                parts=asked,
+                parent_id=parent_id,
+                blobs=[(item.part, item.blob) for item in attached],
             ).id
         turn.reply = store.start_reply(
             thread_id, parent_id=parent_id or "", provider=target.provider, model=target.model

@@ -81,15 +81,32 @@ class ToolResult:
 
 @dataclass(frozen=True, slots=True)
 class Attachment:
-    """A file sent with a prompt, kept by content digest (filled by attachments)."""
+    """A file sent with a prompt. The bytes live in the store under `sha256` (what was
+    sent: a page range's pages, a downscaled image), so a thread replays it after the
+    file is gone. `mime` is the file's own type (a DOCX stays a DOCX even though models
+    get its text); `pages` counts a PDF's pages sent, `page_range` is the range of the
+    original they came from (`3-9`); `extracted` says the store holds its text (a
+    document's), which search finds."""
 
     type: ClassVar[str] = "attachment"
     name: str
     mime: str
     size: int
     sha256: str
+    pages: int | None = None
+    page_range: str | None = None
+    extracted: bool = False
     provider: str | None = None
     meta: Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """An attachment's content: the bytes sent, and the text a model without native
+    support for its type reads instead (a document's; None for an image)."""
+
+    data: bytes
+    text: str | None = None
 
 
 Part = Text | Reasoning | ToolCall | ToolResult | Attachment
@@ -105,7 +122,7 @@ def to_dict(part: Part) -> dict[str, Any]:
         value = getattr(part, item.name)
         if value is None or (item.name in ("meta", "arguments") and not value):
             continue
-        if item.name == "is_error" and not value:
+        if item.name in ("is_error", "extracted") and value is False:
             continue
         out[item.name] = dict(value) if isinstance(value, Mapping) else value
     return out
@@ -124,6 +141,9 @@ _KINDS: dict[str, type | tuple[type, ...]] = {
     "mime": str,
     "size": int,
     "sha256": str,
+    "pages": int,
+    "page_range": str,
+    "extracted": bool,
 }
 
 
@@ -159,6 +179,31 @@ def dumps(parts: Iterable[Part]) -> str:
 def loads(text: str | None) -> tuple[Part, ...]:
     """Parts from the store's JSON array (trusted: the store wrote it)."""
     return tuple(from_dict(raw) for raw in json.loads(text)) if text else ()
+
+
+def attachments_of(parts: Iterable[Part]) -> tuple[Attachment, ...]:
+    """The message's attachments, in the order they were sent."""
+    return tuple(p for p in parts if isinstance(p, Attachment))
+
+
+def size_label(size: int) -> str:
+    """Bytes as people read them: 512 B, 48 KB, 3.2 MB."""
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.0f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
+def attachment_label(part: Attachment) -> str:
+    """An attachment in a few words for listings: `report.pdf (application/pdf, 48 KB,
+    pages 3-9)`."""
+    details = [part.mime, size_label(part.size)]
+    if part.page_range:
+        details.append(f"pages {part.page_range}")
+    elif part.pages:
+        details.append(f"{part.pages} page{'s' * (part.pages != 1)}")
+    return f"{part.name} ({', '.join(details)})"
 
 
 def text_of(parts: Iterable[Part]) -> str:

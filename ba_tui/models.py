@@ -30,6 +30,10 @@ class Capabilities:
     structured_output: str | None = None
     context_window: int | None = None  # tokens in and out together; None when unknown
     max_output: int | None = None  # tokens one reply may use; None when unknown
+    # The largest request body the API takes, and the most pages of a PDF it reads
+    # natively: attachments are checked against them before anything is sent.
+    request_bytes: int | None = None
+    pdf_pages: int | None = None
 
     def names(self) -> list[str]:
         """Short words for what the model can do, for listings (`vision`, `pdf`...)."""
@@ -66,6 +70,8 @@ _CLAUDE = Capabilities(
     structured_output="json_schema",
     context_window=200_000,
     max_output=64_000,
+    request_bytes=32 * 1024 * 1024,
+    pdf_pages=100,  # 600 on 1M-context models; 100 on 200k ones
 )
 _GPT5 = Capabilities(
     reasoning=True,
@@ -75,6 +81,8 @@ _GPT5 = Capabilities(
     structured_output="json_schema",
     context_window=400_000,
     max_output=128_000,
+    request_bytes=32 * 1024 * 1024,  # "32 MB of total content" in file inputs
+    pdf_pages=100,
 )
 _GEMINI = Capabilities(
     reasoning=True,
@@ -85,6 +93,8 @@ _GEMINI = Capabilities(
     structured_output="json_schema",
     context_window=1_048_576,
     max_output=65_536,
+    request_bytes=50 * 1024 * 1024,  # inline data; larger files need the Files API
+    pdf_pages=1000,
 )
 _DEEPSEEK = Capabilities(
     tools=True, structured_output="json_object", context_window=128_000, max_output=8_192

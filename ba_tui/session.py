@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ba_tui.conversation import Turn, TurnOptions, run_turn, to_chat_messages
-from ba_tui.events import Event
+from ba_tui.events import Event, Notice
+from ba_tui.messages import Blob, attachments_of
 
 if TYPE_CHECKING:
+    from ba_tui.attachments import Prepared
     from ba_tui.config import Config
     from ba_tui.consensus import Vote
     from ba_tui.providers import ChatMessage, Target
@@ -244,26 +246,44 @@ class ChatSession:
         turn: Turn | None = None,
         options: TurnOptions | None = None,
         history: list[ChatMessage] | None = None,
+        attached: Sequence[Prepared] = (),
     ) -> Turn:
         """Run one turn to `target`: `prompt` after `parent_id` (the newest message by
         default), or with `prompt=None` a new reply to the user message `parent_id`
         (regenerate). The thread is created first if there is none yet, and follows
         `target` from now on. Events, `Saved` among them, go to `on_event`. `options`
         replace the session's for this turn; `history` stands in for the stored one when
-        nothing is stored (`--no-save`)."""
+        nothing is stored (`--no-save`).
+
+        `attached` (see attachments.load) go with the prompt. If the model cannot take
+        one, or the request would pass a limit, `attachments.fit.Refused` is raised before
+        anything is stored or sent; what the model gets instead of a file (a document's
+        text) is said in `Notice` events. Attachments earlier in the thread are replayed
+        from the store."""
+        emit = on_event or (lambda event: None)
+        self.check_attachments([target], attached)
+        if fallbacks is None:
+            fallbacks = self.fallbacks()[0]
+        fallbacks = self._able_fallbacks(fallbacks, attached, emit)
         thread_id, parent_id, stored = await self._prepare(prompt or "", target, parent_id)
+        history = stored if history is None else history
+        files = self._files(history)
+        for note in self.check_attachments([target], attached, history, files):
+            emit(Notice(f"ba-chat: {note}"))
         return await run_turn(
             target,
             prompt,
-            history=stored if history is None else history,
+            history=history,
             system=self.system(system),
             options=options or self.turn_options(),
             on_event=on_event,
             store=self.store,
             thread_id=thread_id,
             parent_id=parent_id,
-            fallbacks=fallbacks if fallbacks is not None else self.fallbacks()[0],
+            fallbacks=fallbacks,
             turn=turn,
+            attached=attached,
+            files=files,
         )
 
     async def send_structured(
@@ -277,10 +297,12 @@ class ChatSession:
         fallbacks: list[Target] | None = None,
         on_event: Callable[[Event], Any] | None = None,
         tries: int = 2,
+        attached: Sequence[Prepared] = (),
     ) -> Structured:
         """`prompt` answered as JSON that fits `schema`. An answer that does not fit is
         sent back once with the reason (both stay in the thread, so the raw answer is
-        kept); a turn that fails for any other reason ends it, as `send` would."""
+        kept); a turn that fails for any other reason ends it, as `send` would.
+        `attached` go with the first prompt (a retry replays them from the store)."""
         from ba_tui.providers import ChatMessage
         from ba_tui.schemas import check, retry_prompt
 
@@ -297,6 +319,7 @@ class ChatSession:
                 on_event=on_event,
                 options=options,
                 history=history if self.store is None else None,
+                attached=attached if attempt == 0 else (),
             )
             result.turns.append(turn)
             if turn.status != "complete":
@@ -323,15 +346,22 @@ class ChatSession:
         fastest: bool = False,
         turns: list[Turn] | None = None,
         options: TurnOptions | None = None,
+        attached: Sequence[Prepared] = (),
     ) -> list[Turn]:
         """`prompt` to every target at once (see compare.run_compare), after `parent_id`.
         A new thread is created for the first target; an existing one keeps its model
-        until the user keeps an answer."""
+        until the user keeps an answer. Every target must be able to take `attached`
+        (else `Refused`, nothing stored); notes go to `on_event` with index -1."""
         from ba_tui.compare import run_compare
 
+        self.check_attachments(targets, attached)
         thread_id, parent_id, history = await self._prepare(
             prompt, targets[0], parent_id, follow=False
         )
+        files = self._files(history)
+        for note in self.check_attachments(targets, attached, history, files):
+            if on_event is not None:
+                on_event(-1, Notice(f"ba-chat: {note}"))
         return await run_compare(
             targets,
             prompt,
@@ -344,6 +374,8 @@ class ChatSession:
             parent_id=parent_id,
             fastest=fastest,
             turns=turns,
+            attached=attached,
+            files=files,
         )
 
     async def consensus(
@@ -406,6 +438,65 @@ class ChatSession:
         if self.store is None or turn.message_id is None:
             return None
         return self.store.get_message(turn.message_id).parent_id
+
+    def check_attachments(
+        self,
+        targets: Sequence[Target],
+        attached: Sequence[Prepared],
+        history: Sequence[ChatMessage] = (),
+        files: Mapping[str, Blob] | None = None,
+    ) -> list[str]:
+        """What each target gets of the attachments, as lines for the user (a document
+        sent as text); `Refused` when one cannot take them. A front end may call it as
+        soon as the user attaches a file, to say so before the prompt is sent."""
+        from ba_tui.attachments.fit import check
+
+        earlier = [
+            (part, (files or {}).get(part.sha256) or Blob(b""))
+            for message in history
+            for part in attachments_of(message.parts)
+        ]
+        notes: list[str] = []
+        for target in targets:
+            found = check(
+                [(item.part, item.blob) for item in attached],
+                target.model,
+                target.capabilities,
+                history=earlier,
+                sources=[item.source for item in attached],
+            )
+            notes += [note for note in found if note not in notes]
+        return notes
+
+    def _able_fallbacks(
+        self, fallbacks: list[Target], attached: Sequence[Prepared], emit: Callable[[Event], Any]
+    ) -> list[Target]:
+        """The fallbacks that can take the attachments; each other one is skipped, said in
+        a notice (a fallback cannot be asked later what it could not be sent now)."""
+        from ba_tui.attachments.fit import Refused
+
+        able = []
+        for fallback in fallbacks:
+            try:
+                self.check_attachments([fallback], attached)
+            except Refused as refused:
+                emit(
+                    Notice(
+                        f"ba-chat: fallback {fallback.provider}:{fallback.model} skipped: "
+                        f"{refused.message}"
+                    )
+                )
+                continue
+            able.append(fallback)
+        return able
+
+    def _files(self, history: Sequence[ChatMessage]) -> dict[str, Blob]:
+        """The stored content of the attachments in `history`, by sha256: a thread
+        replays them even after the files are gone."""
+        wanted = {part.sha256 for message in history for part in attachments_of(message.parts)}
+        if not wanted or self.store is None:
+            return {}
+        return self.store.blobs(wanted)
 
     async def _prepare(
         self, prompt: str, target: Target, parent_id: str | Latest | None, *, follow: bool = True

@@ -29,17 +29,20 @@ EVERY_KIND = (
     ToolResult("call_1", "get_weather", '{"temp": -3}', is_error=False),
     ToolResult("call_2", "lookup", "no such city", is_error=True),
     Attachment("notes.pdf", "application/pdf", 48213, "ab" * 32),
+    Attachment("report.pdf", "application/pdf", 9120, "cd" * 32, 7, "3-9", extracted=True),
 )
 
 
 def test_every_kind_of_part_round_trips_through_json():
     assert loads(dumps(EVERY_KIND)) == EVERY_KIND
     assert [to_dict(p)["type"] for p in EVERY_KIND] == [
-        "reasoning", "text", "tool_call", "tool_result", "tool_result", "attachment"
+        "reasoning", "text", "tool_call", "tool_result", "tool_result", "attachment", "attachment"
     ]  # fmt: skip
     # Empty fields are left out, so a stored text part is no bigger than it needs to be.
     assert dumps([Text("hi")]) == '[{"type":"text","text":"hi"}]'
     assert "is_error" not in to_dict(EVERY_KIND[3]) and to_dict(EVERY_KIND[4])["is_error"]
+    assert "extracted" not in to_dict(EVERY_KIND[5]) and to_dict(EVERY_KIND[6])["extracted"]
+    assert to_dict(EVERY_KIND[6])["page_range"] == "3-9" and "pages" not in to_dict(EVERY_KIND[5])
 
 
 def test_text_and_reasoning_are_read_from_the_parts():

@@ -129,6 +129,39 @@ def test_a_turn_added_after_the_migration_sits_beside_the_old_ones(old_store: St
     assert old_store.search("One more")[0].thread_id == thread_id
 
 
+def test_an_old_thread_takes_an_attachment_after_the_migration(old_store: Store):
+    """The attachments step adds its tables and changes no old row: an old thread then
+    stores a file like a new one, and its words are found."""
+    from ba_tui.messages import Attachment, Blob, Text
+
+    thread_id = OLD_EXPORT["threads"][0]["id"]
+    blob = Blob(b"%PDF-1.4 fake", "Acceptance criteria for the quokka report")
+    part = Attachment("criteria.pdf", "application/pdf", len(blob.data), "ab" * 32, 1)
+    message = old_store.add_message(
+        thread_id,
+        role="user",
+        parts=(part, Text("Read this")),
+        parent_id=None,
+        blobs=[(part, blob)],
+    )
+    assert old_store.get_message(message.id).parts == (part, Text("Read this"))
+    assert old_store.blobs([part.sha256]) == {part.sha256: blob}
+    assert [hit.message_id for hit in old_store.search("quokka")] == [message.id]
+    _same_as_the_old_export(_without(_export(old_store), message.id))
+
+
+def _without(document: dict, message_id: str) -> dict:
+    """The export with that message and its attachment left out (and its thread's
+    `updated_at` as before: adding the message moved it on)."""
+    old = {t["id"]: t for t in OLD_EXPORT["threads"]}
+    for thread in document["threads"]:
+        if any(m["id"] == message_id for m in thread["messages"]):
+            thread["updated_at"] = old[thread["id"]]["updated_at"]
+        thread["messages"] = [m for m in thread["messages"] if m["id"] != message_id]
+        thread.pop("blobs", None)
+    return document
+
+
 def test_a_version_1_export_still_imports(tmp_path: Path):
     with Store.open(tmp_path / "ba-chat.db") as store:
         result = import_file(store, DATA / "export-v1-2026-12-07.json")

@@ -11,6 +11,8 @@ import pytest
 
 # pydantic is not listed: typer imports it for any subcommand, and every SDK needs it anyway.
 HEAVY = ("anthropic", "openai", "google", "textual", "sqlite_utils", "keyring", "tomlkit")
+# The attachment libraries: imported when a file of their type is attached, never before.
+DOCUMENTS = ("pypdf", "docx", "openpyxl", "PIL", "lxml", "httpx2")
 
 # Runs `ba-chat ARGS` as the console script does (ba_tui.entry.main), then prints, after
 # a blank line, the modules that were imported.
@@ -50,7 +52,7 @@ def test_help_imports_nothing_heavy(args):
         [sys.executable, "-c", _PROBE, json.dumps(args)], capture_output=True, text=True, check=True
     )
     loaded = json.loads(done.stdout.strip().splitlines()[-1])
-    assert [m for m in loaded if m.split(".")[0] in HEAVY] == []
+    assert [m for m in loaded if m.split(".")[0] in HEAVY + DOCUMENTS] == []
     assert "Usage:" in done.stdout
 
 
@@ -73,5 +75,7 @@ def test_saved_ask_on_an_up_to_date_store_skips_sqlite_utils(server, env):
     answer, _, modules = done.stdout.rstrip("\n").rpartition("\n")
     assert answer.strip() == first.stdout.strip()
     assert "sqlite_utils" not in json.loads(modules)
+    # An ask without attachments loads none of the document and image libraries.
+    assert not {m.split(".")[0] for m in json.loads(modules)} & {"pypdf", "docx", "openpyxl", "PIL"}
     listed = run_cli("threads", env=env)
     assert listed.returncode == 0 and "first" in listed.stdout

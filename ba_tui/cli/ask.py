@@ -251,6 +251,20 @@ def ask(
     raw: bool = typer.Option(
         False, "--raw", help="Print the answer as it comes, Markdown unrendered (as when piped)."
     ),
+    attach: list[str] | None = typer.Option(
+        None,
+        "-a",
+        "--attach",
+        metavar="PATH|URL|-",
+        help="Attach a file, a URL or stdin (-); a PDF's pages with FILE#p=3-9 (repeat it).",
+        callback=utf8,
+    ),
+    attach_type: list[str] | None = typer.Option(
+        None,
+        "--attach-type",
+        metavar="MIME",
+        help="The type of the attachments (once), or of each -a in order (repeat it).",
+    ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
     """Ask one question and stream the answer to stdout.
@@ -273,7 +287,8 @@ def ask(
     # The typed prompt names the thread better than piped text ("Summarise these" over
     # the first line of the notes); the piped text does only when nothing was typed.
     typed = text
-    piped = _read_stdin()
+    # `-a -` makes stdin an attachment: then it is not part of the prompt.
+    piped = "" if "-" in (attach or []) else _read_stdin()
     if piped.strip():
         text = f"{piped.rstrip()}\n\n{text}" if text else piped.rstrip()
     if not text:
@@ -281,6 +296,7 @@ def ask(
     if no_save and (cont or thread):
         raise UsageError("--no-save cannot continue a thread", "drop --no-save or -c/--thread")
 
+    attached = _attachments(attach or [], attach_type or [])
     config = load_config()
     from ba_tui.cli.structured import choose_schema
 
@@ -313,6 +329,8 @@ def ask(
 
         if fastest:
             raise UsageError("--fastest and --consensus do not mix", "drop one of them")
+        if attached:
+            raise UsageError("-a does not work with --consensus yet", "use --compare without it")
         code = ask_consensus(
             compare,
             text,
@@ -345,6 +363,7 @@ def ask(
             no_save=no_save,
             fastest=fastest,
             title=title_for(typed or text),
+            attached=attached,
         )
         raise typer.Exit(code)
     store = None if no_save else _open_store()
@@ -357,6 +376,7 @@ def ask(
     )
     session = ChatSession(config, store, existing, options=options, new=new)
     target = session.target(provider, model)
+    session.check_attachments([target], attached)  # before anything is stored
     if target.provider == "local" and not (provider or existing or config.default_provider):
         from ba_tui.providers import OFFLINE_NOTICE
 
@@ -379,13 +399,26 @@ def ask(
         if shape is not None:
             structured = signals.run(
                 session.send_structured(
-                    text, target, shape, system=system, fallbacks=fallbacks, on_event=printer
+                    text,
+                    target,
+                    shape,
+                    system=system,
+                    fallbacks=fallbacks,
+                    on_event=printer,
+                    attached=attached,
                 )
             )
             turn = structured.turn
         else:
             turn = signals.run(
-                session.send(text, target, system=system, fallbacks=fallbacks, on_event=printer)
+                session.send(
+                    text,
+                    target,
+                    system=system,
+                    fallbacks=fallbacks,
+                    on_event=printer,
+                    attached=attached,
+                )
             )
     except KeyboardInterrupt:
         printer.end()
@@ -427,6 +460,31 @@ def _cache_settings(
         return False, None
     ttl = ttl or config.data.get("cache_ttl")
     return True, ttl_seconds(str(ttl)) if ttl is not None else None
+
+
+def _attachments(sources: list[str], types: list[str]) -> list[Any]:
+    """Each `-a` read and made ready to send (see attachments.load), with its
+    `--attach-type`; what was done to one on the way (a downscale) is said on stderr."""
+    from ba_tui.errors import UsageError
+
+    if not sources:
+        if types:
+            raise UsageError("--attach-type needs an -a to apply to", "add -a PATH")
+        return []
+    if len(types) not in (0, 1, len(sources)):
+        raise UsageError(
+            f"{len(types)} --attach-type for {len(sources)} -a",
+            "give one for all of them, or one for each -a in order",
+        )
+    from ba_tui.attachments import load
+
+    given: list[str | None] = [*types] if len(types) == len(sources) else []
+    given = given or [types[0] if types else None] * len(sources)
+    prepared = [load(source, mime) for source, mime in zip(sources, given, strict=True)]
+    for item in prepared:
+        for note in item.notes:
+            warn(f"ba-chat: {note}")
+    return prepared
 
 
 def _over_budget(store: Any, config: Any) -> str | None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ba_tui.cli.app import terminal_safe, warn
 from ba_tui.pricing import format_cost
 
 if TYPE_CHECKING:
+    from ba_tui.attachments import Prepared
     from ba_tui.config import Config
     from ba_tui.conversation import Turn, TurnOptions
 
@@ -72,11 +74,12 @@ def ask_compare(
     no_save: bool,
     fastest: bool,
     title: str,
+    attached: Sequence[Prepared] = (),
 ) -> int:
     """Run the comparison and print it; returns the exit code."""
     from ba_tui.cli.app import note_ignored
     from ba_tui.errors import UsageError
-    from ba_tui.events import TextDelta
+    from ba_tui.events import Notice, TextDelta
     from ba_tui.session import ChatSession, NewThread
 
     if len(specs) < 2:
@@ -89,6 +92,7 @@ def ask_compare(
         provider, _, model = spec.partition(":")
         targets.append(session.target(provider, model or None))
     note_ignored(targets, options)
+    session.check_attachments(targets, attached)  # every model takes them, or none is asked
     store = None
     if not no_save:  # every key checked first: a missing one stores nothing
         from ba_tui.store import Store
@@ -98,11 +102,13 @@ def ask_compare(
     view = _Columns([f"{t.provider} · {t.model}" for t in targets]) if live_view else None
 
     def on_event(index: int, event: Any) -> None:
+        if isinstance(event, Notice):
+            warn(event.notice)
         if view is not None and isinstance(event, TextDelta):
             view.texts[index] += event.text
 
     async def run() -> list[Turn]:
-        coro = session.compare(text, targets, on_event=on_event, fastest=fastest)
+        coro = session.compare(text, targets, on_event=on_event, fastest=fastest, attached=attached)
         if view is None:
             return await coro
         from rich.live import Live

@@ -192,7 +192,7 @@ def show_thread(
 
     Every stored field is shown.
     """
-    from ba_tui.messages import message_dict
+    from ba_tui.messages import attachment_label, attachments_of, message_dict
 
     with _open_store() as store:
         thread = store.get_thread(thread_id)
@@ -229,6 +229,8 @@ def show_thread(
                 out.line("[reasoning]")
                 out.line(message.reasoning)
                 out.line("[/reasoning]")
+            for part in attachments_of(message.parts):
+                out.line(f"[attached: {attachment_label(part)}]")
             out.line(message.content)
             if message.error:
                 out.line(f"error: {message.error}")

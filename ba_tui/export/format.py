@@ -49,6 +49,8 @@ class ImportBatch:
     threads: list[dict[str, Any]]
     messages: list[dict[str, Any]]
     skipped: dict[str, int] = field(default_factory=dict)  # what was left out, by reason
+    # Attachments' content: (sha256, mime, Blob), each checked against its sha256.
+    blobs: list[tuple[str, str, Any]] = field(default_factory=list)
 
 
 class Bad:

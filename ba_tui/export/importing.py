@@ -16,6 +16,8 @@ if TYPE_CHECKING:
 # Rows (threads + messages) per import transaction: about 30-80 ms of work (see
 # bench/import_bench.py), so a concurrent ask never waits long for the write lock.
 IMPORT_BATCH_ROWS = 500
+# Attachments per transaction: up to a few hundred megabytes each at the size limit.
+IMPORT_BATCH_BLOBS = 20
 # After each import transaction the lock stays free for this fraction of its length.
 IMPORT_PAUSE = 0.5
 
@@ -37,6 +39,9 @@ def import_batch(store: Store, batch: ImportBatch) -> ImportResult:
 
     added_threads = added_messages = 0
     try:
+        # Attachments' content first: a message is never stored before the blob it names.
+        for start in range(0, len(batch.blobs), IMPORT_BATCH_BLOBS):
+            store.import_blobs(batch.blobs[start : start + IMPORT_BATCH_BLOBS])
         for threads, messages in _batches(batch.threads, batch.messages, IMPORT_BATCH_ROWS):
             started = time.perf_counter()
             new_threads, new_messages = store.import_rows(threads, messages)

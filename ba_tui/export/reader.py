@@ -89,10 +89,14 @@ def _read_json(document: dict[str, Any], bad: Bad) -> ImportBatch:
     raw_threads = document.get("threads")
     if not isinstance(raw_threads, list):
         raise bad('"threads" is not a list')
-    threads, messages = [], []
+    threads, messages, blobs = [], [], []
     for number, raw in enumerate(raw_threads, 1):
         where = f"thread {number}"
         thread = _thread(raw, bad, where)
+        raw_blobs = raw.get("blobs", [])
+        if not isinstance(raw_blobs, list):
+            raise bad(f'{where}: "blobs" is not a list')
+        blobs += [_blob(item, bad, f"{where}, blob {n}") for n, item in enumerate(raw_blobs, 1)]
         raw_messages = raw.get("messages", [])
         if not isinstance(raw_messages, list):
             raise bad(f'{where}: "messages" is not a list')
@@ -104,11 +108,11 @@ def _read_json(document: dict[str, Any], bad: Bad) -> ImportBatch:
                 raise bad(f"{where}, message {index}: thread_id does not match its thread")
             messages.append(message)
         threads.append(thread)
-    return ImportBatch("ba-chat JSON", threads, messages)
+    return ImportBatch("ba-chat JSON", threads, messages, blobs=blobs)
 
 
 def _read_jsonl(text: str, bad: Bad) -> ImportBatch:
-    threads, messages = [], []
+    threads, messages, blobs = [], [], []
     seen_threads: set[str] = set()
     header_seen = False
     version = VERSION
@@ -138,11 +142,35 @@ def _read_jsonl(text: str, bad: Bad) -> ImportBatch:
             if message["thread_id"] not in seen_threads:
                 raise bad(f"{where}: message comes before its thread's line")
             messages.append(message)
+        elif kind == "blob":
+            blobs.append(_blob(record, bad, where))
         else:
-            raise bad(f'{where}: unknown record type {kind!r} (expected "thread" or "message")')
+            raise bad(
+                f'{where}: unknown record type {kind!r} (expected "thread", "message" or "blob")'
+            )
     if not header_seen:
         raise bad("the file is empty")
-    return ImportBatch("ba-chat JSONL", threads, messages)
+    return ImportBatch("ba-chat JSONL", threads, messages, blobs=blobs)
+
+
+def _blob(raw: Any, bad: Bad, where: str) -> tuple[str, str, parts.Blob]:
+    """An attachment's content: base64 bytes that must hash to the sha256 it names."""
+    import base64
+    import binascii
+    import hashlib
+
+    if not isinstance(raw, dict):
+        raise bad(f"{where} is not a JSON object")
+    sha256 = _text(raw, "sha256", bad, where, required=True)
+    mime = _text(raw, "mime", bad, where, required=True)
+    encoded = _text(raw, "data", bad, where, required=True)
+    try:
+        data = base64.b64decode(encoded, validate=True)
+    except (binascii.Error, ValueError):
+        raise bad(f"{where}: data is not base64") from None
+    if hashlib.sha256(data).hexdigest() != sha256:
+        raise bad(f"{where}: its data does not match its sha256 (the file was changed)")
+    return sha256, mime, parts.Blob(data, _text(raw, "text", bad, where))
 
 
 def _thread(raw: Any, bad: Bad, where: str) -> dict[str, Any]:

@@ -6,7 +6,10 @@ out without being held in memory. JSONL starts with the same header line, then f
 thread a `{"type":"thread",...}` line followed by one `{"type":"message",...}` line per
 message. Both carry every stored field except `pid`: a message's `parts` (see messages.py),
 and beside them `content`, the text of its parts, for scripts (`jq .content`; an import
-reads the parts). Markdown is for people: title, model, and the thread's current branch.
+reads the parts). A thread with attachments also carries their content, base64 in the
+file: a `"blobs"` list on the thread (JSON), `{"type":"blob",...}` lines after its messages
+(JSONL); each blob is `{"sha256","mime","size","data","text"}`. Markdown is for people:
+title, model, and the thread's current branch, attachments listed by name.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ba_tui.export.format import FORMAT, VERSION, ExportError, Writer, encode
+from ba_tui.messages import attachment_label, attachments_of
 
 if TYPE_CHECKING:
     from ba_tui.store import Message, Store, Thread
@@ -47,9 +51,13 @@ def write_json(store: Store, ids: Sequence[str], out: Writer, exported_at: str) 
     head = encode({"format": FORMAT, "version": VERSION, "exported_at": exported_at})
     out.write(head[:-1] + ',"threads":[')
     count = 0
-    for index, (thread, messages) in enumerate(store.export_json(ids)):
+    for index, (thread_id, (thread, messages)) in enumerate(
+        zip(ids, store.export_json(ids), strict=True)
+    ):
         out.write("\n" if index == 0 else ",\n")
-        out.write(_one_line(thread[:-1] + ',"messages":[' + ",".join(messages) + "]}"))
+        blobs = _blobs(store, thread_id)
+        extra = ',"blobs":[' + ",".join(blobs) + "]" if blobs else ""
+        out.write(_one_line(thread[:-1] + ',"messages":[' + ",".join(messages) + "]" + extra + "}"))
         count += len(messages)
     out.write("\n]}\n")
     return count
@@ -58,12 +66,25 @@ def write_json(store: Store, ids: Sequence[str], out: Writer, exported_at: str) 
 def write_jsonl(store: Store, ids: Sequence[str], out: Writer, exported_at: str) -> int:
     out.write(encode({"format": FORMAT, "version": VERSION, "exported_at": exported_at}) + "\n")
     count = 0
-    for thread, messages in store.export_json(ids):
+    for thread_id, (thread, messages) in zip(ids, store.export_json(ids), strict=True):
         lines = ['{"type":"thread",' + thread[1:]]
         lines += ['{"type":"message",' + message[1:] for message in messages]
+        lines += ['{"type":"blob",' + blob[1:] for blob in _blobs(store, thread_id)]
         out.write(_one_line("\n".join(lines)) + "\n")
         count += len(messages)
     return count
+
+
+def _blobs(store: Store, thread_id: str) -> list[str]:
+    """The thread's attachments' content as JSON objects, the bytes in base64."""
+    import base64
+
+    out = []
+    for sha256, mime, size, data, text in store.thread_blobs(thread_id):
+        blob = {"sha256": sha256, "mime": mime, "size": size}
+        blob["data"] = base64.b64encode(data).decode("ascii")
+        out.append(encode(blob | ({"text": text} if text is not None else {})))
+    return out
 
 
 _LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -119,7 +140,10 @@ def _markdown_thread(thread: Thread, path: Sequence[Message]) -> str:
         if message.reasoning:
             lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, ""]
             lines += ["</details>", ""]
-        lines.append(message.content if message.content else "*(empty)*")
+        attached = attachments_of(message.parts)
+        lines.append(message.content if message.content or attached else "*(empty)*")
+        if attached:
+            lines += ["", *(f"- attached: {attachment_label(part)}" for part in attached)]
         if message.status != "complete":
             note = f"*{message.status}*"
             if message.error:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -9,6 +10,7 @@ from typing import Any
 import anthropic
 
 from ba_tui import errors
+from ba_tui.attachments.fit import Native, pieces
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
 from ba_tui.messages import Reasoning, for_provider
 from ba_tui.providers import clients, reading
@@ -57,7 +59,21 @@ def _thinking(message: ChatMessage) -> list[dict[str, Any]]:
     ]
 
 
-def _messages(request: ChatRequest) -> list[dict[str, Any]]:
+def _block(piece: Native | str) -> dict[str, Any]:
+    """One piece of a message as a content block: text, an image, or a PDF document."""
+    if isinstance(piece, str):
+        return {"type": "text", "text": piece}
+    source = {
+        "type": "base64",
+        "media_type": piece.mime,
+        "data": base64.b64encode(piece.data).decode("ascii"),
+    }
+    if piece.mime.startswith("image/"):
+        return {"type": "image", "source": source}
+    return {"type": "document", "source": source, "title": piece.name}
+
+
+def _messages(target: Target, request: ChatRequest) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     users = [i for i, m in enumerate(request.messages) if m.role == "user"]
     cached = set(users[-USER_BREAKPOINTS:])
@@ -65,6 +81,12 @@ def _messages(request: ChatRequest) -> list[dict[str, Any]]:
         thinking = _thinking(message) if request.thinking_budget else []
         if message.role == "assistant" and thinking:
             content: Any = [*thinking, {"type": "text", "text": message.content}]
+        elif message.attached:
+            content = [
+                _block(piece) for piece in pieces(message.parts, request.files, target.capabilities)
+            ]
+            if index in cached:
+                content[-1]["cache_control"] = CACHE
         elif index in cached:
             content = [{"type": "text", "text": message.content, "cache_control": CACHE}]
         else:
@@ -78,7 +100,7 @@ def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
     params: dict[str, Any] = {
         "model": request.model,
         "max_tokens": request.max_tokens or DEFAULT_MAX_TOKENS,
-        "messages": _messages(request),
+        "messages": _messages(target, request),
     }
     if system:
         params["system"] = [{"type": "text", "text": system, "cache_control": CACHE}]

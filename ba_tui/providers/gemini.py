@@ -11,6 +11,7 @@ from google.genai import errors as genai_errors
 from google.genai import types
 
 from ba_tui import errors
+from ba_tui.attachments.fit import Native, pieces
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
 from ba_tui.providers import clients, reading
 from ba_tui.providers.spec import ChatRequest, Target
@@ -56,10 +57,20 @@ def _config(target: Target, request: ChatRequest, thoughts: bool) -> types.Gener
     )
 
 
-def _contents(request: ChatRequest) -> list[types.Content]:
+def _part(piece: Native | str) -> types.Part:
+    """One piece of a message: text, or a file as inline data (images and PDFs)."""
+    if isinstance(piece, str):
+        return types.Part(text=piece)
+    return types.Part(inline_data=types.Blob(mime_type=piece.mime, data=piece.data))
+
+
+def _contents(target: Target, request: ChatRequest) -> list[types.Content]:
     return [
         types.Content(
-            role="model" if m.role == "assistant" else "user", parts=[types.Part(text=m.content)]
+            role="model" if m.role == "assistant" else "user",
+            parts=[_part(piece) for piece in pieces(m.parts, request.files, target.capabilities)]
+            if m.attached
+            else [types.Part(text=m.content)],
         )
         for m in request.messages
     ]
@@ -148,7 +159,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
             try:
                 chunks = await client.aio.models.generate_content_stream(
                     model=request.model,
-                    contents=_contents(request),
+                    contents=_contents(target, request),
                     config=_config(target, request, True),
                 )
             except genai_errors.ClientError as exc:
@@ -157,7 +168,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
                     raise
                 chunks = await client.aio.models.generate_content_stream(
                     model=request.model,
-                    contents=_contents(request),
+                    contents=_contents(target, request),
                     config=_config(target, request, False),
                 )
             async for chunk in reader.read(chunks):

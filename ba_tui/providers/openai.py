@@ -8,6 +8,7 @@ some refuse `stream_options`. All of those end up as the same events.
 
 from __future__ import annotations
 
+import base64
 import re
 from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
@@ -16,9 +17,10 @@ from typing import Any
 import openai
 
 from ba_tui import errors
+from ba_tui.attachments.fit import Native, pieces
 from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
 from ba_tui.providers import clients, reading
-from ba_tui.providers.spec import ChatRequest, Target
+from ba_tui.providers.spec import ChatMessage, ChatRequest, Target
 from ba_tui.schemas import closed, strict_ok
 
 _FINISH = {
@@ -65,12 +67,35 @@ def _response_format(mode: str | None, request: ChatRequest) -> dict[str, Any] |
     }
 
 
+def _part(piece: Native | str) -> dict[str, Any]:
+    """One piece of a message as a content part: text, an image, or a PDF file."""
+    if isinstance(piece, str):
+        return {"type": "text", "text": piece}
+    url = f"data:{piece.mime};base64,{base64.b64encode(piece.data).decode('ascii')}"
+    if piece.mime.startswith("image/"):
+        return {"type": "image_url", "image_url": {"url": url}}
+    return {"type": "file", "file": {"filename": piece.name, "file_data": url}}
+
+
+def _content(target: Target, request: ChatRequest, message: ChatMessage) -> str | list[Any]:
+    """The message's text; with attachments, a list of parts unless all of them went as
+    text (one string then, which every compatible server takes)."""
+    if not message.attached:
+        return message.content
+    found = pieces(message.parts, request.files, target.capabilities)
+    if len(found) == 1 and isinstance(found[0], str):
+        return found[0]
+    return [_part(piece) for piece in found]
+
+
 def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
     mode, system = request.structured(target)
     messages: list[dict[str, Any]] = []
     if system:
         messages.append({"role": "system", "content": system})
-    messages += [{"role": m.role, "content": m.content} for m in request.messages]
+    messages += [
+        {"role": m.role, "content": _content(target, request, m)} for m in request.messages
+    ]
     params: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
     if target.base_url not in _no_stream_options:
         params["stream_options"] = {"include_usage": True}

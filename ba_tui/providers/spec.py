@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ba_tui.messages import Part, Text, text_of
+from ba_tui.messages import Attachment, Blob, Part, Text, text_of
 from ba_tui.models import Capabilities, capabilities
 from ba_tui.schemas import OutputSchema, instruction
 
@@ -131,6 +131,11 @@ class ChatMessage:
     def content(self) -> str:
         return text_of(self.parts)
 
+    @property
+    def attached(self) -> bool:
+        """Whether the message carries attachments (adapters then send a list of parts)."""
+        return any(isinstance(part, Attachment) for part in self.parts)
+
 
 @dataclass(frozen=True)
 class ChatRequest:
@@ -161,6 +166,9 @@ class ChatRequest:
             return mode, self.system
         lines = instruction(self.schema.wire())
         return mode, f"{self.system}\n\n{lines}" if self.system else lines
+
+    # The content of the messages' attachments, by sha256 (see attachments.fit.pieces).
+    files: Mapping[str, Blob] = field(default_factory=dict, repr=False)
 
 
 @dataclass(frozen=True)

@@ -9,13 +9,15 @@ no fsync. Rows come back as plain dataclasses, never sqlite rows.
 
 The package, by what each module holds: `database` (the connection, opening, schema,
 transactions, health), `migrations` (the schema's steps), `threads`, `messages`, `search`,
-`transfer` (rows in and out for export and import), `spending` (usage totals), `ids` (ids
-and the clock), `errors`, `files` (the file on disk) and `liveness` (is a writer alive).
+`transfer` (rows in and out for export and import), `blobs` (attachments' content),
+`spending` (usage totals), `ids` (ids and the clock), `errors`, `files` (the file on
+disk) and `liveness` (is a writer alive).
 """
 
 from __future__ import annotations
 
 from ba_tui.messages import ROLES, STATUSES, Message
+from ba_tui.store.blobs import Blobs
 from ba_tui.store.database import BUSY_TIMEOUT, INTERRUPTED_ERROR
 from ba_tui.store.errors import MessageNotFound, StoreError, StoreLocked, ThreadNotFound, not_ours
 from ba_tui.store.ids import iso, new_id, now_ms, stable_id
@@ -47,5 +49,5 @@ __all__ = [
 ]
 
 
-class Store(Threads, Messages, Search, Transfer, Spending):
+class Store(Threads, Messages, Search, Transfer, Spending, Blobs):
     """The ba-chat database. Open with `Store.open()`; close when done."""

@@ -20,11 +20,14 @@ from ba_tui.messages import (
     OBJECT_FIELDS,
     ROLES,
     STATUSES,
+    Attachment,
+    Blob,
     Message,
     Part,
     Text,
     text_of,
 )
+from ba_tui.store.blobs import link, save
 from ba_tui.store.database import CLOSE_PATIENCE, Database, guarded
 from ba_tui.store.errors import MessageNotFound, ThreadNotFound, error_text
 from ba_tui.store.ids import iso, new_id, now_ms
@@ -98,15 +101,21 @@ class Messages(Database):
         thread_id: str,
         *,
         role: str,
-        content: str,
+        content: str = "",
         parent_id: str | None,
         status: str = "complete",
         provider: str | None = None,
         model: str | None = None,
+        parts: Sequence[Part] | None = None,
+        blobs: Sequence[tuple[Attachment, Blob]] = (),
     ) -> Message:
-        """Save a message now (committed before this returns); bumps the thread."""
-        parts = (Text(content),) if content else ()
-        return self._insert(thread_id, role, parts, parent_id, status, provider, model, None)
+        """Save a message now (committed before this returns); bumps the thread. It is
+        `content` as one text part, or `parts`; `blobs` are the content of its attachments,
+        stored in the same transaction (each once, however often it is attached)."""
+        chosen = tuple(parts) if parts is not None else (Text(content),) if content else ()
+        return self._insert(
+            thread_id, role, chosen, parent_id, status, provider, model, None, blobs
+        )
 
     @guarded
     def start_reply(
@@ -128,6 +137,7 @@ class Messages(Database):
         provider: str | None,
         model: str | None,
         pid: int | None,
+        blobs: Sequence[tuple[Attachment, Blob]] = (),
     ) -> Message:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}")
@@ -153,6 +163,9 @@ class Messages(Database):
             if bumped.rowcount == 0:
                 raise ThreadNotFound(thread_id)
             conn.execute(_INSERT_MESSAGE, message_row(message))
+            if blobs:
+                save(conn, ((part.sha256, part.mime, blob) for part, blob in blobs))
+            link(conn, message.id, parts)
         return message
 
     @guarded

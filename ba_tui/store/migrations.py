@@ -207,3 +207,30 @@ def m005_thread_pins_settings_origin(db: Database) -> None:
     db.execute("ALTER TABLE threads ADD COLUMN archived INTEGER NOT NULL DEFAULT 0")
     db.execute("ALTER TABLE threads ADD COLUMN settings TEXT")
     db.execute("ALTER TABLE threads ADD COLUMN origin TEXT")
+
+
+@_migration
+def m006_attachment_blobs(db: Database) -> None:
+    """Attachments' bytes, kept by content (sha256) so a file attached twice is stored
+    once, with the text search finds in them (a document's); `message_blobs` says which
+    messages use which blob, so deleting a thread deletes only blobs nothing else uses.
+    Only new tables: every existing row stays as it is."""
+    db.execute(
+        """CREATE TABLE blobs (
+            sha256 TEXT PRIMARY KEY,
+            mime TEXT NOT NULL,
+            size INTEGER NOT NULL,
+            data BLOB NOT NULL,
+            text TEXT,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute(
+        """CREATE TABLE message_blobs (
+            message_id TEXT NOT NULL REFERENCES messages(id),
+            sha256 TEXT NOT NULL,
+            PRIMARY KEY (message_id, sha256)
+        )"""
+    )
+    db.execute("CREATE INDEX message_blobs_sha256 ON message_blobs(sha256)")
+    db.table("blobs").enable_fts(["text"], create_triggers=True, tokenize="porter")

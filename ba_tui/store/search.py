@@ -38,6 +38,22 @@ WHERE messages_fts MATCH ? AND messages_fts.rowid BETWEEN ? AND ?
 """
 
 
+# Words inside attachments (a PDF's text, a Word file's): the messages that carry them.
+_ATTACHMENT_HITS = """
+SELECT m.id, m.thread_id, t.title, m.role, m.created_at,
+    snippet(blobs_fts, 0, ?, ?, '…', 16), bm25(blobs_fts) AS score,
+    (SELECT json_extract(value, '$.name') FROM json_each(m.parts)
+     WHERE json_extract(value, '$.sha256') = b.sha256)
+FROM blobs_fts
+JOIN blobs AS b ON b.rowid = blobs_fts.rowid
+JOIN message_blobs AS mb ON mb.sha256 = b.sha256
+JOIN messages AS m ON m.id = mb.message_id
+JOIN threads AS t ON t.id = m.thread_id
+WHERE blobs_fts MATCH ?
+ORDER BY score LIMIT ?
+"""
+
+
 @dataclass(frozen=True, slots=True)
 class SearchHit:
     """A message matching a search; `snippet` marks the matches with the chosen highlight,
@@ -77,12 +93,28 @@ class Search(Database):
             " WHERE messages_fts MATCH ? ORDER BY rowid DESC LIMIT ?) ORDER BY score LIMIT ?",
             (match, SEARCH_WINDOW, limit),
         ).fetchall()
-        if not ranked:
-            return []
-        rowids = [rowid for (rowid,) in ranked]
-        shown = (*highlight, match, min(rowids), max(rowids), json.dumps(rowids))
-        found = {row[0]: _hit(row[1:]) for row in conn.execute(_SEARCH_HITS, shown)}
-        return [found[rowid] for rowid in rowids if rowid in found]
+        hits: list[SearchHit] = []
+        if ranked:
+            rowids = [rowid for (rowid,) in ranked]
+            shown = (*highlight, match, min(rowids), max(rowids), json.dumps(rowids))
+            found = {row[0]: _hit(row[1:]) for row in conn.execute(_SEARCH_HITS, shown)}
+            hits = [found[rowid] for rowid in rowids if rowid in found]
+        return self._attachment_hits(match, limit, highlight, hits)
+
+    def _attachment_hits(
+        self, match: str, limit: int, highlight: tuple[str, str], hits: list[SearchHit]
+    ) -> list[SearchHit]:
+        """`hits` and then messages whose attachments hold the words, each message once;
+        the snippet says which file it comes from."""
+        seen = {hit.message_id for hit in hits}
+        rows = self._conn.execute(_ATTACHMENT_HITS, (*highlight, match, limit)).fetchall()
+        for message_id, thread_id, title, role, created, snippet, _score, name in rows:
+            if len(hits) >= limit or message_id in seen:
+                continue
+            seen.add(message_id)
+            found = f"{name or 'attachment'}: {snippet}"
+            hits.append(SearchHit(message_id, thread_id, title, role, created, found))
+        return hits
 
 
 def fts_query(text: str) -> str:

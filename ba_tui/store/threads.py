@@ -157,8 +157,12 @@ class Threads(Database):
 
     @guarded
     def delete_thread(self, thread_id: str) -> None:
-        """Delete the thread and its messages; triggers remove their search rows."""
+        """Delete the thread and its messages, and the attachments no other thread uses;
+        triggers remove their search rows."""
+        from ba_tui.store.blobs import unused_after_delete
+
         with self._write() as conn:
+            unused_after_delete(conn, thread_id)
             conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
             if conn.execute("DELETE FROM threads WHERE id = ?", (thread_id,)).rowcount == 0:
                 raise ThreadNotFound(thread_id)

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from ba_tui.messages import MESSAGE_FIELDS, OBJECT_FIELDS
+from ba_tui.store.blobs import link_all
 from ba_tui.store.database import Database, guarded
 from ba_tui.store.errors import ThreadNotFound, store_error
 from ba_tui.store.messages import MESSAGE_COLUMNS, STORED_COLUMNS, message_row, new_message
@@ -86,6 +87,7 @@ class Transfer(Database):
             ).rowcount
             rows = (message_row(new_message(**(m | {"pid": None}))) for m in messages)
             added_messages = conn.executemany(message_sql, rows).rowcount
+            link_all(conn, ((m["id"], m.get("parts") or ()) for m in messages))
         return max(added_threads, 0), max(added_messages, 0)
 
 

@@ -1,0 +1,193 @@
+"""What each model gets of an attachment, and whether it can take it at all.
+
+A model reads images natively when its capabilities say `vision`, PDFs when they say
+`pdf`; everything else goes as text: a PDF's extracted text, Word and Excel files as
+Markdown, text files as they are, each fenced under its name. An image cannot become
+text, so a model that cannot see refuses it, naming models that can. Limits (a request's
+size, a PDF's pages, the context window) are checked here too, before anything is sent
+or stored: a clear line instead of a provider's 400.
+
+Adapters call `sendable` for each attachment part; the session calls `check` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from ba_tui.attachments import kinds
+from ba_tui.errors import UsageError
+from ba_tui.messages import Attachment, Blob, Part, Text, size_label
+from ba_tui.models import CATALOG, Capabilities, capabilities, tokens_label
+
+CHARS_PER_TOKEN = 4  # how text is estimated in tokens before sending (English prose)
+# What a model is told in place of an image it cannot see (only ever in a thread's
+# history: a new image to such a model is refused).
+LEFT_OUT = "[image {name} left out: this model cannot see images]"
+
+
+class Refused(UsageError):
+    """A model cannot take an attachment: nothing is sent or stored."""
+
+
+@dataclass(frozen=True)
+class Native:
+    """An attachment sent as the file itself (an image, a PDF)."""
+
+    name: str
+    mime: str
+    data: bytes
+
+
+def native(part: Attachment, caps: Capabilities) -> bool:
+    """Whether this model reads the attachment as the file itself."""
+    return (kinds.is_image(part.mime) and caps.vision) or (part.mime == kinds.PDF and caps.pdf)
+
+
+def sendable(part: Attachment, blob: Blob | None, caps: Capabilities) -> Native | str:
+    """The attachment as this model gets it: the file, or text."""
+    if blob is None:  # a store that lost the blob: say so rather than send nothing
+        return f"[attachment {part.name} is missing from ba-chat's store]"
+    if native(part, caps):
+        return Native(part.name, part.mime, blob.data)
+    if kinds.is_image(part.mime):
+        return LEFT_OUT.format(name=part.name)
+    return fenced(part, blob.text or "")
+
+
+def fenced(part: Attachment, text: str) -> str:
+    """Text under the file's name in a fence longer than any backtick run inside it."""
+    run, longest = 0, 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    pages = f" (pages {part.page_range})" if part.page_range else ""
+    return f"{part.name}{pages}:\n{fence}\n{text.rstrip()}\n{fence}"
+
+
+def able(flag: str) -> str:
+    """Models that can do `flag` (`vision`, `pdf`), one per provider, as `-p P -m M`."""
+    found = []
+    for provider, entries in CATALOG.items():
+        for entry in entries:
+            if getattr(capabilities(provider, entry.id), flag):
+                found.append(f"-p {provider} -m {entry.aliases[0] if entry.aliases else entry.id}")
+                break
+    return ", ".join(found)
+
+
+def _why_text(part: Attachment, model: str) -> str | None:
+    """The note for an attachment sent as text, or None for a text file."""
+    if part.mime == kinds.PDF:
+        return f"{part.name} goes to {model} as extracted text: it does not read PDFs"
+    if part.mime in (kinds.DOCX, kinds.XLSX):
+        what = kinds.label(part.mime)
+        return f"{part.name} goes to {model} as text (Markdown): models do not read {what}s"
+    return None
+
+
+def check(
+    new: Sequence[tuple[Attachment, Blob]],
+    model: str,
+    caps: Capabilities,
+    *,
+    history: Iterable[tuple[Attachment, Blob]] = (),
+    sources: Sequence[str] = (),
+) -> list[str]:
+    """The lines to tell the user about what `model` gets (documents as text, images
+    left out of history); `Refused` if it cannot take one of the `new` attachments or the
+    request would break a limit. `sources` are the user's names for `new` (for hints)."""
+    notes: list[str] = []
+    for index, (part, _) in enumerate(new):
+        source = sources[index] if index < len(sources) else part.name
+        if kinds.is_image(part.mime) and not caps.vision:
+            raise Refused(
+                f"{model} cannot see images, so {part.name} cannot be sent to it",
+                f"use a model that can: {able('vision')}",
+            )
+        if native(part, caps) and caps.pdf_pages and (part.pages or 0) > caps.pdf_pages:
+            raise Refused(
+                f"{part.name} has {part.pages} pages; {model} reads at most "
+                f"{caps.pdf_pages} pages of a PDF",
+                f"attach a range of pages, e.g. -a '{source.split('#')[0]}#p=1-{caps.pdf_pages}'",
+            )
+        if not native(part, caps) and (why := _why_text(part, model)) is not None:
+            notes.append(why)
+    old = list(history)
+    notes += [
+        f"{part.name}, an image earlier in this thread, is left out: {model} cannot see images"
+        for part, _ in old
+        if kinds.is_image(part.mime) and not caps.vision
+    ]
+    _check_size([*new, *old], model, caps, new, sources)
+    return notes
+
+
+def _check_size(
+    every: Sequence[tuple[Attachment, Blob]],
+    model: str,
+    caps: Capabilities,
+    new: Sequence[tuple[Attachment, Blob]],
+    sources: Sequence[str],
+) -> None:
+    """The request's size and the text's tokens against the model's limits."""
+    sizes = [_wire_bytes(part, blob, caps) for part, blob in every]
+    tokens = sum(len(blob.text or "") for part, blob in every if not native(part, caps))
+    tokens //= CHARS_PER_TOKEN
+    biggest = max(range(len(new)), key=lambda i: sizes[i], default=None)
+    name = new[biggest][0].name if biggest is not None else "the attachments"
+    pdf = biggest is not None and new[biggest][0].mime == kinds.PDF
+    hint = (
+        f"attach a range of pages, e.g. -a '{_source(new, sources, biggest)}#p=1-20'"
+        if pdf
+        else "attach fewer or smaller files"
+    )
+    if caps.request_bytes and sum(sizes) > caps.request_bytes:
+        raise Refused(
+            f"{name} makes the request {size_label(sum(sizes))}, more than the "
+            f"{size_label(caps.request_bytes)} {model} takes",
+            hint,
+        )
+    if caps.context_window and tokens > caps.context_window:
+        raise Refused(
+            f"{name} as text is about {tokens_label(tokens)} tokens, more than "
+            f"{model}'s {tokens_label(caps.context_window)} context window",
+            hint,
+        )
+
+
+def _source(new: Sequence[tuple[Attachment, Blob]], sources: Sequence[str], i: int | None) -> str:
+    if i is None:
+        return "FILE"
+    return (sources[i] if i < len(sources) else new[i][0].name).split("#")[0]
+
+
+def _wire_bytes(part: Attachment, blob: Blob, caps: Capabilities) -> int:
+    """What the attachment adds to the request body: base64 for a file, else its text."""
+    if native(part, caps):
+        return (len(blob.data) + 2) // 3 * 4
+    if kinds.is_image(part.mime):
+        return len(LEFT_OUT) + len(part.name)
+    return len((blob.text or "").encode())
+
+
+def pieces(
+    parts: Iterable[Part], files: Mapping[str, Blob], caps: Capabilities
+) -> list[Native | str]:
+    """A message's text and attachments as this model gets them, in order, texts next to
+    each other joined by a blank line (so a model reading everything as text gets one
+    string, as a message without attachments is sent)."""
+    out: list[Native | str] = []
+    for part in parts:
+        if isinstance(part, Attachment):
+            piece: Native | str = sendable(part, files.get(part.sha256), caps)
+        elif isinstance(part, Text):
+            piece = part.text
+        else:
+            continue
+        if isinstance(piece, str) and out and isinstance(out[-1], str):
+            out[-1] = f"{out[-1]}\n\n{piece}"
+        else:
+            out.append(piece)
+    return out

@@ -39,7 +39,7 @@ SYNTAX = "`title, priority int, criteria list` (types: str, int, float, bool, li
 BUILTIN: dict[str, str] = {
     "user_stories": (
         "title: a short name for the story, as_a: the user role, i_want: the goal, "
-        "so_that: the benefit, priority: must, should, could or won't, "
+        "so_that: the benefit, priority: must / should / could / won't, "
         "acceptance_criteria list: each testable, in Given/When/Then where it fits"
     ),
     "acceptance_criteria": (
@@ -47,8 +47,8 @@ BUILTIN: dict[str, str] = {
         "criteria list: each one testable, in Given/When/Then form"
     ),
     "risks": (
-        "risk: what could go wrong, likelihood: low, medium or high, "
-        "impact: low, medium or high, mitigation: what to do about it, owner: who acts"
+        "risk: what could go wrong, likelihood: low / medium / high, "
+        "impact: low / medium / high, mitigation: what to do about it, owner: who acts"
     ),
 }
 MULTI_KEY = "items"
@@ -288,6 +288,18 @@ def check(text: str, schema: OutputSchema) -> tuple[Any, str | None]:
     except ValueError as exc:
         return None, str(exc)
     return schema.unwrap(data), problem(data, schema.wire())
+
+
+def stored_data(record: Mapping[str, Any] | None, text: str) -> Any | None:
+    """The data of a stored reply that was asked for a shape and fit it (its `schema`
+    field says), or None: for showing it as a table and copying it as CSV."""
+    if not record or not record.get("valid") or not isinstance(record.get("schema"), dict):
+        return None
+    shape = OutputSchema(
+        str(record.get("name") or "answer"), record["schema"], bool(record.get("multi"))
+    )
+    data, problem = check(text, shape)
+    return data if problem is None else None
 
 
 def retry_prompt(error: str) -> str:

@@ -54,6 +54,32 @@ def to_csv(data: Any) -> str:
     return out.getvalue()
 
 
+def to_markdown(data: Any) -> str:
+    """The answer as a Markdown table for reading: a list of records one row each, a
+    single record as field/value rows. Cells are flattened as in CSV, with `|` escaped
+    and line breaks as spaces, so a cell never breaks the table."""
+
+    def md(value: Any) -> str:
+        return " ".join(cell(value).replace("|", "\\|").split()) or " "
+
+    if isinstance(data, dict):
+        lines = ["| field | value |", "|---|---|"]
+        lines += [f"| {md(name)} | {md(value)} |" for name, value in data.items()]
+        return "\n".join(lines) + "\n"
+    records = rows(data)
+    columns: list[str] = []
+    for record in records:
+        for name in record if isinstance(record, dict) else ["value"]:
+            if name not in columns:
+                columns.append(name)
+    lines = ["| " + " | ".join(md(name) for name in columns) + " |"]
+    lines.append("|" + "---|" * len(columns))
+    for record in records:
+        values = record if isinstance(record, dict) else {"value": record}
+        lines.append("| " + " | ".join(md(values.get(name)) for name in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def render(data: Any, form: str) -> str:
     """The answer in `form` (one of FORMATS), ending with a newline."""
     if form == "csv":

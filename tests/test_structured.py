@@ -39,6 +39,15 @@ def test_a_field_list_is_a_json_schema_with_every_field_required():
     assert risk["properties"]["likelihood"]["description"] == "low, medium or high"
 
 
+def test_every_built_in_schema_reads_as_the_fields_it_names():
+    fields = {name: list(schemas.parse(name).schema["properties"]) for name in schemas.BUILTIN}
+    assert fields == {
+        "user_stories": ["title", "as_a", "i_want", "so_that", "priority", "acceptance_criteria"],
+        "acceptance_criteria": ["story", "criteria"],
+        "risks": ["risk", "likelihood", "impact", "mitigation", "owner"],
+    }
+
+
 @pytest.mark.parametrize(
     ("given", "words"),
     [

@@ -590,8 +590,16 @@ class MainScreen(Screen[None]):
             session = self.session()
             target = await ready_target(session, provider, model)
             fallbacks, _ = await asyncio.to_thread(session.fallbacks)
+            # A thread with a schema asks for data, shown as a table once it fits.
+            shape = session.schema()
+            options = replace(session.turn_options(), schema=shape) if shape else None
             turn = await session.send(
-                prompt, target, parent_id=parent_id, fallbacks=fallbacks, on_event=reply.sink
+                prompt,
+                target,
+                parent_id=parent_id,
+                fallbacks=fallbacks,
+                on_event=reply.sink,
+                options=options,
             )
             error = turn.error.line("tui") if turn.error else None
         except asyncio.CancelledError:

@@ -37,6 +37,7 @@ class MessageCursor(Widget, can_focus=True):
         # Shift+C: the same letter, for the part of the reply people copy most often.
         Binding("C", "act('code')", "Copy code", key_display="C"),
         Binding("t", "act('reasoning')", "Reasoning"),
+        Binding("v", "act('csv')", "Copy CSV"),
         Binding("e", "act('edit')", "Edit & resend"),
         Binding("r", "act('regenerate')", "Regenerate"),
         Binding("left,[", "act('previous')", "‹ Variant", key_display="←"),
@@ -194,6 +195,8 @@ class ConversationView(Vertical):
             return isinstance(view, AssistantMessage) and bool(view.code_blocks)
         if action == "reasoning":
             return isinstance(view, AssistantMessage) and view.has_reasoning
+        if action == "csv":
+            return isinstance(view, AssistantMessage) and view.data is not None
         return True
 
     def act(self, action: str) -> None:
@@ -205,6 +208,13 @@ class ConversationView(Vertical):
             view.toggle_reasoning()
         elif action == "code" and isinstance(view, AssistantMessage):
             self.copy_code(view)
+        elif action == "csv" and isinstance(view, AssistantMessage):
+            from ba_tui.tabular import rows, to_csv
+
+            data = view.data
+            self.app.copy_to_clipboard(to_csv(data))
+            count = len(rows(data))
+            self.notify(f"Copied {count} row{'s' * (count != 1)} as CSV", timeout=3)
         else:
             self.post_message(self.Act(view, action))
 

@@ -18,6 +18,7 @@ from textual.widgets import Static
 
 from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
 from ba_tui.pricing import format_cost
+from ba_tui.schemas import stored_data
 from ba_tui.tui.text import InertStream, head, inert, is_big, seconds, size_label, tokens
 from ba_tui.tui.widgets.answer import Answer, CodeBlock, code_blocks
 from ba_tui.tui.widgets.reasoning import Reasoning
@@ -185,10 +186,27 @@ class AssistantMessage(MessageView):
         self._timer: Timer | None = None
         self._lock = asyncio.Lock()
         self._code: tuple[str, list[CodeBlock]] | None = None
-        self.answer = Answer("" if streaming or not message else inert(message.content))
+        shown = "" if streaming or not message else self._shown(message)
+        self.answer = Answer(shown)
         self.reasoning: Reasoning | None = None
         if message and message.reasoning and not streaming:
             self.reasoning = Reasoning(inert(message.reasoning), collapsed=True)
+
+    @staticmethod
+    def _shown(message: Message) -> str:
+        """What the answer pane shows for a stored reply: an answer asked for as data
+        (a thread with a schema) as a table, anything else as the model wrote it."""
+        from ba_tui.tabular import to_markdown
+
+        data = structured(message)
+        return inert(to_markdown(data) if data is not None else message.content)
+
+    @property
+    def data(self) -> object | None:
+        """The reply's data when it was asked for a shape and fit it, else None."""
+        if self.streaming or self.message is None:
+            return None
+        return structured(self.message)
 
     @property
     def text(self) -> str:
@@ -289,6 +307,11 @@ class AssistantMessage(MessageView):
         self._set_notice("")
         if message is not None:
             self.message = message
+            if structured(message) is not None:  # the JSON that streamed, now as a table
+                table = Answer(self._shown(message))
+                await self.mount(table, after=self.answer)
+                await self.answer.remove()
+                self.answer = table
         self._show_error(error or (message.error if message else None))
         self.query_one(".message-footer", Static).update(self._footer())
 
@@ -332,3 +355,10 @@ class AssistantMessage(MessageView):
             line = footer_line(self.message)
         variant = variant_label(self.variant)
         return Content.assemble((variant, "bold"), " · ", line) if variant else line
+
+
+def structured(message: Message) -> object | None:
+    """The data of a reply that fit the shape it was asked for (None otherwise)."""
+    if message.role != "assistant" or not message.schema:
+        return None
+    return stored_data(message.schema, message.content)

@@ -158,8 +158,10 @@ class CompareSetup(ModalScreen[list[tuple[str, str]] | None]):
         shown = {str(targets.get_option_at_index(i).value) for i in range(targets.option_count)}
         now = {str(value) for value in targets.selected}
         kept = [t for t in self.chosen if f"{t[0]}:{t[1]}" not in shown or f"{t[0]}:{t[1]}" in now]
-        added = [tuple(v.split(":", 1)) for v in sorted(now) if tuple(v.split(":", 1)) not in kept]
-        self.chosen = [*kept, *added]  # type: ignore[list-item]
+        pairs = [
+            (provider, model) for provider, _, model in map(lambda v: v.partition(":"), sorted(now))
+        ]
+        self.chosen = [*kept, *(pair for pair in pairs if pair not in kept)]
         hint = self.query_one("#compare-hint", Static)
         if len(self.chosen) > MAX_COLUMNS:
             hint.update(f"At most {MAX_COLUMNS} models side by side: unselect one.")

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from textual import events
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import ScrollableContainer, Vertical
 from textual.geometry import Size
@@ -400,11 +400,11 @@ class Answer(Vertical):
     async def _move(self, live: Markdown, combined: str, text: str, cut: Cut) -> bool:
         """Give the last block of `live` (with `text`) a widget of its own; False if it
         has one already (nothing was done)."""
-        stale = [c for c in live.children if c.source_range[0] >= (cut.move_line or 0)]  # type: ignore[attr-defined]
+        stale = _blocks_from(live, cut.move_line or 0)
         if len(stale) == len(live.children):
             return False
         await live.append(text)
-        stale = [c for c in live.children if c.source_range[0] >= (cut.move_line or 0)]  # type: ignore[attr-defined]
+        stale = _blocks_from(live, cut.move_line or 0)
         with self.app.batch_update():
             await live.remove_children(stale)
             self._set_live_text(combined[: cut.offset])
@@ -485,16 +485,11 @@ class Answer(Vertical):
     def on_resize(self, event: events.Resize) -> None:
         if event.size.width != self._width:
             self._width = event.size.width
-            # The function, not a coroutine: a worker cancelled before it starts must not
-            # leave one never awaited. (Textual's type for it does not admit a coroutine
-            # function returning None to mypy.)
-            self.run_worker(
-                self._remeasure,  # type: ignore[arg-type]
-                exclusive=True,
-                group="remeasure",
-                exit_on_error=False,
-            )
+            self._remeasure()
 
+    # A worker (the decorator hands Textual the function, not a coroutine, so one
+    # cancelled before it starts leaves nothing never awaited); a newer one replaces it.
+    @work(exclusive=True, group="remeasure", exit_on_error=False)
     async def _remeasure(self) -> None:
         """A new width: every chunk is laid out again, then pinned again."""
         chunks = [chunk for chunk in self._chunks[:-1] if chunk.pinned is not None]
@@ -503,3 +498,10 @@ class Answer(Vertical):
             await chunk.show()
         for chunk in chunks:
             self.call_after_refresh(self._pin, chunk)
+
+
+def _blocks_from(live: Markdown, line: int) -> list[Widget]:
+    """The blocks of `live` that start at or after source line `line`."""
+    from textual.widgets.markdown import MarkdownBlock
+
+    return [c for c in live.children if isinstance(c, MarkdownBlock) and c.source_range[0] >= line]

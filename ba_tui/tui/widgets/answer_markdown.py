@@ -64,13 +64,25 @@ URL_STYLE = Style(dim=True)
 _SCHEME = re.compile(r"^(?:https?://|mailto:)", re.IGNORECASE)
 
 
-class InlineComponents:
+# A mixin's contract for the type checker: it is always mixed in before a Markdown block
+# class, so `super()` is that block. At run time it is a plain mixin (a MarkdownBlock base
+# would bring that class's CSS in again, after the block's own).
+if TYPE_CHECKING:
+    _MixedIntoBlock = md.MarkdownBlock
+else:
+    _MixedIntoBlock = object
+
+
+class InlineComponents(_MixedIntoBlock):
     """Style only the component classes this block's text uses (Textual styles the
-    class's COMPONENT_CLASSES for every block, used or not)."""
+    class's COMPONENT_CLASSES for every block, used or not). Mixed in before the block
+    class it changes, so `super()` is that class."""
 
     _content: Content
 
-    def _get_component_classes(self) -> frozenset[str]:  # called by the stylesheet
+    # Textual caches this per class (a cached classmethod); a block needs it per instance,
+    # which no type can say of an override: the one ignore, and its twin in FlatList.
+    def _get_component_classes(self) -> frozenset[str]:  # type: ignore[override]
         return frozenset(
             span.style[1:]
             for span in self._content.spans
@@ -79,9 +91,9 @@ class InlineComponents:
 
     def set_content(self, content: Content) -> None:
         before = self._get_component_classes()
-        super().set_content(content)  # type: ignore[misc]
-        if self.is_mounted and not self._get_component_classes() <= before:  # type: ignore[attr-defined]
-            self.app.stylesheet.update_nodes([self], animate=False)  # type: ignore[attr-defined]
+        super().set_content(content)
+        if self.is_mounted and not self._get_component_classes() <= before:
+            self.app.stylesheet.update_nodes([self], animate=False)
 
     def _token_to_content(self, token: Token) -> Content:
         """Textual's inline Markdown to Content (same text, same spans), except that a
@@ -290,7 +302,7 @@ class FlatList(InlineComponents):
             self._content = Content("\n").join(bullet + text for bullet, text in items)
         return self._flat
 
-    def _get_component_classes(self) -> frozenset[str]:
+    def _get_component_classes(self) -> frozenset[str]:  # type: ignore[override]
         self._flatten()
         return super()._get_component_classes()
 
@@ -312,15 +324,15 @@ class FlatList(InlineComponents):
 
     def render(self) -> Any:
         flat = self._flatten()
-        return flat if flat is not None else super().render()  # type: ignore[misc]
+        return flat if flat is not None else super().render()
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         if self._flatten() is None:
-            return super().get_selection(selection)  # type: ignore[misc]
+            return super().get_selection(selection)
         return selection.extract(self._content.plain), "\n"
 
 
-class MarkdownFence(InlineComponents, md.MarkdownFence):  # type: ignore[misc]  # a per-instance _get_component_classes (see InlineComponents)
+class MarkdownFence(InlineComponents, md.MarkdownFence):
     """A code block highlighted once per theme, with its language above it.
 
     Textual's highlights the whole block again on every style update (when mounted, and
@@ -400,14 +412,14 @@ _BULLET_CSS = f"""
 
 
 # Named as Textual's classes (CSS scopes a class's DEFAULT_CSS by its name).
-class MarkdownBulletList(FlatList, md.MarkdownBulletList):  # type: ignore[misc]  # a per-instance _get_component_classes (see InlineComponents)
+class MarkdownBulletList(FlatList, md.MarkdownBulletList):
     DEFAULT_CSS = f"MarkdownBulletList {{ {_BULLET_CSS} }}"
 
     def _symbols(self) -> list[tuple[str, MarkdownListItem]]:
         return [(b.bullet, b) for b in self._blocks if isinstance(b, MarkdownListItem)]
 
 
-class MarkdownOrderedList(FlatList, md.MarkdownOrderedList):  # type: ignore[misc]  # a per-instance _get_component_classes (see InlineComponents)
+class MarkdownOrderedList(FlatList, md.MarkdownOrderedList):
     DEFAULT_CSS = f"MarkdownOrderedList {{ {_BULLET_CSS} }}"
 
     def _boxed(self, symbol: str, text: Content) -> tuple[str, Content]:
@@ -473,7 +485,7 @@ class MarkdownTableContent(md.MarkdownTableContent):
         await self.mount_all(cells)
 
 
-class MarkdownTable(InlineComponents, md.MarkdownTable):  # type: ignore[misc]  # a per-instance _get_component_classes (see InlineComponents)
+class MarkdownTable(InlineComponents, md.MarkdownTable):
     def compose(self) -> ComposeResult:
         self._headers, self._rows = self._get_headers_and_rows()
         yield MarkdownTableContent(self._headers, self._rows, self._aligns())

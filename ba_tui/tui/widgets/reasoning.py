@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from textual import on
-from textual.content import Content
 from textual.widgets import Collapsible
 
 from ba_tui.tui.widgets.answer import Answer
@@ -18,8 +17,8 @@ class Reasoning(Collapsible):
 
     def __init__(self, text: str = "", *, collapsed: bool = True) -> None:
         self.body = Answer(text)
-        # A str title would be parsed as markup; Content is shown as written.
-        super().__init__(self.body, title=Content("Reasoning"), collapsed=collapsed)  # type: ignore[arg-type]
+        # A fixed title: no markup to worry about in it.
+        super().__init__(self.body, title="Reasoning", collapsed=collapsed)
 
     @property
     def text(self) -> str:

@@ -517,3 +517,31 @@ async def test_the_status_line_shows_how_full_the_context_window_is(make_app, se
         reply = store.messages(thread.id)[-1]
         used = reply.input_tokens + reply.output_tokens
         assert f"ctx {used}/1M" in screen_text(app)
+
+
+async def test_a_configured_offline_default_is_kept_when_keys_are_found(store, home, tui_env):
+    """`default_provider = "local"` is a choice: finding API keys after the first frame
+    must not switch the new thread to another provider (only an unconfigured offline
+    fallback gives way to a key)."""
+    from textual.worker import WorkerState
+
+    from ba_tui.config import load_config
+    from ba_tui.tui.app import ChatApp
+    from tests.tui.conftest import clock
+
+    (home / "config.toml").write_text('default_provider = "local"\n')
+    app = ChatApp(store=store, config=load_config(), clock=clock, warm_up=False)
+    async with app.run_test(size=(120, 30)) as pilot:
+        assert app.main.provider == "local"
+
+        def key_check_done() -> bool:
+            return not any(
+                w.group == "keys" and w.state in (WorkerState.PENDING, WorkerState.RUNNING)
+                for w in app.workers
+            )
+
+        await wait_for(pilot, key_check_done)
+        await pilot.pause()
+        await pilot.pause()
+        assert app.main.provider == "local"
+        assert "local · " in str(app.main.query_one("#status").render())

@@ -901,8 +901,9 @@ class MainScreen(Screen[None]):
     @work(thread=True, exit_on_error=False, group="keys")
     def check_keys(self) -> None:
         """First run: no key anywhere (environment, keyring, config) means the welcome
-        screen; a key found only in the keyring sets the new thread's provider. The
-        keyring may be slow: off the UI thread, after the first frame."""
+        screen; a key found only in the keyring sets the new thread's provider, unless
+        config.toml names one. The keyring may be slow: off the UI thread, after the
+        first frame."""
         from ba_tui.keys import key_source
         from ba_tui.providers import all_specs
 
@@ -915,12 +916,18 @@ class MainScreen(Screen[None]):
         self.app.call_from_thread(self._keys_checked, found)
 
     def _keys_checked(self, providers: list[str]) -> None:
-        if not providers and not self.context.config.default_provider:
+        configured = self.context.config.default_provider
+        if not providers and not configured:
             from ba_tui.tui.screens.welcome import WelcomeScreen
 
             welcome = WelcomeScreen(self.context, offline=self.draft.provider == "local")
             self.app.push_screen(welcome, self._welcomed)
-        elif self.thread is None and self.draft.provider in (None, "local") and providers:
+        elif (
+            self.thread is None
+            and self.draft.provider in (None, "local")
+            and not (configured and self.draft.provider == configured)  # a choice stays
+            and providers
+        ):
             from ba_tui.providers import get_spec, starting_model
 
             spec = get_spec(providers[0], self.context.config)

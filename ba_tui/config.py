@@ -116,7 +116,12 @@ TOP_LEVEL: dict[str, Any] = {
     "key_command_timeout": "number",
     "cache": "bool",
     "cache_ttl": "str",
+    "max_tool_steps": "int",
+    "tool_result_cap": "int",
+    "approve": ("ask", "read-only", "all"),
 }
+# `[tools]`: the built-in tools offered without `--tool`.
+TOOLS_KEYS: dict[str, Any] = {"enabled": "list"}
 PROVIDER_KEYS: dict[str, Any] = {
     "base_url": "url",
     "models": "list",
@@ -147,6 +152,8 @@ DEFAULTS: dict[str, Any] = {
     "stall_timeout": 60.0,
     "max_reply_seconds": 600.0,
     "key_command_timeout": 30.0,
+    "max_tool_steps": 8,
+    "tool_result_cap": 20_000,
 }
 _LIMITS: dict[str, tuple[float, float]] = {
     "retries": (0, 10),
@@ -154,6 +161,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "max_reply_seconds": (1, 86400),
     "key_command_timeout": (1, 3600),
     "monthly_budget_usd": (0, 1e9),
+    "max_tool_steps": (1, 100),
+    "tool_result_cap": (1000, 10_000_000),
 }
 # Names under which people paste secrets; `keys set` is the only way in for those.
 _SECRET_NAMES = {"api_key", "apikey", "key", "token", "api_token", "secret", "password"}
@@ -177,6 +186,8 @@ def _spec_for(path: tuple[str, ...]) -> Any:
         return TOP_LEVEL.get(path[0])
     if len(path) == 3 and path[0] in _TABLES:
         return _TABLES[path[0]].get(path[2])
+    if len(path) == 2 and path[0] == "tools":
+        return TOOLS_KEYS.get(path[1])
     return None
 
 
@@ -231,6 +242,14 @@ def problems(data: dict[str, Any]) -> list[str]:
                         bad := _check((key, name, field_name), field_value, kind, data)
                     ):
                         found.append(bad)
+        elif key == "tools":
+            if not isinstance(value, dict):
+                found.append("tools must be a table: [tools]")
+                continue
+            for field_name, field_value in value.items():
+                kind = TOOLS_KEYS.get(field_name)
+                if kind is not None and (bad := _check((key, field_name), field_value, kind, data)):
+                    found.append(bad)
         elif (kind := TOP_LEVEL.get(key)) is not None and (
             bad := _check((key,), value, kind, data)
         ):

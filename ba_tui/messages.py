@@ -191,6 +191,30 @@ def tools_of(parts: Iterable[Part]) -> str:
     return "\n".join(lines)
 
 
+def tool_calls_shown(parts: Sequence[Part], limit: int = 500) -> list[tuple[str, str]]:
+    """Each tool call of a message as (a one-line header, its result up to `limit`
+    characters): what `threads show` and the Markdown export print."""
+    results = {p.call_id: p for p in parts if isinstance(p, ToolResult)}
+    shown = []
+    for call in (p for p in parts if isinstance(p, ToolCall)):
+        arguments = json.dumps(dict(call.arguments), ensure_ascii=False)
+        facts = [f"{call.name} {arguments}"]
+        result = results.get(call.id)
+        if call.source:
+            facts.append(call.source)
+        if result is not None and result.approval:
+            facts.append(result.approval)
+        if result is not None and result.duration_ms is not None:
+            facts.append(f"{result.duration_ms:.0f} ms")
+        if result is not None and result.is_error:
+            facts.append("error")
+        output = result.output if result is not None else "(no result)"
+        if len(output) > limit:
+            output = f"{output[:limit]}… ({len(output)} characters)"
+        shown.append((" · ".join(facts), output))
+    return shown
+
+
 def unanswered_calls(parts: Sequence[Part]) -> list[ToolCall]:
     """The tool calls among `parts` that have no result yet."""
     answered = {p.call_id for p in parts if isinstance(p, ToolResult)}

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ba_tui.providers import ChatMessage, Target
     from ba_tui.schemas import OutputSchema
     from ba_tui.store import Store, Thread
+    from ba_tui.tools import Approver, Toolbox
 
 TITLE_WIDTH = 60
 
@@ -125,6 +126,28 @@ class ChatSession:
         self.new = new or NewThread()
         # Told when the session creates or changes its thread (the TUI lists it).
         self.on_thread = on_thread or (lambda thread: None)
+        # The tools `send` offers (to models that take tools); None offers none.
+        self.tools: Toolbox | None = None
+
+    def use_tools(
+        self,
+        names: list[str] | None = None,
+        *,
+        policy: str = "ask",
+        approve: Approver | None = None,
+    ) -> Toolbox | None:
+        """Offer the built-in tools `names` (or, with none given, config's `[tools]
+        enabled`) from now on. `approve` is the front end's way to ask the user about a
+        call the policy does not allow by itself (`ask`'s prompt, the TUI's card); without
+        one such a call is denied and the model told so. Returns the toolbox (None when
+        no tool is enabled)."""
+        from ba_tui.tools import Toolbox
+        from ba_tui.tools.builtin import builtin_tools
+
+        section = self.config.data.get("tools") or {}
+        enabled = names if names else list(section.get("enabled") or [])
+        self.tools = Toolbox.of(builtin_tools(enabled), policy, approve) if enabled else None
+        return self.tools
 
     def target(self, provider: str | None = None, model: str | None = None) -> Target:
         """The thread's provider and model unless told otherwise (a model given alone is
@@ -183,6 +206,7 @@ class ChatSession:
             parent_id=parent_id,
             fallbacks=fallbacks if fallbacks is not None else self.fallbacks()[0],
             turn=turn,
+            tools=self.tools,
         )
 
     async def send_structured(

@@ -19,7 +19,15 @@ from ba_tui.cli.app import (
     utf8,
     warn,
 )
-from ba_tui.events import Event, FallingBack, Notice, ReasoningDelta, Retrying, TextDelta
+from ba_tui.events import (
+    Event,
+    FallingBack,
+    Notice,
+    ReasoningDelta,
+    Retrying,
+    TextDelta,
+    ToolCallRan,
+)
 
 if TYPE_CHECKING:
     from ba_tui.providers import ProviderSpec
@@ -92,6 +100,10 @@ class _Printer:
     def __call__(self, event: Event) -> None:
         if isinstance(event, Retrying | FallingBack | Notice):
             warn(event.notice)
+        if isinstance(event, ToolCallRan):
+            # stdout stays the answer; each call is one line beside it.
+            self._break_line()
+            warn(f"ba-chat: {event.notice}")
         if self.quiet:
             return
         if isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
@@ -107,6 +119,12 @@ class _Printer:
             self._out(event.text)
             self.wrote_text = True
             self.last = event.text
+
+    def _break_line(self) -> None:
+        """End a line of reasoning on stderr before a note goes under it."""
+        if self.in_reasoning:
+            sys.stderr.write("\n")
+            self.in_reasoning = False
 
     def end(self) -> None:
         if self.clean_out is not None:
@@ -216,6 +234,19 @@ def ask(
     cache_ttl: str | None = typer.Option(
         None, "--cache-ttl", metavar="AGE", help="With --cache: only answers newer than 7d, 12h…"
     ),
+    tool: list[str] | None = typer.Option(
+        None,
+        "--tool",
+        metavar="NAME",
+        help="Offer this tool to the model (repeat it; see ba-chat tools).",
+        callback=utf8,
+    ),
+    approve: str | None = typer.Option(
+        None,
+        "--approve",
+        metavar="POLICY",
+        help="Which tool calls run unasked: ask (default), read-only or all.",
+    ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
     """Ask one question and stream the answer to stdout."""
@@ -315,6 +346,7 @@ def ask(
     )
     session = ChatSession(config, store, existing, options=options, new=new)
     target = session.target(provider, model)
+    _offer_tools(session, target, tool, approve or config.data.get("approve") or "ask")
     if target.provider == "local" and not (provider or existing or config.default_provider):
         from ba_tui.providers import OFFLINE_NOTICE
 
@@ -363,6 +395,28 @@ def ask(
         print(json.dumps(turn.record(), ensure_ascii=False), flush=True)
     if turn.error is not None:
         raise turn.error
+
+
+def _offer_tools(session: Any, target: Any, names: list[str] | None, policy: str) -> None:
+    """The tools `--tool` names (else config's `[tools] enabled`), with the terminal's
+    prompt for approvals; a model that cannot call tools is offered none (and told so
+    when the user asked for tools by name)."""
+    from ba_tui.cli.tools import terminal_approver
+    from ba_tui.errors import UsageError
+    from ba_tui.tools import POLICIES
+
+    if policy not in POLICIES:
+        raise UsageError(
+            f"unknown --approve policy {policy!r}", f"use one of: {', '.join(POLICIES)}"
+        )
+    toolbox = session.use_tools(names, policy=policy, approve=terminal_approver())
+    if toolbox is not None and not target.capabilities.tools:
+        session.tools = None
+        if names:
+            warn(
+                f"ba-chat: {target.provider} · {target.model} cannot call tools;"
+                " asking without them"
+            )
 
 
 def _cache_settings(

@@ -185,7 +185,7 @@ def show_thread(
     json_out: bool = typer.Option(False, "--json", help="Print the thread and messages as JSON."),
 ) -> None:
     """Show a thread and every message in it, all branches, with all stored fields."""
-    from ba_tui.messages import message_dict
+    from ba_tui.messages import message_dict, tool_calls_shown
 
     with _open_store() as store:
         thread = store.get_thread(thread_id)
@@ -222,6 +222,10 @@ def show_thread(
                 out.line("[reasoning]")
                 out.line(message.reasoning)
                 out.line("[/reasoning]")
+            for header, output in tool_calls_shown(message.parts):
+                out.line(f"[tool {header}]")
+                out.line(output)
+                out.line("[/tool]")
             out.line(message.content)
             if message.error:
                 out.line(f"error: {message.error}")

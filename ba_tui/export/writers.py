@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ba_tui.export.format import FORMAT, VERSION, ExportError, Writer, encode
+from ba_tui.messages import tool_calls_shown
 
 if TYPE_CHECKING:
     from ba_tui.store import Message, Store, Thread
@@ -119,6 +120,9 @@ def _markdown_thread(thread: Thread, path: Sequence[Message]) -> str:
         if message.reasoning:
             lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, ""]
             lines += ["</details>", ""]
+        for header, output in tool_calls_shown(message.parts, limit=2000):
+            lines += [f"<details><summary>Tool: {header}</summary>", "", "```", output, "```"]
+            lines += ["", "</details>", ""]
         lines.append(message.content if message.content else "*(empty)*")
         if message.status != "complete":
             note = f"*{message.status}*"

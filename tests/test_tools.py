@@ -4,12 +4,10 @@ calls tools the way each dialect streams them, real built-in tools, and what is 
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 

@@ -11,7 +11,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncGenerator, Callable, Sequence
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -371,29 +371,9 @@ async def run_turn(
     start = time.perf_counter()
     try:
         targets = [target, *fallbacks]
-        await _try_targets(
-            targets, request, options, turn, emit, store, checkpoints, start, outcomes
-        )
-        while tools is not None and turn.error is None and turn._calls:
-            if not await _run_tools(turn, tools, options, emit, checkpoints):
-                break
-            # The next step goes where the last one was answered, with the reply so far.
-            answered = next(
-                t for t in targets if (t.provider, t.model) == (turn.provider, turn.model)
-            )
-            step = replace(
-                request, messages=(*request.messages, ChatMessage("assistant", turn.parts()))
-            )
-            await _try_targets(
-                [answered],
-                step,
-                options,
-                turn,
-                emit,
-                store,
-                checkpoints,
-                time.perf_counter(),
-                outcomes,
+        async with _clients_for(request):
+            await _tool_loop(
+                targets, request, options, turn, emit, store, checkpoints, start, outcomes, tools
             )
     except asyncio.CancelledError:
         if not checkpoints.stopped_the_stream():
@@ -424,6 +404,43 @@ async def run_turn(
     if turn.error is not None:
         emit(StreamError(turn.error))
     return turn
+
+
+def _clients_for(request: ChatRequest) -> AbstractAsyncContextManager[Any]:
+    """With tools, the loop's requests share one client and its connection (building a
+    client costs tens of milliseconds of CPU, each step would pay it again)."""
+    if not request.tools:
+        return nullcontext()
+    from ba_tui.providers import clients
+
+    return clients.kept_while()
+
+
+async def _tool_loop(
+    targets: list[Target],
+    request: ChatRequest,
+    options: TurnOptions,
+    turn: Turn,
+    emit: Callable[[Event], Any],
+    store: Store | None,
+    checkpoints: _Checkpointer,
+    start: float,
+    outcomes: list[tuple[str, bool]],
+    tools: Toolbox | None,
+) -> None:
+    """The first request, then while the model calls tools: run them, send the reply so
+    far back (where the last step was answered), and read the next step."""
+    await _try_targets(targets, request, options, turn, emit, store, checkpoints, start, outcomes)
+    while tools is not None and turn.error is None and turn._calls:
+        if not await _run_tools(turn, tools, options, emit, checkpoints):
+            return
+        answered = next(t for t in targets if (t.provider, t.model) == (turn.provider, turn.model))
+        reply = ChatMessage("assistant", turn.parts())
+        step = replace(request, messages=(*request.messages, reply))
+        # The deadline of a step counts from its own start, not from before an approval.
+        await _try_targets(
+            [answered], step, options, turn, emit, store, checkpoints, time.perf_counter(), outcomes
+        )
 
 
 async def _run_tools(

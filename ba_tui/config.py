@@ -451,3 +451,49 @@ def _write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def add_mcp_servers(found: dict[str, Any], path: Path | None = None) -> tuple[list[str], list[str]]:
+    """Add `[mcp.servers.NAME]` tables from an `mcpServers` object (the format Claude
+    Desktop, Cursor and others use); names already in config.toml are kept as they are.
+    Returns (the names added, a note for each one skipped)."""
+    import tomlkit
+
+    path = path or config_path()
+    load_config(path)  # a broken file stops here, untouched
+    text = path.read_text("utf-8") if path.exists() else ""
+    doc = tomlkit.parse(text)
+    mcp = doc.setdefault("mcp", tomlkit.table(is_super_table=True))
+    tables = mcp.setdefault("servers", tomlkit.table(is_super_table=True))
+    added, skipped = [], []
+    for name, raw in found.items():
+        server = _mcp_server(raw)
+        if name in tables:
+            skipped.append(f"ba-chat: {name} is in config.toml already; kept as it is")
+        elif server is None or "." in name:
+            skipped.append(f"ba-chat: {name} has neither a command nor a url; left out")
+        else:
+            tables[name] = server
+            added.append(name)
+    if added:
+        _write_atomic(path, tomlkit.dumps(doc))
+    return added, skipped
+
+
+def _mcp_server(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        return None
+    if isinstance(raw.get("command"), str):
+        server: dict[str, Any] = {"command": raw["command"]}
+        if isinstance(raw.get("args"), list):
+            server["args"] = [str(arg) for arg in raw["args"]]
+        if isinstance(raw.get("env"), dict) and raw["env"]:
+            server["env"] = {str(k): str(v) for k, v in raw["env"].items()}
+        return server
+    url = raw.get("url") or raw.get("serverUrl")
+    if isinstance(url, str):
+        server = {"url": url}
+        if isinstance(raw.get("headers"), dict) and raw["headers"]:
+            server["headers"] = {str(k): str(v) for k, v in raw["headers"].items()}
+        return server
+    return None

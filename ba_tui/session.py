@@ -143,11 +143,22 @@ class ChatSession:
         no tool is enabled)."""
         from ba_tui.tools import Toolbox
         from ba_tui.tools.builtin import builtin_tools
+        from ba_tui.tools.mcp import servers
 
         section = self.config.data.get("tools") or {}
         enabled = names if names else list(section.get("enabled") or [])
-        self.tools = Toolbox.of(builtin_tools(enabled), policy, approve) if enabled else None
+        mcp = [server for server in servers(self.config.data) if server.enabled]
+        if not enabled and not mcp:
+            self.tools = None
+            return None
+        self.tools = Toolbox.of(builtin_tools(enabled), policy, approve)
+        self.tools.servers = mcp
         return self.tools
+
+    async def close_tools(self) -> None:
+        """End the session's MCP connections (their servers' processes with them)."""
+        if self.tools is not None:
+            await self.tools.close()
 
     def target(self, provider: str | None = None, model: str | None = None) -> Target:
         """The thread's provider and model unless told otherwise (a model given alone is
@@ -194,6 +205,13 @@ class ChatSession:
         replace the session's for this turn; `history` stands in for the stored one when
         nothing is stored (`--no-save`)."""
         thread_id, parent_id, stored = await self._prepare(prompt or "", target, parent_id)
+        if self.tools is not None and self.tools.servers and target.capabilities.tools:
+            # MCP servers connect when a turn first offers tools (seconds, once).
+            from ba_tui.events import Notice
+            from ba_tui.paths import data_dir
+
+            for note in await self.tools.connect(data_dir() / "mcp"):
+                (on_event or (lambda event: None))(Notice(note))
         return await run_turn(
             target,
             prompt,

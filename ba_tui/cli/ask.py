@@ -363,14 +363,22 @@ def ask(
         # SIGTERM and SIGHUP cancel the turn as Ctrl+C does: the partial reply is saved.
         if shape is not None:
             structured = signals.run(
-                session.send_structured(
-                    text, target, shape, system=system, fallbacks=fallbacks, on_event=printer
+                _then_close_tools(
+                    session,
+                    session.send_structured(
+                        text, target, shape, system=system, fallbacks=fallbacks, on_event=printer
+                    ),
                 )
             )
             turn = structured.turn
         else:
             turn = signals.run(
-                session.send(text, target, system=system, fallbacks=fallbacks, on_event=printer)
+                _then_close_tools(
+                    session,
+                    session.send(
+                        text, target, system=system, fallbacks=fallbacks, on_event=printer
+                    ),
+                )
             )
     except KeyboardInterrupt:
         printer.end()
@@ -395,6 +403,15 @@ def ask(
         print(json.dumps(turn.record(), ensure_ascii=False), flush=True)
     if turn.error is not None:
         raise turn.error
+
+
+async def _then_close_tools(session: Any, work: Any) -> Any:
+    """`work`, then the session's MCP connections closed on the same event loop (their
+    tasks live there), however it ended."""
+    try:
+        return await work
+    finally:
+        await session.close_tools()
 
 
 def _offer_tools(session: Any, target: Any, names: list[str] | None, policy: str) -> None:

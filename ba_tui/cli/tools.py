@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from typing import TYPE_CHECKING, Any
@@ -50,6 +49,8 @@ def terminal_approver() -> Approver | None:
     without a terminal to ask on (then such calls are denied)."""
     if sys.stdin is None or not sys.stdin.isatty() or not sys.stderr.isatty():
         return None
+
+    import asyncio
 
     async def approve(call: ToolCall, tool: Tool) -> Decision:
         return await asyncio.to_thread(_ask_user, call, tool)

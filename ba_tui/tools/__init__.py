@@ -11,45 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from ba_tui.errors import UsageError
 from ba_tui.messages import ToolCall, ToolResult
 from ba_tui.providers.spec import ToolSpec
+from ba_tui.tools.tool import POLICIES, Tool, ToolFailed
 
-POLICIES = ("ask", "read-only", "all")
-DEFAULT_TIMEOUT = 30.0
-
-
-class ToolFailed(Exception):
-    """A tool's own failure, told to the model as an error result (one line)."""
-
-
-@dataclass(frozen=True)
-class Tool:
-    """One tool: what the model is told about it, what it may do, and how it runs."""
-
-    name: str
-    description: str
-    parameters: Mapping[str, Any]
-    run: Callable[[dict[str, Any]], Awaitable[str]]
-    source: str = "builtin"
-    read_only: bool = False  # changes nothing anywhere (MCP's readOnlyHint)
-    destructive: bool = False  # may delete or overwrite (MCP's destructiveHint)
-    timeout: float = DEFAULT_TIMEOUT
-
-    def spec(self) -> ToolSpec:
-        return ToolSpec(self.name, self.description, self.parameters)
-
-    def annotations(self) -> list[str]:
-        """`read-only`, `destructive`: what listings and approval prompts show."""
-        return [
-            word
-            for word, on in (("read-only", self.read_only), ("destructive", self.destructive))
-            if on
-        ]
+__all__ = ["POLICIES", "Approver", "Decision", "Tool", "ToolFailed", "Toolbox"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +46,9 @@ class Toolbox:
     policy: str = "ask"
     approve: Approver | None = None
     allowed: set[str] = field(default_factory=set)  # tools allowed for this session
+    # MCP servers whose tools join the box when the first turn needs them (`connect`).
+    servers: list[Any] = field(default_factory=list)
+    connections: list[Any] = field(default_factory=list)
 
     @classmethod
     def of(
@@ -85,6 +59,34 @@ class Toolbox:
                 f"unknown approval policy {policy!r}", f"use one of: {', '.join(POLICIES)}"
             )
         return cls({tool.name: tool for tool in tools}, policy, approve)
+
+    async def connect(self, log_dir: Any) -> list[str]:
+        """Open each MCP server's connection (all at once) and add its tools; once per
+        session. Returns a line for each server that failed (its tools are left out)."""
+        if not self.servers:
+            return []
+        from ba_tui.tools.mcp import Connection, tools_of
+
+        pending, self.servers = self.servers, []
+        connections = [Connection(server, log_dir) for server in pending]
+        await asyncio.gather(*(c.start() for c in connections))
+        self.connections += connections
+        notes = []
+        for connection in connections:
+            if connection.failure is not None:
+                notes.append(
+                    f"ba-chat: MCP server {connection.server.name} failed: {connection.failure}"
+                    f" (its log: {connection.log_path})"
+                )
+                continue
+            for tool in tools_of(connection):
+                self.tools[tool.name] = tool
+        return notes
+
+    async def close(self) -> None:
+        """Close every MCP connection (a stdio server's process ends with it)."""
+        connections, self.connections = self.connections, []
+        await asyncio.gather(*(c.close() for c in connections))
 
     def specs(self) -> tuple[ToolSpec, ...]:
         return tuple(tool.spec() for tool in self.tools.values())
@@ -120,7 +122,8 @@ class Toolbox:
 
     async def _approval(self, call: ToolCall, tool: Tool) -> tuple[str, str | None]:
         """How the call may run ("policy", "session", "once", "always") or "denied"."""
-        if self.policy == "all" or (self.policy == "read-only" and tool.read_only):
+        policy = tool.policy or self.policy
+        if policy == "all" or (policy == "read-only" and tool.read_only):
             return "policy", None
         if tool.name in self.allowed:
             return "session", None

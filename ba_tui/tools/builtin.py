@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ba_tui.errors import UsageError
-from ba_tui.tools import Tool, ToolFailed
+from ba_tui.tools.tool import Tool, ToolFailed
 
 READ_LIMIT = 1_000_000  # bytes of a file read_file reads
 FOLDER_LIMIT = 500  # entries list_folder shows

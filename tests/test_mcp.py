@@ -168,6 +168,10 @@ def test_import_list_tools_and_call_over_stdio_and_http(env, home, tmp_path, htt
     assert all(row["tokens"] > 0 for row in listed)
     tools = json.loads(run_cli("mcp", "tools", "remote", "--json", env=env).stdout)
     assert {tool["name"]: tool["annotations"] for tool in tools}["remote.add"] == ["read-only"]
+    every = json.loads(run_cli("tools", "--json", env=env).stdout)
+    sources = {row["name"]: row["source"] for row in every}
+    assert sources["read_file"] == "builtin" and sources["remote.add"] == "mcp:remote"
+    assert sources["calc.crash"] == "mcp:calc"
     called = run_cli("mcp", "call", "remote", "add", '{"a": 20, "b": 22}', env=env)
     assert (called.returncode, called.stdout) == (0, "42\n")
     failed = run_cli("mcp", "call", "calc", "fail", '{"reason": "no"}', env=env)

@@ -40,7 +40,7 @@ def _servers(name: str | None = None) -> list[ServerConfig]:
     return chosen
 
 
-async def _connected(servers: list[ServerConfig], work: Any) -> Any:
+async def connected(servers: list[ServerConfig], work: Any) -> Any:
     """Connect to `servers` at once, run `work(connections)`, then close them."""
     import asyncio
 
@@ -55,7 +55,7 @@ async def _connected(servers: list[ServerConfig], work: Any) -> Any:
         await asyncio.gather(*(c.close() for c in connections))
 
 
-def _run(work: Any) -> Any:
+def run(work: Any) -> Any:
     import asyncio  # (not at import: `ba-chat --help` never needs it)
 
     return asyncio.run(work)
@@ -99,7 +99,7 @@ def list_servers(json_out: bool = typer.Option(False, "--json", help="Print JSON
             out.append(row)
         return out
 
-    listed = _run(_connected(enabled, rows))
+    listed = run(connected(enabled, rows))
     if json_out:
         print(json.dumps(listed, ensure_ascii=False, indent=2))
         return
@@ -137,7 +137,7 @@ def list_tools(
                 )
         return out
 
-    tools = _run(_connected(servers, listing))
+    tools = run(connected(servers, listing))
     if json_out:
         print(json.dumps(tools, ensure_ascii=False, indent=2))
         return
@@ -173,7 +173,7 @@ def call_tool(
         return await connection.call(tool, parsed)
 
     try:
-        text, is_error = _run(_connected(_servers(name), work))
+        text, is_error = run(connected(_servers(name), work))
     except ToolFailed as exc:
         warn(f"ba-chat: error: {exc}")
         raise typer.Exit(1) from None

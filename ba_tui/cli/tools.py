@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from ba_tui.cli.app import app, terminal_safe
+from ba_tui.cli.app import app, terminal_safe, warn
 
 if TYPE_CHECKING:
     from ba_tui.messages import ToolCall
@@ -19,21 +19,25 @@ if TYPE_CHECKING:
 def list_tools(
     json_out: bool = typer.Option(False, "--json", help="Print the tools as JSON."),
 ) -> None:
-    """List the tools a model can be offered (`ask --tool NAME`, `[tools] enabled`)."""
+    """List every tool a model can be offered: the built-in ones (`ask --tool NAME`,
+    `[tools] enabled`) and those of the enabled MCP servers (which this starts)."""
     from ba_tui.config import load_config
     from ba_tui.tools.builtin import BUILTIN
 
-    section = load_config().data.get("tools") or {}
+    config = load_config()
+    section = config.data.get("tools") or {}
     enabled = set(section.get("enabled") or []) if isinstance(section, dict) else set()
+    tools = [(tool, tool.name in enabled) for tool in BUILTIN.values()]
+    tools += [(tool, True) for tool in _mcp_tools(config)]
     rows: list[dict[str, Any]] = [
         {
             "name": tool.name,
             "source": tool.source,
             "annotations": tool.annotations(),
-            "enabled": tool.name in enabled,
+            "enabled": on,
             "description": tool.description,
         }
-        for tool in BUILTIN.values()
+        for tool, on in tools
     ]
     if json_out:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -41,7 +45,30 @@ def list_tools(
     width = max(len(row["name"]) for row in rows)
     for row in rows:
         flags = ", ".join([*row["annotations"], *(["enabled"] if row["enabled"] else [])])
-        print(f"{row['name']:<{width}}  {row['source']:<8}  {flags:<20}  {row['description']}")
+        first = row["description"].splitlines()[0] if row["description"] else ""
+        print(f"{row['name']:<{width}}  {row['source']:<10}  {flags:<20}  {first}")
+
+
+def _mcp_tools(config: Any) -> list[Tool]:
+    """The enabled MCP servers' tools (a server that fails is said in one line)."""
+    from ba_tui.cli.mcp import connected, run
+    from ba_tui.tools.mcp import servers, tools_of
+
+    enabled = [server for server in servers(config.data) if server.enabled]
+    if not enabled:
+        return []
+
+    async def listing(connections: list[Any]) -> list[Tool]:
+        found: list[Tool] = []
+        for connection in connections:
+            if connection.failure is not None:
+                warn(f"ba-chat: MCP server {connection.server.name} failed: {connection.failure}")
+            else:
+                found += tools_of(connection)
+        return found
+
+    result: list[Tool] = run(connected(enabled, listing))
+    return result
 
 
 def terminal_approver() -> Approver | None:

@@ -215,6 +215,14 @@ def tool_calls_shown(parts: Sequence[Part], limit: int = 500) -> list[tuple[str,
     return shown
 
 
+def searchable(parts: Sequence[Part]) -> str:
+    """What the store keeps beside the parts for search and listings: the text, then, for
+    a reply that used tools, each call and its result (`tools_of`)."""
+    text = text_of(parts)
+    tools = tools_of(parts)
+    return f"{text}\n\n{tools}" if tools and text else tools or text
+
+
 def unanswered_calls(parts: Sequence[Part]) -> list[ToolCall]:
     """The tool calls among `parts` that have no result yet."""
     answered = {p.call_id for p in parts if isinstance(p, ToolResult)}

@@ -205,7 +205,7 @@ def test_ctrl_c_mid_loop_keeps_every_call_answered_and_the_thread_continues(serv
     assert messages[2]["content"][-1]["text"] == "never mind"
 
 
-def test_threads_show_and_markdown_export_include_the_calls(server, env, work):
+def test_threads_show_markdown_export_and_search_include_the_calls(server, env, work):
     server.queue(tool_stream("openai", [READ]), text_stream("openai", "Done."))
     run_cli(
         "ask", "-p", "openai", "--tool", "read_file", "--approve", "all", "x", env=env, cwd=work
@@ -217,6 +217,8 @@ def test_threads_show_and_markdown_export_include_the_calls(server, env, work):
     exported = run_cli("export", "--format", "md", listed[0]["id"], env=env)
     assert exported.returncode == 0, exported.stderr
     assert "Tool: read_file" in exported.stdout and "hello from notes" in exported.stdout
+    hits = json.loads(run_cli("search", "hello", "--json", env=env).stdout)
+    assert [hit["role"] for hit in hits] == ["assistant"]  # found by its tool result
 
 
 def test_tools_lists_the_built_in_tools(env, home):

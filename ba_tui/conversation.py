@@ -352,7 +352,10 @@ async def run_turn(
         from ba_tui.cache import request_key
 
         turn.request_key = request_key(target.provider, request)
-        if options.cache and (kept := _kept_answer(store, turn.request_key, options)):
+        # A turn with tools is never answered from the store: what the tools return
+        # (a file, the time, a page) may have changed since.
+        cacheable = options.cache and not request.tools
+        if cacheable and (kept := _kept_answer(store, turn.request_key, options)):
             return _answer_from_store(kept, turn, prompt, emit, store, parent_id)
     if store is not None and thread_id is not None:
         user_id = None

@@ -102,3 +102,14 @@ async def test_approval_once_session_and_deny_with_a_reason(box):
     assert (allowed.approval, again.approval, len(asked)) == ("session", "session", 2)
     read_only = Toolbox.of(BUILTIN.values(), "read-only")  # built-ins only read: no question
     assert (await _run(read_only, "read_file", path="a.txt")).approval == "policy"
+
+
+async def test_a_tool_that_raises_anything_is_an_error_result():
+    from ba_tui.tools import Tool
+
+    async def broken(arguments):
+        raise RuntimeError("bug in the tool")
+
+    box = Toolbox.of([Tool("broken", "d", {}, broken)], "all")
+    result = await _run(box, "broken")
+    assert result.is_error and result.output == "the tool failed: RuntimeError: bug in the tool"

@@ -237,3 +237,15 @@ def test_an_unknown_tool_or_policy_is_one_line(env):
     assert done.stderr.strip().startswith("ba-chat: error: no built-in tool named 'rm_rf'")
     done = run_cli("ask", "--approve", "yolo", "hi", env=env)
     assert done.returncode == 2 and "unknown --approve policy 'yolo'" in done.stderr
+
+
+def test_a_turn_with_tools_is_never_answered_from_the_cache(server, env, work):
+    for _ in range(2):
+        server.queue(tool_stream("openai", [READ]), text_stream("openai", "It says hello."))
+        done = run_cli(
+            "ask", "-p", "openai", "--cache", "--tool", "read_file", "--approve", "all",
+            "what do my notes say?", env=env, cwd=work,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert "answered from the store" not in done.stderr
+    assert len(server.requests) == 4  # both turns asked the provider and ran the tool

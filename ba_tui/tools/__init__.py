@@ -115,8 +115,8 @@ class Toolbox:
             output, error = str(exc), True
         except TimeoutError:
             output, error = f"the tool took longer than {tool.timeout:g} s and was stopped", True
-        except (OSError, ValueError, TypeError, KeyError) as exc:
-            output, error = f"the tool failed: {exc}", True
+        except Exception as exc:  # a tool's bug is the model's error result, not ours
+            output, error = f"the tool failed: {type(exc).__name__}: {exc}", True
         took = (time.perf_counter() - start) * 1000
         return _result(call, output, error=error, approval=approval, duration_ms=took)
 

@@ -141,16 +141,19 @@ class ChatSession:
         call the policy does not allow by itself (`ask`'s prompt, the TUI's card); without
         one such a call is denied and the model told so. Returns the toolbox (None when
         no tool is enabled)."""
-        from ba_tui.tools import Toolbox
-        from ba_tui.tools.builtin import builtin_tools
-        from ba_tui.tools.mcp import servers
-
         section = self.config.data.get("tools") or {}
         enabled = names if names else list(section.get("enabled") or [])
-        mcp = [server for server in servers(self.config.data) if server.enabled]
+        mcp = []
+        if self.config.data.get("mcp"):  # (nothing is imported for a config without it)
+            from ba_tui.tools.mcp import servers
+
+            mcp = [server for server in servers(self.config.data) if server.enabled]
         if not enabled and not mcp:
             self.tools = None
             return None
+        from ba_tui.tools import Toolbox
+        from ba_tui.tools.builtin import builtin_tools
+
         self.tools = Toolbox.of(builtin_tools(enabled), policy, approve)
         self.tools.servers = mcp
         return self.tools

@@ -44,6 +44,8 @@ def request_key(provider: str, request: ChatRequest) -> str:
         "thinking_budget": request.thinking_budget,
         "schema": request.schema.wire() if request.schema else None,
     }
+    if request.tools:  # (only then, so the keys of earlier answers stay as they were)
+        asked["tools"] = [[t.name, t.description, dict(t.parameters)] for t in request.tools]
     text = json.dumps(asked, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()
 

@@ -117,7 +117,12 @@ TOP_LEVEL: dict[str, Any] = {
     "cache": "bool",
     "cache_ttl": "str",
     "auto_title": ("model", "local", "off"),
+    "max_tool_steps": "int",
+    "tool_result_cap": "int",
+    "approve": ("ask", "read-only", "all"),
 }
+# `[tools]`: the built-in tools offered without `--tool`.
+TOOLS_KEYS: dict[str, Any] = {"enabled": "list"}
 PROVIDER_KEYS: dict[str, Any] = {
     "base_url": "url",
     "models": "list",
@@ -148,6 +153,8 @@ DEFAULTS: dict[str, Any] = {
     "stall_timeout": 60.0,
     "max_reply_seconds": 600.0,
     "key_command_timeout": 30.0,
+    "max_tool_steps": 8,
+    "tool_result_cap": 20_000,
 }
 _LIMITS: dict[str, tuple[float, float]] = {
     "retries": (0, 10),
@@ -155,6 +162,8 @@ _LIMITS: dict[str, tuple[float, float]] = {
     "max_reply_seconds": (1, 86400),
     "key_command_timeout": (1, 3600),
     "monthly_budget_usd": (0, 1e9),
+    "max_tool_steps": (1, 100),
+    "tool_result_cap": (1000, 10_000_000),
 }
 # Names under which people paste secrets; `keys set` is the only way in for those.
 _SECRET_NAMES = {"api_key", "apikey", "key", "token", "api_token", "secret", "password"}
@@ -178,6 +187,8 @@ def _spec_for(path: tuple[str, ...]) -> Any:
         return TOP_LEVEL.get(path[0])
     if len(path) == 3 and path[0] in _TABLES:
         return _TABLES[path[0]].get(path[2])
+    if len(path) == 2 and path[0] == "tools":
+        return TOOLS_KEYS.get(path[1])
     return None
 
 
@@ -232,6 +243,14 @@ def problems(data: dict[str, Any]) -> list[str]:
                         bad := _check((key, name, field_name), field_value, kind, data)
                     ):
                         found.append(bad)
+        elif key == "tools":
+            if not isinstance(value, dict):
+                found.append("tools must be a table: [tools]")
+                continue
+            for field_name, field_value in value.items():
+                kind = TOOLS_KEYS.get(field_name)
+                if kind is not None and (bad := _check((key, field_name), field_value, kind, data)):
+                    found.append(bad)
         elif (kind := TOP_LEVEL.get(key)) is not None and (
             bad := _check((key,), value, kind, data)
         ):
@@ -480,3 +499,49 @@ def _write_atomic(path: Path, text: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def add_mcp_servers(found: dict[str, Any], path: Path | None = None) -> tuple[list[str], list[str]]:
+    """Add `[mcp.servers.NAME]` tables from an `mcpServers` object (the format Claude
+    Desktop, Cursor and others use); names already in config.toml are kept as they are.
+    Returns (the names added, a note for each one skipped)."""
+    import tomlkit
+
+    path = path or config_path()
+    load_config(path)  # a broken file stops here, untouched
+    text = path.read_text("utf-8") if path.exists() else ""
+    doc = tomlkit.parse(text)
+    mcp = doc.setdefault("mcp", tomlkit.table(is_super_table=True))
+    tables = mcp.setdefault("servers", tomlkit.table(is_super_table=True))
+    added, skipped = [], []
+    for name, raw in found.items():
+        server = _mcp_server(raw)
+        if name in tables:
+            skipped.append(f"ba-chat: {name} is in config.toml already; kept as it is")
+        elif server is None or "." in name:
+            skipped.append(f"ba-chat: {name} has neither a command nor a url; left out")
+        else:
+            tables[name] = server
+            added.append(name)
+    if added:
+        _write_atomic(path, tomlkit.dumps(doc))
+    return added, skipped
+
+
+def _mcp_server(raw: Any) -> dict[str, Any] | None:
+    if not isinstance(raw, dict):
+        return None
+    if isinstance(raw.get("command"), str):
+        server: dict[str, Any] = {"command": raw["command"]}
+        if isinstance(raw.get("args"), list):
+            server["args"] = [str(arg) for arg in raw["args"]]
+        if isinstance(raw.get("env"), dict) and raw["env"]:
+            server["env"] = {str(k): str(v) for k, v in raw["env"].items()}
+        return server
+    url = raw.get("url") or raw.get("serverUrl")
+    if isinstance(url, str):
+        server = {"url": url}
+        if isinstance(raw.get("headers"), dict) and raw["headers"]:
+            server["headers"] = {str(k): str(v) for k, v in raw["headers"].items()}
+        return server
+    return None

@@ -11,7 +11,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from contextlib import aclosing
+from contextlib import AbstractAsyncContextManager, aclosing, nullcontext
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +26,23 @@ from ba_tui.events import (
     Saved,
     StreamError,
     TextDelta,
+    ToolCallDone,
+    ToolCallRan,
+    ToolCallStarted,
     Usage,
 )
 from ba_tui.logs import log_event
-from ba_tui.messages import Blob, Part, Text, reply_parts
+from ba_tui.messages import (
+    Blob,
+    Part,
+    Text,
+    ToolCall,
+    ToolResult,
+    reasoning_of,
+    reply_parts,
+    text_of,
+    unanswered_calls,
+)
 from ba_tui.providers import ChatMessage, ChatRequest, Target, adapter
 
 if TYPE_CHECKING:
@@ -37,6 +50,7 @@ if TYPE_CHECKING:
     from ba_tui.config import Config
     from ba_tui.schemas import OutputSchema
     from ba_tui.store import Message, Store
+    from ba_tui.tools import Toolbox
 
 CHECKPOINT_SECONDS = 0.25
 MAX_RETRY_AFTER = 60.0
@@ -68,6 +82,9 @@ class TurnOptions:
     # older than `cache_ttl` seconds (None: any age).
     cache: bool = False
     cache_ttl: float | None = None
+    # Requests one turn may make while the model keeps calling tools.
+    max_tool_steps: int = 8
+    tool_result_cap: int = 20_000  # characters of one tool result the model is sent
 
     @classmethod
     def from_config(
@@ -80,6 +97,8 @@ class TurnOptions:
             retries=retries if retries is not None else int(config.number("retries", 2)),
             stall_timeout=config.number("stall_timeout", 60.0),
             max_reply_seconds=config.number("max_reply_seconds", 600.0),
+            max_tool_steps=int(config.number("max_tool_steps", 8)),
+            tool_result_cap=int(config.number("tool_result_cap", 20_000)),
             **given,
         )
 
@@ -108,8 +127,15 @@ class Turn:
     schema: OutputSchema | None = None  # the shape asked for; `fits` says whether it did
     problem: str | None = None  # why the answer does not fit `schema` (None: it does)
     cached: bool = False  # answered from the store, not the provider
+    steps: int = 0  # requests made with tools so far (the tool loop's steps)
     _text: list[str] = field(default_factory=list, repr=False)
     _reasoning: list[str] = field(default_factory=list, repr=False)
+    # Earlier steps of a reply that used tools (their text, calls and results), then the
+    # calls of the step streaming now, and the usage of the earlier steps together.
+    _done: list[Part] = field(default_factory=list, repr=False)
+    _calls: list[ToolCall] = field(default_factory=list, repr=False)
+    _results: list[ToolResult] = field(default_factory=list, repr=False)
+    _spent: Usage | None = field(default=None, repr=False)
 
     @property
     def message_id(self) -> str | None:
@@ -117,12 +143,61 @@ class Turn:
         return self.reply.id if self.reply is not None else None
 
     def _join(self) -> None:
-        self.text = "".join(self._text)
-        self.reasoning = "".join(self._reasoning)
+        parts = self.parts()
+        self.text = text_of(parts)
+        self.reasoning = reasoning_of(parts) or ""
 
     def parts(self) -> tuple[Part, ...]:
-        """What arrived so far as a message's parts (call `_join` first)."""
-        return reply_parts(self.text, self.reasoning, self.provider, self.reasoning_signature)
+        """What arrived so far as a message's parts, every step in order."""
+        step = reply_parts(
+            "".join(self._text), "".join(self._reasoning), self.provider, self.reasoning_signature
+        )
+        return (*self._done, *step, *self._calls, *self._results)
+
+    def next_step(self) -> None:
+        """Close the step that called tools (its calls have their results): the next one
+        starts empty, and its usage adds to this one's."""
+        self._done = list(self.parts())
+        self._text, self._reasoning, self._calls, self._results = [], [], [], []
+        self.reasoning_signature = None
+        self._spent = self.usage
+
+    def settle_calls(self, why: str) -> list[ToolResult]:
+        """Answer every call left without a result (a cancel, a failure, the step limit)
+        with one saying why, so the stored history is one every API accepts."""
+        missing = unanswered_calls(self.parts())
+        if not missing:
+            return []
+        results = [
+            ToolResult(call.id, call.name, why, is_error=True, approval="cancelled")
+            for call in missing
+        ]
+        self._results += results
+        return results
+
+    def tool_calls(self) -> list[dict[str, Any]]:
+        """Each call of the turn with its result, as `--json` shows them."""
+        parts = self.parts()
+        results = {p.call_id: p for p in parts if isinstance(p, ToolResult)}
+        out = []
+        for call in (p for p in parts if isinstance(p, ToolCall)):
+            result = results.get(call.id)
+            out.append(
+                {
+                    "name": call.name,
+                    "source": call.source,
+                    "arguments": dict(call.arguments),
+                    "result": result.output if result else None,
+                    "is_error": result.is_error if result else None,
+                    "approval": result.approval if result else None,
+                    "duration_ms": (
+                        round(result.duration_ms, 1)
+                        if result and result.duration_ms is not None
+                        else None
+                    ),
+                }
+            )
+        return out
 
     def schema_record(self) -> dict[str, Any] | None:
         """What the store keeps about the schema the answer was asked to fit."""
@@ -147,6 +222,7 @@ class Turn:
             "duration_ms": round(self.duration_ms, 1) if self.duration_ms is not None else None,
             "thread_id": self.thread_id,
             "message_id": self.message_id,
+            "tool_calls": self.tool_calls(),
         }
 
 
@@ -154,7 +230,8 @@ def to_chat_messages(messages: Sequence[Message]) -> list[ChatMessage]:
     """Stored messages as a model sees them: empty and failed replies are left out."""
     out = []
     for message in messages:
-        if message.role not in ("user", "assistant") or not message.content:
+        used_tools = any(isinstance(p, ToolCall) for p in message.parts)
+        if message.role not in ("user", "assistant") or not (message.content or used_tools):
             continue
         out.append(ChatMessage(message.role, message.parts))
     return out
@@ -237,6 +314,7 @@ async def run_turn(
     turn: Turn | None = None,
     attached: Sequence[Prepared] = (),
     files: Mapping[str, Blob] | None = None,
+    tools: Toolbox | None = None,
 ) -> Turn:
     """Run one turn and return its outcome; never raises for provider failures.
 
@@ -249,6 +327,11 @@ async def run_turn(
     tried in turn; the turn records which provider and model actually answered.
     Cancellation (Ctrl+C, Escape) saves the partial reply as `cancelled` and re-raises;
     a caller that needs the partial turn then passes its own `turn` to be filled in.
+
+    With `tools` (offered only to a model whose capabilities say it takes them), the turn
+    is a loop: while the model calls tools, each call is approved and run by the toolbox,
+    its result saved in the reply, and the whole sent back, up to `max_tool_steps` times.
+    However the turn ends, every call is saved with a result ("cancelled" if it never ran).
     """
     options = options or TurnOptions()
     turn = turn or Turn(provider=target.provider, model=target.model)
@@ -272,13 +355,18 @@ async def run_turn(
         connect_timeout=options.connect_timeout,
         schema=options.schema,
         files={**(files or {}), **{item.part.sha256: item.blob for item in attached}},
+        tools=tools.specs() if tools is not None and target.capabilities.tools else (),
+        tool_result_cap=options.tool_result_cap,
     )
     turn.schema = options.schema
     if store is not None:
         from ba_tui.cache import request_key
 
         turn.request_key = request_key(target.provider, request)
-        if options.cache and (kept := _kept_answer(store, turn.request_key, options)):
+        # A turn with tools is never answered from the store: what the tools return
+        # (a file, the time, a page) may have changed since.
+        cacheable = options.cache and not request.tools
+        if cacheable and (kept := _kept_answer(store, turn.request_key, options)):
             return _answer_from_store(kept, turn, prompt, emit, store, parent_id)
     if store is not None and thread_id is not None:
         user_id = None
@@ -300,9 +388,11 @@ async def run_turn(
     adapter(target.spec)
     start = time.perf_counter()
     try:
-        await _try_targets(
-            [target, *fallbacks], request, options, turn, emit, store, checkpoints, start, outcomes
-        )
+        targets = [target, *fallbacks]
+        async with _clients_for(request):
+            await _tool_loop(
+                targets, request, options, turn, emit, store, checkpoints, start, outcomes, tools
+            )
     except asyncio.CancelledError:
         if not checkpoints.stopped_the_stream():
             turn.status = "cancelled"
@@ -334,6 +424,74 @@ async def run_turn(
     if turn.error is not None:
         emit(StreamError(turn.error))
     return turn
+
+
+def _clients_for(request: ChatRequest) -> AbstractAsyncContextManager[Any]:
+    """With tools, the loop's requests share one client and its connection (building a
+    client costs tens of milliseconds of CPU, each step would pay it again)."""
+    if not request.tools:
+        return nullcontext()
+    from ba_tui.providers import clients
+
+    return clients.kept_while()
+
+
+async def _tool_loop(
+    targets: list[Target],
+    request: ChatRequest,
+    options: TurnOptions,
+    turn: Turn,
+    emit: Callable[[Event], Any],
+    store: Store | None,
+    checkpoints: _Checkpointer,
+    start: float,
+    outcomes: list[tuple[str, bool]],
+    tools: Toolbox | None,
+) -> None:
+    """The first request, then while the model calls tools: run them, send the reply so
+    far back (where the last step was answered), and read the next step."""
+    await _try_targets(targets, request, options, turn, emit, store, checkpoints, start, outcomes)
+    while tools is not None and turn.error is None and turn._calls:
+        if not await _run_tools(turn, tools, options, emit, checkpoints):
+            return
+        answered = next(t for t in targets if (t.provider, t.model) == (turn.provider, turn.model))
+        reply = ChatMessage("assistant", turn.parts())
+        step = replace(request, messages=(*request.messages, reply))
+        # The deadline of a step counts from its own start, not from before an approval.
+        await _try_targets(
+            [answered], step, options, turn, emit, store, checkpoints, time.perf_counter(), outcomes
+        )
+
+
+async def _run_tools(
+    turn: Turn,
+    tools: Toolbox,
+    options: TurnOptions,
+    emit: Callable[[Event], Any],
+    checkpoints: _Checkpointer,
+) -> bool:
+    """Approve and run the calls of the step that just ended, saving each result in the
+    reply before the next request is sent; False when the step limit stops the loop."""
+    turn.steps += 1
+    turn._calls = [replace(call, source=tools.source(call.name)) for call in turn._calls]
+    if turn.steps > options.max_tool_steps:
+        limit = options.max_tool_steps
+        for result in turn.settle_calls(f"not run: the turn reached max_tool_steps ({limit})"):
+            emit(ToolCallRan(_call_of(turn, result.call_id), result))
+        emit(Notice(f"ba-chat: stopped after {limit} tool steps (max_tool_steps in config.toml)"))
+        checkpoints.flush()
+        return False
+    for call in list(turn._calls):
+        result = await tools.run(call)
+        turn._results.append(result)
+        checkpoints.flush()
+        emit(ToolCallRan(call, result))
+    turn.next_step()
+    return True
+
+
+def _call_of(turn: Turn, call_id: str) -> ToolCall:
+    return next(p for p in turn.parts() if isinstance(p, ToolCall) and p.id == call_id)
 
 
 def _kept_answer(store: Store, key: str, options: TurnOptions) -> Message | None:
@@ -437,6 +595,8 @@ async def _try_targets(
             else:  # a fallback's SDK (up to 2 s to import): never on the TUI's loop
                 stream = (await asyncio.to_thread(adapter, target.spec)).stream
             attempt_request = replace(request, model=target.model)
+            if not target.capabilities.tools:  # never offer tools to a model without
+                attempt_request = replace(attempt_request, tools=())
             await _stream_with_retries(
                 stream, target, attempt_request, options, turn, emit, checkpoints, start
             )
@@ -554,8 +714,14 @@ async def _attempts(
                         if event.signature:
                             turn.reasoning_signature = event.signature
                     checkpoints.touch()
+                elif isinstance(event, ToolCallStarted):
+                    if turn.ttft_ms is None:  # a call is the reply starting, as text is
+                        turn.ttft_ms = (time.perf_counter() - start) * 1000
+                elif isinstance(event, ToolCallDone):
+                    turn._calls.append(event.call)
+                    checkpoints.touch()
                 elif isinstance(event, Usage):
-                    turn.usage = event
+                    turn.usage = _added(turn._spent, event)
                 elif isinstance(event, Finished):
                     turn.finish_reason = event.reason
                 emit(event)
@@ -592,12 +758,31 @@ async def _attempts(
         return
 
 
+def _added(before: Usage | None, step: Usage) -> Usage:
+    """The usage of a reply's steps together (each request is billed on its own)."""
+    if before is None:
+        return step
+
+    def plus(a: int | None, b: int | None) -> int | None:
+        return None if a is None and b is None else (a or 0) + (b or 0)
+
+    return Usage(
+        plus(before.input_tokens, step.input_tokens),
+        plus(before.output_tokens, step.output_tokens),
+        plus(before.reasoning_tokens, step.reasoning_tokens),
+        plus(before.cache_read_tokens, step.cache_read_tokens),
+        plus(before.cache_write_tokens, step.cache_write_tokens),
+    )
+
+
 def _close(
     turn: Turn, store: Store | None, checkpoints: _Checkpointer, start: float
 ) -> errors.BaChatError | None:
     """Save the reply's final state, then log the turn as it was saved; returns the error
     if the save failed (the log line says so too)."""
     checkpoints.cancel()
+    why = "the turn was stopped" if turn.status == "cancelled" else "the reply failed"
+    turn.settle_calls(f"cancelled: the call did not run ({why})")
     turn._join()
     turn.duration_ms = (time.perf_counter() - start) * 1000
     turn.cost = pricing.cost(turn.provider, turn.model, turn.usage, base_url=turn.base_url)

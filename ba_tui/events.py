@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from ba_tui.errors import ProviderError
+from ba_tui.messages import ToolCall, ToolResult
 from ba_tui.sanitize import replace_surrogates
 
 
@@ -58,6 +59,57 @@ class Usage:
 class Finished:
     reason: str
     raw: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallStarted:
+    """A model began a tool call: its id (made up when the wire gave none) and the tool's
+    own name (mapped back from the sanitised one the provider was sent)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDelta:
+    """A piece of a call's JSON arguments as they arrive (for a UI to stream)."""
+
+    id: str
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallDone:
+    """A call whose arguments are complete, ready to be approved and run."""
+
+    call: ToolCall
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallRan:
+    """Emitted by the tool loop (not adapters): a call ran, or was denied or cancelled,
+    and this is what the model will be told."""
+
+    call: ToolCall
+    result: ToolResult
+
+    @property
+    def notice(self) -> str:
+        """`tool read_file {"path": "a.txt"} -> 120 chars (3 ms)`: the CLI's line."""
+        import json
+
+        arguments = json.dumps(dict(self.call.arguments), ensure_ascii=False)
+        if len(arguments) > 80:
+            arguments = arguments[:79] + "…"
+        result = self.result
+        if result.approval in ("denied", "cancelled"):
+            outcome = result.output
+        elif result.is_error:
+            outcome = f"error: {result.output.splitlines()[0] if result.output else ''}"
+        else:
+            outcome = f"{len(result.output)} chars"
+        took = f" ({result.duration_ms:.0f} ms)" if result.duration_ms is not None else ""
+        return f"tool {self.call.name} {arguments} -> {outcome}{took}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,4 +177,8 @@ Event = (
     | FallingBack
     | Notice
     | Saved
+    | ToolCallStarted
+    | ToolCallDelta
+    | ToolCallDone
+    | ToolCallRan
 )

@@ -56,7 +56,10 @@ class Reasoning:
 
 @dataclass(frozen=True, slots=True)
 class ToolCall:
-    """A model asking for a tool to run (filled by tool calling)."""
+    """A model asking for a tool to run. `name` is the tool's own name (`server.tool` for
+    an MCP tool), never the sanitised one a provider was sent; `source` says where the tool
+    lives ("builtin", "mcp:NAME"); `meta` keeps what the provider needs back (Gemini's
+    `thought_signature`)."""
 
     type: ClassVar[str] = "tool_call"
     id: str
@@ -64,11 +67,14 @@ class ToolCall:
     arguments: Mapping[str, Any] = field(default_factory=dict)
     provider: str | None = None
     meta: Mapping[str, Any] | None = None
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ToolResult:
-    """What a tool returned for one call (filled by tool calling)."""
+    """What a tool returned for one call, kept whole (the model may be sent it cut).
+    `approval` says how the call was let run or not ("once", "session", "always",
+    "policy", "denied", "cancelled"); `duration_ms` how long it ran."""
 
     type: ClassVar[str] = "tool_result"
     call_id: str
@@ -77,6 +83,8 @@ class ToolResult:
     is_error: bool = False
     provider: str | None = None
     meta: Mapping[str, Any] | None = None
+    approval: str | None = None
+    duration_ms: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +152,9 @@ _KINDS: dict[str, type | tuple[type, ...]] = {
     "pages": int,
     "page_range": str,
     "extracted": bool,
+    "source": str,
+    "approval": str,
+    "duration_ms": (int, float),
 }
 
 
@@ -167,6 +178,8 @@ def from_dict(raw: Any) -> Part:
         expected = _KINDS[name]
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise ValueError(f"{kind.type} part's {name} has the wrong type")
+        if name == "duration_ms" and isinstance(value, int):
+            value = float(value)
         values[name] = value
     return kind(**values)
 
@@ -209,6 +222,56 @@ def attachment_label(part: Attachment) -> str:
 def text_of(parts: Iterable[Part]) -> str:
     """The message's text: its text parts joined, what search and listings show."""
     return "".join(p.text for p in parts if isinstance(p, Text))
+
+
+def tools_of(parts: Iterable[Part]) -> str:
+    """The message's tool calls and results as lines of text, what search indexes beside
+    its text: `read_file {"path": "notes.txt"}` and what came back."""
+    lines = []
+    for part in parts:
+        if isinstance(part, ToolCall):
+            lines.append(f"{part.name} {json.dumps(dict(part.arguments), ensure_ascii=False)}")
+        elif isinstance(part, ToolResult):
+            lines.append(part.output)
+    return "\n".join(lines)
+
+
+def tool_calls_shown(parts: Sequence[Part], limit: int = 500) -> list[tuple[str, str]]:
+    """Each tool call of a message as (a one-line header, its result up to `limit`
+    characters): what `threads show` and the Markdown export print."""
+    results = {p.call_id: p for p in parts if isinstance(p, ToolResult)}
+    shown = []
+    for call in (p for p in parts if isinstance(p, ToolCall)):
+        arguments = json.dumps(dict(call.arguments), ensure_ascii=False)
+        facts = [f"{call.name} {arguments}"]
+        result = results.get(call.id)
+        if call.source:
+            facts.append(call.source)
+        if result is not None and result.approval:
+            facts.append(result.approval)
+        if result is not None and result.duration_ms is not None:
+            facts.append(f"{result.duration_ms:.0f} ms")
+        if result is not None and result.is_error:
+            facts.append("error")
+        output = result.output if result is not None else "(no result)"
+        if len(output) > limit:
+            output = f"{output[:limit]}… ({len(output)} characters)"
+        shown.append((" · ".join(facts), output))
+    return shown
+
+
+def searchable(parts: Sequence[Part]) -> str:
+    """What the store keeps beside the parts for search and listings: the text, then, for
+    a reply that used tools, each call and its result (`tools_of`)."""
+    text = text_of(parts)
+    tools = tools_of(parts)
+    return f"{text}\n\n{tools}" if tools and text else tools or text
+
+
+def unanswered_calls(parts: Sequence[Part]) -> list[ToolCall]:
+    """The tool calls among `parts` that have no result yet."""
+    answered = {p.call_id for p in parts if isinstance(p, ToolResult)}
+    return [p for p in parts if isinstance(p, ToolCall) and p.id not in answered]
 
 
 def reasoning_of(parts: Iterable[Part]) -> str | None:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ba_tui.providers import ChatMessage, Target
     from ba_tui.schemas import OutputSchema
     from ba_tui.store import Store, Thread
+    from ba_tui.tools import Approver, Toolbox
 
 TITLE_WIDTH = 60
 
@@ -151,6 +152,42 @@ class ChatSession:
         self.new = new or NewThread()
         # Told when the session creates or changes its thread (the TUI lists it).
         self.on_thread = on_thread or (lambda thread: None)
+        # The tools `send` offers (to models that take tools); None offers none.
+        self.tools: Toolbox | None = None
+
+    def use_tools(
+        self,
+        names: list[str] | None = None,
+        *,
+        policy: str = "ask",
+        approve: Approver | None = None,
+    ) -> Toolbox | None:
+        """Offer the built-in tools `names` (or, with none given, config's `[tools]
+        enabled`) from now on. `approve` is the front end's way to ask the user about a
+        call the policy does not allow by itself (`ask`'s prompt, the TUI's card); without
+        one such a call is denied and the model told so. Returns the toolbox (None when
+        no tool is enabled)."""
+        section = self.config.data.get("tools") or {}
+        enabled = names if names else list(section.get("enabled") or [])
+        mcp = []
+        if self.config.data.get("mcp"):  # (nothing is imported for a config without it)
+            from ba_tui.tools.mcp import servers
+
+            mcp = [server for server in servers(self.config.data) if server.enabled]
+        if not enabled and not mcp:
+            self.tools = None
+            return None
+        from ba_tui.tools import Toolbox
+        from ba_tui.tools.builtin import builtin_tools
+
+        self.tools = Toolbox.of(builtin_tools(enabled), policy, approve)
+        self.tools.servers = mcp
+        return self.tools
+
+    async def close_tools(self) -> None:
+        """End the session's MCP connections (their servers' processes with them)."""
+        if self.tools is not None:
+            await self.tools.close()
 
     def target(self, provider: str | None = None, model: str | None = None) -> Target:
         """The thread's provider and model unless told otherwise (a model given alone is
@@ -270,6 +307,12 @@ class ChatSession:
         files = self._files(history)
         for note in self.check_attachments([target], attached, history, files):
             emit(Notice(f"ba-chat: {note}"))
+        if self.tools is not None and self.tools.servers and target.capabilities.tools:
+            # MCP servers connect when a turn first offers tools (seconds, once).
+            from ba_tui.paths import data_dir
+
+            for note in await self.tools.connect(data_dir() / "mcp"):
+                emit(Notice(note))
         return await run_turn(
             target,
             prompt,
@@ -284,6 +327,7 @@ class ChatSession:
             turn=turn,
             attached=attached,
             files=files,
+            tools=self.tools,
         )
 
     async def send_structured(

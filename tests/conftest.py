@@ -78,12 +78,17 @@ def env(server: FakeServer, home: Path) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, env: dict[str, str], input: str | None = None, timeout: float = 60
+    *args: str,
+    env: dict[str, str],
+    input: str | None = None,
+    timeout: float = 60,
+    cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run the real `ba-chat` entry point as a user would, in a subprocess."""
     return subprocess.run(
         [sys.executable, "-m", "ba_tui", *args],
         env=env,
+        cwd=cwd,
         input=input if input is not None else "",
         capture_output=True,
         text=True,

@@ -108,3 +108,15 @@ async def test_anthropic_gets_back_its_own_signed_thinking_only(server):
         {"type": "text", "text": "Because."},
     ]
     assert messages[3]["content"] == "So."  # the text only, no foreign thinking block
+
+
+def test_tool_parts_keep_source_approval_and_duration():
+    call = ToolCall("c1", "read_file", {"path": "a"}, "openai", None, source="builtin")
+    result = ToolResult("c1", "read_file", "text", approval="session", duration_ms=3.5)
+    assert loads(dumps((call, result))) == (call, result)
+    assert (
+        from_dict(
+            {"type": "tool_result", "call_id": "c", "name": "n", "output": "", "duration_ms": 4}
+        ).duration_ms
+        == 4.0
+    )

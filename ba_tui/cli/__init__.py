@@ -14,8 +14,10 @@ from ba_tui.cli import ask as _ask  # noqa: F401
 from ba_tui.cli import completion as _completion
 from ba_tui.cli import doctor as _doctor  # noqa: F401
 from ba_tui.cli import keys as _keys  # noqa: F401
+from ba_tui.cli import mcp as _mcp  # noqa: F401
 from ba_tui.cli import personas as _personas  # noqa: F401
 from ba_tui.cli import threads as _threads  # noqa: F401
+from ba_tui.cli import tools as _tools  # noqa: F401
 from ba_tui.cli import usage as _usage  # noqa: F401
 from ba_tui.cli.app import app, state
 from ba_tui.errors import BaChatError

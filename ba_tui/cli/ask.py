@@ -19,7 +19,15 @@ from ba_tui.cli.app import (
     utf8,
     warn,
 )
-from ba_tui.events import Event, FallingBack, Notice, ReasoningDelta, Retrying, TextDelta
+from ba_tui.events import (
+    Event,
+    FallingBack,
+    Notice,
+    ReasoningDelta,
+    Retrying,
+    TextDelta,
+    ToolCallRan,
+)
 
 if TYPE_CHECKING:
     from ba_tui.providers import ProviderSpec
@@ -118,6 +126,10 @@ class _Printer:
     def __call__(self, event: Event) -> None:
         if isinstance(event, Retrying | FallingBack | Notice):
             warn(event.notice)
+        if isinstance(event, ToolCallRan):
+            # stdout stays the answer; each call is one line beside it.
+            self._break_line()
+            warn(f"ba-chat: {event.notice}")
         if self.quiet:
             return
         if isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
@@ -134,6 +146,12 @@ class _Printer:
             self._out(event.text)
             self.wrote_text = True
             self.last = event.text
+
+    def _break_line(self) -> None:
+        """End a line of reasoning on stderr before a note goes under it."""
+        if self.in_reasoning:
+            sys.stderr.write("\n")
+            self.in_reasoning = False
 
     def end(self) -> None:
         if self.markdown:
@@ -265,6 +283,19 @@ def ask(
         metavar="MIME",
         help="The type of the attachments (once), or of each -a in order (repeat it).",
     ),
+    tool: list[str] | None = typer.Option(
+        None,
+        "--tool",
+        metavar="NAME",
+        help="Offer this tool to the model (repeat it; see ba-chat tools).",
+        callback=utf8,
+    ),
+    approve: str | None = typer.Option(
+        None,
+        "--approve",
+        metavar="POLICY",
+        help="Which tool calls run unasked: ask (default), read-only or all.",
+    ),
     verbose: bool = typer.Option(False, "--verbose", help="Show tracebacks and debug detail."),
 ) -> None:
     """Ask one question and stream the answer to stdout.
@@ -377,6 +408,7 @@ def ask(
     session = ChatSession(config, store, existing, options=options, new=new)
     target = session.target(provider, model)
     session.check_attachments([target], attached)  # before anything is stored
+    _offer_tools(session, target, tool, approve or config.data.get("approve") or "ask")
     if target.provider == "local" and not (provider or existing or config.default_provider):
         from ba_tui.providers import OFFLINE_NOTICE
 
@@ -398,26 +430,32 @@ def ask(
         # SIGTERM and SIGHUP cancel the turn as Ctrl+C does: the partial reply is saved.
         if shape is not None:
             structured = signals.run(
-                session.send_structured(
-                    text,
-                    target,
-                    shape,
-                    system=system,
-                    fallbacks=fallbacks,
-                    on_event=printer,
-                    attached=attached,
+                _then_close_tools(
+                    session,
+                    session.send_structured(
+                        text,
+                        target,
+                        shape,
+                        system=system,
+                        fallbacks=fallbacks,
+                        on_event=printer,
+                        attached=attached,
+                    ),
                 )
             )
             turn = structured.turn
         else:
             turn = signals.run(
-                session.send(
-                    text,
-                    target,
-                    system=system,
-                    fallbacks=fallbacks,
-                    on_event=printer,
-                    attached=attached,
+                _then_close_tools(
+                    session,
+                    session.send(
+                        text,
+                        target,
+                        system=system,
+                        fallbacks=fallbacks,
+                        on_event=printer,
+                        attached=attached,
+                    ),
                 )
             )
     except KeyboardInterrupt:
@@ -443,6 +481,37 @@ def ask(
         print(json.dumps(turn.record(), ensure_ascii=False), flush=True)
     if turn.error is not None:
         raise turn.error
+
+
+async def _then_close_tools(session: Any, work: Any) -> Any:
+    """`work`, then the session's MCP connections closed on the same event loop (their
+    tasks live there), however it ended."""
+    try:
+        return await work
+    finally:
+        await session.close_tools()
+
+
+def _offer_tools(session: Any, target: Any, names: list[str] | None, policy: str) -> None:
+    """The tools `--tool` names (else config's `[tools] enabled`), with the terminal's
+    prompt for approvals; a model that cannot call tools is offered none (and told so
+    when the user asked for tools by name)."""
+    from ba_tui.cli.tools import terminal_approver
+    from ba_tui.errors import UsageError
+    from ba_tui.tools import POLICIES
+
+    if policy not in POLICIES:
+        raise UsageError(
+            f"unknown --approve policy {policy!r}", f"use one of: {', '.join(POLICIES)}"
+        )
+    toolbox = session.use_tools(names, policy=policy, approve=terminal_approver())
+    if toolbox is not None and not target.capabilities.tools:
+        session.tools = None
+        if names:
+            warn(
+                f"ba-chat: {target.provider} · {target.model} cannot call tools;"
+                " asking without them"
+            )
 
 
 def _cache_settings(

@@ -192,7 +192,7 @@ def show_thread(
 
     Every stored field is shown.
     """
-    from ba_tui.messages import attachment_label, attachments_of, message_dict
+    from ba_tui.messages import attachment_label, attachments_of, message_dict, tool_calls_shown
 
     with _open_store() as store:
         thread = store.get_thread(thread_id)
@@ -231,6 +231,10 @@ def show_thread(
                 out.line("[/reasoning]")
             for part in attachments_of(message.parts):
                 out.line(f"[attached: {attachment_label(part)}]")
+            for header, output in tool_calls_shown(message.parts):
+                out.line(f"[tool {header}]")
+                out.line(output)
+                out.line("[/tool]")
             out.line(message.content)
             if message.error:
                 out.line(f"error: {message.error}")

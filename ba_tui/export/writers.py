@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ba_tui.export.format import FORMAT, VERSION, ExportError, Writer, encode
-from ba_tui.messages import attachment_label, attachments_of
+from ba_tui.messages import attachment_label, attachments_of, tool_calls_shown
 
 if TYPE_CHECKING:
     from ba_tui.store import Message, Store, Thread
@@ -140,6 +140,9 @@ def _markdown_thread(thread: Thread, path: Sequence[Message]) -> str:
         if message.reasoning:
             lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, ""]
             lines += ["</details>", ""]
+        for header, output in tool_calls_shown(message.parts, limit=2000):
+            lines += [f"<details><summary>Tool: {header}</summary>", "", "```", output, "```"]
+            lines += ["", "</details>", ""]
         attached = attachments_of(message.parts)
         lines.append(message.content if message.content or attached else "*(empty)*")
         if attached:

@@ -20,6 +20,7 @@ from ba_tui.providers.spec import (
     ChatRequest,
     ProviderSpec,
     Target,
+    ToolSpec,
 )
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "ChatRequest",
     "ProviderSpec",
     "Target",
+    "ToolSpec",
 ]
 
 if TYPE_CHECKING:

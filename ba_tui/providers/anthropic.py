@@ -11,9 +11,19 @@ import anthropic
 
 from ba_tui import errors
 from ba_tui.attachments.fit import Native, pieces
-from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.messages import Reasoning, for_provider
-from ba_tui.providers import clients, reading
+from ba_tui.events import (
+    Event,
+    Finished,
+    ReasoningDelta,
+    StreamError,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallStarted,
+    Usage,
+)
+from ba_tui.messages import Reasoning, ToolCall, ToolResult, for_provider
+from ba_tui.providers import clients, reading, tooling
 from ba_tui.providers.spec import ChatMessage, ChatRequest, Target
 from ba_tui.schemas import closed
 
@@ -73,11 +83,67 @@ def _block(piece: Native | str) -> dict[str, Any]:
     return {"type": "document", "source": source, "title": piece.name}
 
 
+def _tool_step(message: ChatMessage, request: ChatRequest, names: tooling.Names) -> dict[str, Any]:
+    """One step of a reply that used tools: the assistant's thinking (resent unchanged),
+    text and then its tool_use blocks (they must come last), or the user message of
+    tool_result blocks answering them."""
+    if message.role == "tool":
+        results = [p for p in message.parts if isinstance(p, ToolResult)]
+        return {"role": "user", "content": [_tool_result(p, request) for p in results]}
+    content: list[dict[str, Any]] = _thinking(message) if request.thinking_budget else []
+    if text := message.content:
+        content.append({"type": "text", "text": text})
+    content += [
+        {"type": "tool_use", "id": p.id, "name": names.wire(p.name), "input": dict(p.arguments)}
+        for p in message.parts
+        if isinstance(p, ToolCall)
+    ]
+    return {"role": "assistant", "content": content}
+
+
+def _tool_result(result: ToolResult, request: ChatRequest) -> dict[str, Any]:
+    block = {"type": "tool_result", "tool_use_id": result.call_id}
+    block["content"] = tooling.for_model(result, request.tool_result_cap)
+    return block | ({"is_error": True} if result.is_error else {})
+
+
+def _same_roles_merged(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Tool results and the prompt after them as one user message (results first)."""
+    out: list[dict[str, Any]] = []
+    for message in messages:
+        if out and out[-1]["role"] == message["role"] == "user":
+            blocks = [_blocks(out[-1]["content"]), _blocks(message["content"])]
+            out[-1] = {"role": "user", "content": blocks[0] + blocks[1]}
+        else:
+            out.append(message)
+    return out
+
+
+def _blocks(content: Any) -> list[dict[str, Any]]:
+    return [{"type": "text", "text": content}] if isinstance(content, str) else list(content)
+
+
+def _tools(request: ChatRequest, names: tooling.Names) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": names.wire(tool.name),
+            "description": tool.description,
+            "input_schema": tooling.object_schema(tool.parameters),
+        }
+        for tool in request.tools
+    ]
+
+
 def _messages(target: Target, request: ChatRequest) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    users = [i for i, m in enumerate(request.messages) if m.role == "user"]
+    names = tooling.Names(request.tools)
+    messages = tooling.expand(request.messages)
+    users = [i for i, m in enumerate(messages) if m.role == "user"]
     cached = set(users[-USER_BREAKPOINTS:])
-    for index, message in enumerate(request.messages):
+    for index, message in enumerate(messages):
+        if tooling.has_tools(message):
+            out.append(_tool_step(message, request, names))
+            continue
         thinking = _thinking(message) if request.thinking_budget else []
         if message.role == "assistant" and thinking:
             content: Any = [*thinking, {"type": "text", "text": message.content}]
@@ -92,7 +158,7 @@ def _messages(target: Target, request: ChatRequest) -> list[dict[str, Any]]:
         else:
             content = message.content
         out.append({"role": message.role, "content": content})
-    return out
+    return _same_roles_merged(out)
 
 
 def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
@@ -116,6 +182,8 @@ def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
         params["extra_body"] = body
     if request.stop:
         params["stop_sequences"] = list(request.stop)
+    if request.tools:
+        params["tools"] = _tools(request, tooling.Names(request.tools))
     if request.thinking_budget:
         params["thinking"] = {"type": "enabled", "budget_tokens": request.thinking_budget}
         params["max_tokens"] = max(params["max_tokens"], request.thinking_budget + 1024)
@@ -153,6 +221,8 @@ def _error(target: Target, exc: Exception) -> errors.ProviderError | None:
 async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, None]:
     """Yield the normalized events of one reply; errors arrive as StreamError."""
     reader = reading.Reader(target)
+    names = tooling.Names(request.tools)
+    call: str | None = None  # the tool_use block streaming now
     async with _client(target, request) as client:
         try:
             # The stream's context closes its response, so a kept client's connection
@@ -165,7 +235,18 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
                         yield ReasoningDelta(event.thinking)
                     elif event.type == "signature":
                         yield ReasoningDelta("", signature=event.signature)
+                    elif event.type == "content_block_start":
+                        # Blocks stream one after another: input_json is the latest's.
+                        block: Any = event.content_block
+                        call = block.id if block.type == "tool_use" else None
+                        if call is not None:
+                            yield ToolCallStarted(call, names.back(block.name))
+                    elif event.type == "input_json" and call is not None:
+                        yield ToolCallDelta(call, event.partial_json)
                 final = await reader.wait(events.get_final_message())
+            for block in final.content:
+                if block.type == "tool_use":
+                    yield ToolCallDone(_call(block, names))
             yield _usage(final.usage)
             if final.stop_reason is None:
                 yield StreamError(reader.ended_early())
@@ -175,6 +256,11 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
             if (error := _error(target, exc) or reader.error(exc)) is None:
                 raise
             yield StreamError(error)
+
+
+def _call(block: Any, names: tooling.Names) -> ToolCall:
+    arguments = block.input if isinstance(block.input, dict) else {}
+    return ToolCall(block.id, names.back(block.name), arguments, provider=PROVIDER)
 
 
 async def list_models(target: Target) -> list[str]:

@@ -37,6 +37,20 @@ async def release() -> None:
             await close()
 
 
+@asynccontextmanager
+async def kept_while() -> AsyncIterator[None]:
+    """Keep clients for the requests made inside (a tool loop's steps go to one endpoint,
+    one after another), then close them; nothing changes where clients are kept already."""
+    if asyncio.get_running_loop() in _kept:
+        yield
+        return
+    keep()
+    try:
+        yield
+    finally:
+        await release()
+
+
 def kept_count() -> int:
     """How many clients the running loop keeps (for tests and `doctor`-style checks)."""
     return len(_kept.get(asyncio.get_running_loop(), {}))

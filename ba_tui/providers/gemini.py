@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import uuid
 from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -12,9 +14,19 @@ from google.genai import types
 
 from ba_tui import errors
 from ba_tui.attachments.fit import Native, pieces
-from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import clients, reading
-from ba_tui.providers.spec import ChatRequest, Target
+from ba_tui.events import (
+    Event,
+    Finished,
+    ReasoningDelta,
+    StreamError,
+    TextDelta,
+    ToolCallDone,
+    ToolCallStarted,
+    Usage,
+)
+from ba_tui.messages import ToolCall, ToolResult
+from ba_tui.providers import clients, reading, tooling
+from ba_tui.providers.spec import ChatMessage, ChatRequest, Target
 
 API_VERSION = "v1beta"
 _FILTERED = {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "IMAGE_SAFETY"}
@@ -54,6 +66,7 @@ def _config(target: Target, request: ChatRequest, thoughts: bool) -> types.Gener
         top_p=request.top_p,
         stop_sequences=list(request.stop) or None,
         thinking_config=thinking,
+        **_tool_config(request),
     )
 
 
@@ -64,16 +77,94 @@ def _part(piece: Native | str) -> types.Part:
     return types.Part(inline_data=types.Blob(mime_type=piece.mime, data=piece.data))
 
 
-def _contents(target: Target, request: ChatRequest) -> list[types.Content]:
-    return [
-        types.Content(
-            role="model" if m.role == "assistant" else "user",
-            parts=[_part(piece) for piece in pieces(m.parts, request.files, target.capabilities)]
-            if m.attached
-            else [types.Part(text=m.content)],
+def _tool_config(request: ChatRequest) -> dict[str, Any]:
+    """The tools as function declarations, in the schema subset Gemini takes, with the
+    SDK's automatic function calling off: ba-chat's loop runs the calls (after approval)."""
+    if not request.tools:
+        return {}
+    names = tooling.Names(request.tools)
+    declarations = [
+        types.FunctionDeclaration(
+            name=names.wire(tool.name),
+            description=tool.description,
+            parameters_json_schema=tooling.gemini_schema(tool.parameters),
         )
-        for m in request.messages
+        for tool in request.tools
     ]
+    return {
+        "tools": [types.Tool(function_declarations=declarations)],
+        "automatic_function_calling": types.AutomaticFunctionCallingConfig(disable=True),
+    }
+
+
+def _contents(target: Target, request: ChatRequest) -> list[types.Content]:
+    names = tooling.Names(request.tools)
+    out: list[types.Content] = []
+    for m in tooling.expand(request.messages):
+        if tooling.has_tools(m):
+            content = _tool_step(m, request, names)
+        else:
+            found = pieces(m.parts, request.files, target.capabilities) if m.attached else ()
+            content = types.Content(
+                role="model" if m.role == "assistant" else "user",
+                parts=[_part(piece) for piece in found] or [types.Part(text=m.content)],
+            )
+        if out and out[-1].role == content.role == "user":  # results, then the prompt
+            joined = [*(out[-1].parts or ()), *(content.parts or ())]
+            out[-1] = types.Content(role="user", parts=joined)
+        else:
+            out.append(content)
+    return out
+
+
+def _tool_step(message: ChatMessage, request: ChatRequest, names: tooling.Names) -> types.Content:
+    """A step that called functions (each with its `thought_signature` back on the same
+    part, as Gemini requires), or the function responses answering them."""
+    if message.role == "tool":
+        results = [p for p in message.parts if isinstance(p, ToolResult)]
+        return types.Content(role="user", parts=[_response(p, request, names) for p in results])
+    parts = [types.Part(text=message.content)] if message.content else []
+    for call in message.parts:
+        if not isinstance(call, ToolCall):
+            continue
+        meta = call.meta if call.provider == "gemini" and call.meta else {}
+        signature = meta.get("thought_signature")
+        parts.append(
+            types.Part(
+                function_call=types.FunctionCall(
+                    id=None if meta.get("made_up_id") else call.id,
+                    name=names.wire(call.name),
+                    args=dict(call.arguments),
+                ),
+                thought_signature=base64.b64decode(signature) if signature else None,
+            )
+        )
+    return types.Content(role="model", parts=parts)
+
+
+def _response(result: ToolResult, request: ChatRequest, names: tooling.Names) -> types.Part:
+    output = tooling.for_model(result, request.tool_result_cap)
+    part = types.Part.from_function_response(
+        name=names.wire(result.name), response={"error" if result.is_error else "output": output}
+    )
+    if part.function_response is not None and not result.call_id.startswith("gemini_"):
+        part.function_response.id = result.call_id
+    return part
+
+
+def _call(part: Any, names: tooling.Names) -> ToolCall:
+    """A functionCall part as a call; Gemini often gives no id, so one is made up (and
+    never sent back), and the part's thought_signature is kept to be replayed."""
+    function = part.function_call
+    meta: dict[str, Any] = {}
+    if part.thought_signature:
+        meta["thought_signature"] = base64.b64encode(part.thought_signature).decode()
+    call_id = function.id
+    if not call_id:
+        call_id = f"gemini_{uuid.uuid4().hex[:16]}"
+        meta["made_up_id"] = True
+    arguments = dict(function.args or {})
+    return ToolCall(call_id, names.back(function.name or ""), arguments, "gemini", meta or None)
 
 
 def _usage(meta: Any) -> Usage:
@@ -153,6 +244,8 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
     usage: Any = None
     finish: Any = None
     reader = reading.Reader(target)
+    names = tooling.Names(request.tools)
+    saw_calls = False
     async with _client(target, request) as client:
         chunks = None
         try:
@@ -178,6 +271,11 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
                     if candidate.finish_reason:
                         finish = candidate.finish_reason
                     for part in (candidate.content.parts if candidate.content else None) or ():
+                        if part.function_call is not None:
+                            call = _call(part, names)
+                            yield ToolCallStarted(call.id, call.name)
+                            yield ToolCallDone(call)
+                            saw_calls = True
                         if not part.text:
                             continue
                         yield ReasoningDelta(part.text) if part.thought else TextDelta(part.text)
@@ -186,7 +284,9 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
             if finish is None:
                 yield StreamError(errors.ended_early(target.provider))
             else:
-                yield Finished(*_finish(finish))
+                # Gemini says STOP after function calls; the loop needs to know they came.
+                reason, raw = _finish(finish)
+                yield Finished("tool_calls" if saw_calls and reason == "stop" else reason, raw)
         except Exception as exc:
             if (error := _error(target, exc) or reader.error(exc)) is None:
                 raise

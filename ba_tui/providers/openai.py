@@ -9,7 +9,9 @@ some refuse `stream_options`. All of those end up as the same events.
 from __future__ import annotations
 
 import base64
+import json
 import re
+import uuid
 from collections.abc import AsyncGenerator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -18,8 +20,19 @@ import openai
 
 from ba_tui import errors
 from ba_tui.attachments.fit import Native, pieces
-from ba_tui.events import Event, Finished, ReasoningDelta, StreamError, TextDelta, Usage
-from ba_tui.providers import clients, reading
+from ba_tui.events import (
+    Event,
+    Finished,
+    ReasoningDelta,
+    StreamError,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallStarted,
+    Usage,
+)
+from ba_tui.messages import Reasoning, ToolCall, ToolResult
+from ba_tui.providers import clients, reading, tooling
 from ba_tui.providers.spec import ChatMessage, ChatRequest, Target
 from ba_tui.schemas import closed, strict_ok
 
@@ -93,10 +106,10 @@ def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
     if system:
         messages.append({"role": "system", "content": system})
-    messages += [
-        {"role": m.role, "content": _content(target, request, m)} for m in request.messages
-    ]
+    messages += _messages(target, request)
     params: dict[str, Any] = {"model": request.model, "messages": messages, "stream": True}
+    if request.tools:
+        params["tools"] = _tools(request)
     if target.base_url not in _no_stream_options:
         params["stream_options"] = {"include_usage": True}
     if request.max_tokens:
@@ -110,6 +123,123 @@ def _params(target: Target, request: ChatRequest) -> dict[str, Any]:
     if response_format := _response_format(mode, request):
         params["response_format"] = response_format
     return params
+
+
+def _messages(target: Target, request: ChatRequest) -> list[dict[str, Any]]:
+    names = tooling.Names(request.tools)
+    out: list[dict[str, Any]] = []
+    for message in tooling.expand(request.messages):
+        if message.role == "tool":
+            out += [_tool_message(p, request) for p in message.parts if isinstance(p, ToolResult)]
+        elif tooling.has_tools(message):
+            out.append(_calls_message(target, message, names))
+        else:
+            out.append({"role": message.role, "content": _content(target, request, message)})
+    return out
+
+
+def _calls_message(target: Target, message: ChatMessage, names: tooling.Names) -> dict[str, Any]:
+    """An assistant step that called tools. DeepSeek wants the reasoning of such a step
+    back (`reasoning_content`), or it answers 400; its older deepseek-reasoner refused
+    the field, so that model is not sent it."""
+    calls = [p for p in message.parts if isinstance(p, ToolCall)]
+    out: dict[str, Any] = {
+        "role": "assistant",
+        "content": message.content or None,
+        "tool_calls": [
+            {
+                "id": call.id,
+                "type": "function",
+                "function": {
+                    "name": names.wire(call.name),
+                    "arguments": json.dumps(dict(call.arguments), ensure_ascii=False),
+                },
+            }
+            for call in calls
+        ],
+    }
+    reasoning = "".join(p.text for p in message.parts if isinstance(p, Reasoning))
+    if target.provider == "deepseek" and "deepseek-reasoner" not in target.model:
+        out["reasoning_content"] = reasoning
+    return out
+
+
+def _tool_message(result: ToolResult, request: ChatRequest) -> dict[str, Any]:
+    content = tooling.for_model(result, request.tool_result_cap)
+    return {"role": "tool", "tool_call_id": result.call_id, "content": content}
+
+
+def _tools(request: ChatRequest) -> list[dict[str, Any]]:
+    names = tooling.Names(request.tools)
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": names.wire(tool.name),
+                "description": tool.description,
+                "parameters": tooling.object_schema(tool.parameters),
+            },
+        }
+        for tool in request.tools
+    ]
+
+
+class _Calls:
+    """Tool calls assembled from `delta.tool_calls` fragments, however a server numbers
+    them: OpenAI gives each call an index and its id and name on the first fragment only;
+    Ollama sends index 0 for every one of parallel calls (each with its own id); Gemini's
+    compatible endpoint sends no index at all. A new id starts a new call; a fragment
+    without one goes to the call with its index, else the latest; a call with no id gets
+    one made up (the results must name it)."""
+
+    def __init__(self, names: tooling.Names) -> None:
+        self.names = names
+        self.calls: list[dict[str, Any]] = []
+        self.by_index: dict[int, int] = {}
+
+    def add(self, item: Any) -> list[Event]:
+        events: list[Event] = []
+        index, function = item.index, item.function
+        found = None
+        if item.id:
+            found = next((i for i, c in enumerate(self.calls) if c["id"] == item.id), None)
+        elif index is not None and index in self.by_index:
+            found = self.by_index[index]
+        elif index is None and self.calls:
+            found = len(self.calls) - 1
+        if found is None:
+            name = self.names.back(getattr(function, "name", None) or "")
+            self.calls.append({"id": item.id or f"call_{uuid.uuid4().hex[:24]}", "name": name})
+            self.calls[-1]["arguments"] = ""
+            found = len(self.calls) - 1
+            events.append(ToolCallStarted(self.calls[found]["id"], name))
+        if index is not None:
+            self.by_index[index] = found
+        call = self.calls[found]
+        if function is not None:
+            if function.name and not call["name"]:
+                call["name"] = self.names.back(function.name)
+            if function.arguments:
+                call["arguments"] += function.arguments
+                events.append(ToolCallDelta(call["id"], function.arguments))
+        return events
+
+    def done(self, provider: str) -> list[Event]:
+        return [ToolCallDone(_tool_call(call, provider)) for call in self.calls]
+
+
+def _tool_call(call: dict[str, Any], provider: str) -> ToolCall:
+    """A finished call; arguments that are not a JSON object are kept in `meta`, and the
+    loop tells the model so rather than run the tool with them."""
+    raw = call["arguments"].strip()
+    try:
+        arguments = json.loads(raw) if raw else {}
+    except ValueError:
+        arguments = None
+    if not isinstance(arguments, dict):
+        meta = {"invalid_arguments": raw}
+        return ToolCall(call["id"], call["name"], {}, provider=provider, meta=meta)
+    return ToolCall(call["id"], call["name"], arguments, provider=provider)
 
 
 def _usage(usage: Any) -> Usage:
@@ -186,6 +316,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
     usage: Usage | None = None
     finish: str | None = None
     reader = reading.Reader(target)
+    calls = _Calls(tooling.Names(request.tools))
     async with _client(target, request) as client:
         chunks = None
         try:
@@ -206,8 +337,13 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
                             yield ReasoningDelta(reasoning)
                         if delta.content:
                             yield TextDelta(delta.content)
+                        for item in delta.tool_calls or ():
+                            for event in calls.add(item):
+                                yield event
                     if choice.finish_reason:
                         finish = choice.finish_reason
+            for event in calls.done(target.provider):
+                yield event
             if usage is not None:
                 yield usage
             if finish is None:

@@ -116,11 +116,23 @@ BUILTIN: dict[str, ProviderSpec] = {
 
 
 @dataclass(frozen=True)
+class ToolSpec:
+    """A tool as a model is offered it: its own name (`server.tool`; each adapter sends a
+    sanitised one and maps it back), what it does, and its arguments' JSON schema."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ChatMessage:
     """One turn as sent to a model: its role and parts. Each adapter maps the parts its
-    API takes; a part's provider metadata is replayed only to that provider."""
+    API takes; a part's provider metadata is replayed only to that provider. A stored
+    reply that used tools holds every step (calls, results, text) in order; adapters
+    split it into the API's messages with `providers.tooling.expand`."""
 
-    role: str  # "user" or "assistant"
+    role: str  # "user", "assistant", or "tool" (results, made by `expand`)
     parts: tuple[Part, ...]
 
     @classmethod
@@ -154,6 +166,10 @@ class ChatRequest:
     # The shape the answer must have: each adapter sends it the way its API enforces one
     # (see `structured`), and the session checks what comes back.
     schema: OutputSchema | None = None
+    # Tools the model may call (only ever given to a model whose capabilities say tools).
+    tools: tuple[ToolSpec, ...] = ()
+    # A tool result longer than this is cut for the model (the store keeps it whole).
+    tool_result_cap: int = 20_000
 
     def structured(self, target: Target) -> tuple[str | None, str | None]:
         """How `target` is asked for JSON: its API's mechanism ("json_schema",

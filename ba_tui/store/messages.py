@@ -1,8 +1,9 @@
 """Messages: saving a prompt, opening a reply before its first byte, checkpointing it as it
 streams and closing it with everything known; reading a thread and one branch of it.
 
-A row keeps the Message fields (see ba_tui.messages) and `content`, the text of its parts,
-which search indexes and listings read without parsing parts. Most messages are that text
+A row keeps the Message fields (see ba_tui.messages) and `content`, the text of its parts
+(and of its tool calls and results, `messages.searchable`), which search indexes and
+listings read without parsing parts. Most messages are that text
 and nothing else: their `parts` column is NULL, so the text is stored once and read
 without JSON.
 """
@@ -25,7 +26,7 @@ from ba_tui.messages import (
     Message,
     Part,
     Text,
-    text_of,
+    searchable,
 )
 from ba_tui.store.blobs import link, save
 from ba_tui.store.database import CLOSE_PATIENCE, Database, guarded
@@ -172,7 +173,7 @@ class Messages(Database):
     def checkpoint(self, message_id: str, parts: Sequence[Part]) -> None:
         """Save the parts streamed so far; a no-op once the reply is closed."""
         with self._write() as conn:
-            conn.execute(_CHECKPOINT, (parts_column(parts), text_of(parts), message_id))
+            conn.execute(_CHECKPOINT, (parts_column(parts), searchable(parts), message_id))
 
     @guarded
     def kept_answer(self, request_key: str, since: str = "") -> Message | None:
@@ -226,7 +227,7 @@ def message_row(message: Message) -> tuple[Any, ...]:
     for index in _OBJECTS:
         if values[index] is not None:
             values[index] = json.dumps(values[index], ensure_ascii=False, separators=(",", ":"))
-    return (*values, message.content)
+    return (*values, searchable(message.parts))
 
 
 def parts_column(parts: Sequence[Part]) -> str | None:

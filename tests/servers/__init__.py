@@ -22,6 +22,7 @@ from tests.servers.replies import (
     text_stream,
 )
 from tests.servers.server import FakeServer, Recorded
+from tests.servers.tool_calls import tool_stream
 
 __all__ = [
     "FIXTURES",
@@ -36,4 +37,5 @@ __all__ = [
     "runaway",
     "status",
     "text_stream",
+    "tool_stream",
 ]

@@ -1,0 +1,206 @@
+"""`ba-chat mcp`: the MCP servers in config.toml, their tools, a call for debugging, and
+importing the `mcpServers` JSON other apps use."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import typer
+
+from ba_tui.cli.app import app, warn
+
+if TYPE_CHECKING:
+    from ba_tui.tools.mcp import Connection, ServerConfig
+
+mcp_app = typer.Typer(
+    name="mcp",
+    help="MCP servers: list them, their tools, call one, import a config.",
+    rich_markup_mode=None,
+    add_completion=False,
+)
+app.add_typer(mcp_app, name="mcp")
+
+
+def _servers(name: str | None = None) -> list[ServerConfig]:
+    from ba_tui.config import load_config
+    from ba_tui.errors import UsageError
+    from ba_tui.tools.mcp import servers
+
+    found = servers(load_config().data)
+    if name is None:
+        return found
+    chosen = [server for server in found if server.name == name]
+    if not chosen:
+        known = ", ".join(server.name for server in found) or "none configured"
+        raise UsageError(
+            f"no MCP server named {name!r}", f"servers: {known} (see ba-chat mcp list)"
+        )
+    return chosen
+
+
+async def connected(servers: list[ServerConfig], work: Any) -> Any:
+    """Connect to `servers` at once, run `work(connections)`, then close them."""
+    import asyncio
+
+    from ba_tui.paths import data_dir
+    from ba_tui.tools.mcp import Connection
+
+    connections = [Connection(server, data_dir() / "mcp") for server in servers]
+    try:
+        await asyncio.gather(*(c.start() for c in connections))
+        return await work(connections)
+    finally:
+        await asyncio.gather(*(c.close() for c in connections))
+
+
+def run(work: Any) -> Any:
+    import asyncio  # (not at import: `ba-chat --help` never needs it)
+
+    return asyncio.run(work)
+
+
+def _schema_tokens(connection: Connection) -> int:
+    """Roughly what the server's tool definitions cost in context, per request (4 chars
+    a token, the usual rule of thumb)."""
+    text = json.dumps(
+        [
+            [t.name, t.description, t.schema]
+            for t in connection.tools
+            if connection.server.offers(t.name)
+        ]
+    )
+    return len(text) // 4
+
+
+@mcp_app.command("list")
+def list_servers(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Each server: its state, how many tools it offers, the tokens their schemas cost."""
+    servers = _servers()
+    if not servers:
+        warn("no MCP servers in config.toml; add [mcp.servers.NAME] or run ba-chat mcp import FILE")
+        return
+    enabled = [server for server in servers if server.enabled]
+
+    async def rows(connections: list[Connection]) -> list[dict[str, Any]]:
+        by_name = {c.server.name: c for c in connections}
+        out = []
+        for server in servers:
+            connection = by_name.get(server.name)
+            row: dict[str, Any] = {"name": server.name, "transport": server.transport}
+            if connection is None:
+                row |= {"state": "disabled", "tools": 0, "tokens": 0}
+            elif connection.failure is not None:
+                row |= {"state": f"failed: {connection.failure}", "tools": 0, "tokens": 0}
+            else:
+                offered = [t for t in connection.tools if server.offers(t.name)]
+                row |= {"state": "ok", "tools": len(offered), "tokens": _schema_tokens(connection)}
+            out.append(row)
+        return out
+
+    listed = run(connected(enabled, rows))
+    if json_out:
+        print(json.dumps(listed, ensure_ascii=False, indent=2))
+        return
+    for row in listed:
+        print(
+            f"{row['name']:<16} {row['transport']:<6} {row['tools']:>3} tools"
+            f" {row['tokens']:>6} tokens  {row['state']}"
+        )
+
+
+@mcp_app.command("tools")
+def list_tools(
+    name: str | None = typer.Argument(None, help="Only this server's tools."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """Every tool the servers offer, as the model sees it: `server.tool`."""
+    from ba_tui.tools.mcp import tools_of
+
+    servers = [server for server in _servers(name) if server.enabled or name]
+
+    async def listing(connections: list[Connection]) -> list[dict[str, Any]]:
+        out = []
+        for connection in connections:
+            if connection.failure is not None:
+                warn(f"ba-chat: MCP server {connection.server.name} failed: {connection.failure}")
+                continue
+            for tool in tools_of(connection):
+                out.append(
+                    {
+                        "name": tool.name,
+                        "annotations": tool.annotations(),
+                        "description": tool.description,
+                        "schema": dict(tool.parameters),
+                    }
+                )
+        return out
+
+    tools = run(connected(servers, listing))
+    if json_out:
+        print(json.dumps(tools, ensure_ascii=False, indent=2))
+        return
+    for tool in tools:
+        notes = f" ({', '.join(tool['annotations'])})" if tool["annotations"] else ""
+        first = tool["description"].splitlines()[0] if tool["description"] else ""
+        print(f"{tool['name']}{notes}  {first}")
+
+
+@mcp_app.command("call")
+def call_tool(
+    name: str = typer.Argument(..., help="The server."),
+    tool: str = typer.Argument(..., help="The tool, as the server names it."),
+    arguments: str = typer.Argument("{}", help="The arguments as a JSON object."),
+) -> None:
+    """Call one tool directly (for debugging a server) and print what it returns."""
+    from ba_tui.errors import UsageError
+    from ba_tui.tools import ToolFailed
+
+    try:
+        parsed = json.loads(arguments)
+    except ValueError as exc:
+        raise UsageError(
+            f"the arguments are not JSON: {exc}", "pass an object, e.g. '{\"a\": 1}'"
+        ) from None
+    if not isinstance(parsed, dict):
+        raise UsageError("the arguments must be a JSON object", "e.g. '{\"a\": 1}'")
+
+    async def work(connections: list[Connection]) -> tuple[str, bool]:
+        (connection,) = connections
+        if connection.failure is not None:
+            raise ToolFailed(f"MCP server {name} failed: {connection.failure}")
+        return await connection.call(tool, parsed)
+
+    try:
+        text, is_error = run(connected(_servers(name), work))
+    except ToolFailed as exc:
+        warn(f"ba-chat: error: {exc}")
+        raise typer.Exit(1) from None
+    print(text)
+    if is_error:
+        warn(f"ba-chat: {name}.{tool} returned an error")
+        raise typer.Exit(1)
+
+
+@mcp_app.command("import")
+def import_servers(
+    file: Path = typer.Argument(..., help="A JSON file with mcpServers (Claude Desktop, Cursor…)."),
+) -> None:
+    """Add the servers of an `mcpServers` JSON file to config.toml (existing names kept)."""
+    from ba_tui.config import add_mcp_servers
+    from ba_tui.errors import UsageError
+
+    try:
+        data = json.loads(file.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read {file}: {exc}", "pass a JSON file with mcpServers") from None
+    found = data.get("mcpServers") if isinstance(data, dict) else None
+    if not isinstance(found, dict) or not found:
+        raise UsageError(
+            f"{file} has no mcpServers object", 'it should look like {"mcpServers": {...}}'
+        )
+    added, skipped = add_mcp_servers({str(k): v for k, v in found.items()})
+    for note in skipped:
+        warn(note)
+    print(f"added {len(added)} MCP server(s): {', '.join(added) or 'none'}")

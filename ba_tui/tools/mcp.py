@@ -1,0 +1,340 @@
+"""MCP servers as tool sources, through the official `mcp` SDK (an optional extra).
+
+Each server in config.toml (`[mcp.servers.NAME]`: `command`/`args`/`env` for stdio,
+`url`/`headers` for streamable HTTP; `enabled`, `timeout`, `allow_tools`/`deny_tools`,
+`approval`) gets one long-lived connection, opened when a turn first offers tools. The SDK
+is built on anyio, whose cancel scopes must be entered and left by the same task (python-sdk
+#79, #922), so one task per server owns its `Client` and takes calls from a queue. A
+server's stderr goes to its own log file, never the terminal (it would paint over the
+TUI). A server that fails to start, crashes or hangs becomes a reason: its tools are left
+out, or the call gets an error result, and the turn goes on.
+
+`mcp` takes seconds to import, so it is imported only here, and only when a server is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ba_tui.errors import ConfigError
+from ba_tui.tools.tool import POLICIES, Tool, ToolFailed
+
+DEFAULT_TIMEOUT = 60.0
+START_SECONDS = 30.0  # default start_timeout: a server not ready by then is taken as hung
+INSTALL = "install it with `pip install 'ba-chat[mcp]'`"
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    """One `[mcp.servers.NAME]` table, checked."""
+
+    name: str
+    command: str | None = None
+    args: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    url: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+    enabled: bool = True
+    timeout: float = DEFAULT_TIMEOUT  # seconds one call may take
+    start_timeout: float = START_SECONDS  # seconds to start and list its tools
+    allow_tools: tuple[str, ...] | None = None
+    deny_tools: tuple[str, ...] = ()
+    approval: str | None = None  # overrides --approve for this server's tools
+
+    @property
+    def transport(self) -> str:
+        return "stdio" if self.command else "http"
+
+    def offers(self, tool: str) -> bool:
+        allowed = self.allow_tools is None or tool in self.allow_tools
+        return allowed and tool not in self.deny_tools
+
+
+def servers(data: Mapping[str, Any]) -> list[ServerConfig]:
+    """The servers config.toml lists (enabled or not); ConfigError says what is wrong."""
+    tables = ((data.get("mcp") or {}).get("servers") or {}) if isinstance(data, Mapping) else {}
+    if not isinstance(tables, Mapping):
+        raise ConfigError("mcp.servers must be a table: [mcp.servers.NAME]")
+    return [_server(name, table) for name, table in tables.items()]
+
+
+def _server(name: str, table: Any) -> ServerConfig:
+    where = f"mcp.servers.{name}"
+    if not isinstance(table, Mapping):
+        raise ConfigError(f"{where} must be a table: [{where}]")
+    if bool(table.get("command")) == bool(table.get("url")):
+        raise ConfigError(
+            f"{where} needs either command (a local server) or url (a remote one)",
+            f"edit [{where}] in config.toml",
+        )
+    if "." in name:
+        raise ConfigError(f"{where}: a server name cannot hold a dot", "rename the table")
+    approval = table.get("approval")
+    if approval is not None and approval not in POLICIES:
+        raise ConfigError(f"{where}.approval must be one of: {', '.join(POLICIES)}")
+
+    def strings(key: str) -> tuple[str, ...]:
+        value = table.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{where}.{key} must be a list of strings")
+        return tuple(value)
+
+    def mapping(key: str) -> dict[str, str]:
+        value = table.get(key) or {}
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{where}.{key} must be a table of strings")
+        return {str(k): str(v) for k, v in value.items()}
+
+    def seconds(key: str, default: float) -> float:
+        value = table.get(key, default)
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"{where}.{key} must be a number of seconds")
+        return float(value)
+
+    return ServerConfig(
+        name=name,
+        command=table.get("command"),
+        args=strings("args"),
+        env=mapping("env"),
+        url=table.get("url"),
+        headers=mapping("headers"),
+        enabled=bool(table.get("enabled", True)),
+        timeout=seconds("timeout", DEFAULT_TIMEOUT),
+        start_timeout=seconds("start_timeout", START_SECONDS),
+        allow_tools=strings("allow_tools") if "allow_tools" in table else None,
+        deny_tools=strings("deny_tools"),
+        approval=approval,
+    )
+
+
+@dataclass
+class ServerTool:
+    """A tool as an MCP server lists it (plain data, not the SDK's object)."""
+
+    name: str
+    description: str
+    schema: dict[str, Any]
+    read_only: bool
+    destructive: bool
+
+
+class Connection:
+    """One MCP server's connection, owned by its own task; calls go through a queue."""
+
+    def __init__(self, server: ServerConfig, log_dir: Path) -> None:
+        self.server = server
+        self.log_path = log_dir / f"mcp-{server.name}.log"
+        self.tools: list[ServerTool] = []
+        self.failure: str | None = None
+        self._jobs: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[Any]] | None]
+        self._jobs = asyncio.Queue()
+        self._ready: asyncio.Future[None] | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        """Connect and list the tools; on failure `failure` says why (never raises)."""
+        if self._task is not None:
+            return
+        self._ready = asyncio.get_running_loop().create_future()
+        self._task = asyncio.create_task(self._own(), name=f"mcp:{self.server.name}")
+        try:
+            async with asyncio.timeout(self.server.start_timeout):
+                await asyncio.shield(self._ready)
+        except TimeoutError:
+            self.failure = f"did not answer within {self.server.start_timeout:g} s"
+            await self.close()
+        except Exception as exc:  # the task's own failure, kept as a reason
+            self.failure = _reason(exc)
+
+    async def _own(self) -> None:
+        """The task that holds the SDK's client from connecting to closing."""
+        assert self._ready is not None
+        try:
+            await self._serve()
+        except BaseException as exc:
+            reason = exc if isinstance(exc, Exception) else ToolFailed("the connection was closed")
+            if not self._ready.done():
+                self._ready.set_exception(reason)
+            self.failure = self.failure or _reason(reason)
+            self._fail_waiting(self.failure)
+            if not isinstance(exc, Exception):
+                raise
+
+    async def _serve(self) -> None:
+        try:
+            from mcp import Client
+        except ImportError:
+            raise ToolFailed(f"the mcp package is not installed; {INSTALL}") from None
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("a", encoding="utf-8") as log:
+            async with Client(self._transport(log)) as client:
+                self.tools = await _list_tools(client)
+                assert self._ready is not None
+                self._ready.set_result(None)
+                while (job := await self._jobs.get()) is not None:
+                    name, arguments, answer = job
+                    try:
+                        result = await client.call_tool(
+                            name, arguments, read_timeout_seconds=self.server.timeout
+                        )
+                    except Exception as exc:  # the session survives a timeout or an error
+                        if not answer.done():
+                            answer.set_exception(ToolFailed(_reason(exc)))
+                        continue
+                    if not answer.done():
+                        answer.set_result(result)
+        raise ToolFailed("the server closed the connection")
+
+    def _transport(self, log: Any) -> Any:
+        server = self.server
+        if server.command:
+            import os
+
+            from mcp import StdioServerParameters
+            from mcp.client.stdio import stdio_client
+
+            params = StdioServerParameters(
+                command=server.command, args=list(server.args), env={**os.environ, **server.env}
+            )
+            return stdio_client(params, errlog=log)
+        if server.headers:
+            import httpx2  # the HTTP client the mcp SDK is built on
+            from mcp.client.streamable_http import streamable_http_client
+
+            http = httpx2.AsyncClient(headers=dict(server.headers))
+            return streamable_http_client(str(server.url), http_client=http)
+        return server.url
+
+    def _fail_waiting(self, reason: str) -> None:
+        while not self._jobs.empty():
+            job = self._jobs.get_nowait()
+            if job is not None and not job[2].done():
+                job[2].set_exception(ToolFailed(reason))
+
+    async def call(self, name: str, arguments: dict[str, Any]) -> tuple[str, bool]:
+        """Run one tool; its text and whether it is an error. ToolFailed when the server
+        is down or does not answer in time."""
+        if self.failure is not None or self._task is None or self._task.done():
+            raise ToolFailed(f"MCP server {self.server.name} is not running: {self.failure}")
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self._jobs.put((name, arguments, answer))
+        try:
+            # The SDK's own read timeout ends a slow call; this ends a server that died.
+            async with asyncio.timeout(self.server.timeout + 5):
+                result = await _first(answer, self._task)
+        except TimeoutError:
+            raise ToolFailed(
+                f"MCP server {self.server.name} did not answer within {self.server.timeout:g} s"
+            ) from None
+        return _text(result), bool(getattr(result, "is_error", False))
+
+    async def close(self) -> None:
+        """End the connection (and a stdio server's process)."""
+        task, self._task = self._task, None
+        if task is None or task.done():
+            return
+        await self._jobs.put(None)
+        try:
+            async with asyncio.timeout(5):
+                await asyncio.shield(task)
+        except (TimeoutError, Exception):
+            task.cancel()
+            with _suppressed():
+                await task
+
+
+def _suppressed() -> Any:
+    from contextlib import suppress
+
+    return suppress(BaseException)
+
+
+async def _first(answer: asyncio.Future[Any], task: asyncio.Task[None]) -> Any:
+    """The answer, or ToolFailed as soon as the server's task ends without giving one."""
+    done, _ = await asyncio.wait({answer, task}, return_when=asyncio.FIRST_COMPLETED)
+    if answer in done:
+        return answer.result()
+    if not answer.done():
+        answer.cancel()
+    raise ToolFailed("the MCP server stopped during the call")
+
+
+async def _list_tools(client: Any) -> list[ServerTool]:
+    tools: list[ServerTool] = []
+    cursor = None
+    while True:
+        page = await client.list_tools(cursor=cursor)
+        for tool in page.tools:
+            notes = tool.annotations
+            tools.append(
+                ServerTool(
+                    tool.name,
+                    tool.description or "",
+                    dict(tool.input_schema or {}),
+                    bool(notes and notes.read_only_hint),
+                    bool(notes and notes.destructive_hint),
+                )
+            )
+        cursor = page.next_cursor
+        if not cursor:
+            return tools
+
+
+def _text(result: Any) -> str:
+    """A tool result as text: its text blocks, else its structured content as JSON, with
+    a line for each image or other block the model cannot be sent as text."""
+    pieces = []
+    for block in getattr(result, "content", None) or ():
+        kind = getattr(block, "type", "")
+        if kind == "text":
+            pieces.append(block.text)
+        elif kind == "resource_link":
+            pieces.append(f"[resource {getattr(block, 'uri', '')}]")
+        else:
+            pieces.append(f"[{kind} content left out]")
+    if not pieces and getattr(result, "structured_content", None) is not None:
+        pieces.append(json.dumps(result.structured_content, ensure_ascii=False))
+    return "\n".join(pieces)
+
+
+def _reason(exc: BaseException) -> str:
+    """One line for why a server failed (an ExceptionGroup is unwrapped to its cause)."""
+    while isinstance(exc, BaseExceptionGroup) and exc.exceptions:
+        exc = exc.exceptions[0]
+    text = " ".join(str(exc).split()) or type(exc).__name__
+    return text if isinstance(exc, ToolFailed) else f"{type(exc).__name__}: {text}"
+
+
+def tools_of(connection: Connection) -> list[Tool]:
+    """The server's tools as the toolbox offers them, named `server.tool`."""
+    server = connection.server
+
+    def runner(name: str) -> Any:
+        async def run(arguments: dict[str, Any]) -> str:
+            text, is_error = await connection.call(name, arguments)
+            if is_error:
+                raise ToolFailed(text or "the tool failed")
+            return text
+
+        return run
+
+    return [
+        Tool(
+            f"{server.name}.{tool.name}",
+            tool.description,
+            tool.schema,
+            runner(tool.name),
+            source=f"mcp:{server.name}",
+            read_only=tool.read_only,
+            destructive=tool.destructive,
+            timeout=server.timeout + 10,
+            policy=server.approval,
+        )
+        for tool in connection.tools
+        if server.offers(tool.name)
+    ]

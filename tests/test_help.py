@@ -23,7 +23,7 @@ def _commands(text: str) -> dict[str, str]:
     return {row[1]: row[2] for row in rows if row}
 
 
-@pytest.mark.parametrize("group", [[], ["keys"], ["config"], ["threads"]], ids=str)
+@pytest.mark.parametrize("group", [[], ["keys"], ["config"], ["threads"], ["mcp"]], ids=str)
 def test_no_command_summary_is_cut_at_80_columns(home, group):
     text = _help(home, *group)
     summaries = _commands(text)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 mcp_app = typer.Typer(
     name="mcp",
-    help="MCP servers: list them, their tools, call one, import a config.",
+    help="List, call and import MCP servers.",
     rich_markup_mode=None,
     add_completion=False,
 )
@@ -76,7 +76,10 @@ def _schema_tokens(connection: Connection) -> int:
 
 @mcp_app.command("list")
 def list_servers(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
-    """Each server: its state, how many tools it offers, the tokens their schemas cost."""
+    """List the servers, their state and tool count.
+
+    Also what their tools' schemas cost in tokens on every request.
+    """
     servers = _servers()
     if not servers:
         warn("no MCP servers in config.toml; add [mcp.servers.NAME] or run ba-chat mcp import FILE")
@@ -153,7 +156,10 @@ def call_tool(
     tool: str = typer.Argument(..., help="The tool, as the server names it."),
     arguments: str = typer.Argument("{}", help="The arguments as a JSON object."),
 ) -> None:
-    """Call one tool directly (for debugging a server) and print what it returns."""
+    """Call one tool and print what it returns.
+
+    For debugging a server.
+    """
     from ba_tui.errors import UsageError
     from ba_tui.tools import ToolFailed
 
@@ -187,7 +193,10 @@ def call_tool(
 def import_servers(
     file: Path = typer.Argument(..., help="A JSON file with mcpServers (Claude Desktop, Cursor…)."),
 ) -> None:
-    """Add the servers of an `mcpServers` JSON file to config.toml (existing names kept)."""
+    """Add the servers of an `mcpServers` JSON file.
+
+    They go into config.toml; a server whose name is there already is kept as it is.
+    """
     from ba_tui.config import add_mcp_servers
     from ba_tui.errors import UsageError
 

@@ -19,8 +19,11 @@ if TYPE_CHECKING:
 def list_tools(
     json_out: bool = typer.Option(False, "--json", help="Print the tools as JSON."),
 ) -> None:
-    """List every tool a model can be offered: the built-in ones (`ask --tool NAME`,
-    `[tools] enabled`) and those of the enabled MCP servers (which this starts)."""
+    """List every tool a model can be offered.
+
+    The built-in ones (`ask --tool NAME`, `[tools] enabled`) and those of the enabled MCP
+    servers (which this starts).
+    """
     from ba_tui.config import load_config
     from ba_tui.tools.builtin import BUILTIN
 

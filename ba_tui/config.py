@@ -117,6 +117,7 @@ TOP_LEVEL: dict[str, Any] = {
     "cache": "bool",
     "cache_ttl": "str",
     "auto_title": ("model", "local", "off"),
+    "sidebar_ask_threads": ("show", "hide"),
 }
 PROVIDER_KEYS: dict[str, Any] = {
     "base_url": "url",

@@ -38,7 +38,7 @@ from ba_tui.tui.widgets.conversation_view import ConversationView
 from ba_tui.tui.widgets.message import AssistantMessage, MessageView, UserMessage
 from ba_tui.tui.widgets.prompt_box import PromptBox
 from ba_tui.tui.widgets.status_line import StatusLine
-from ba_tui.tui.widgets.thread_list import ThreadList
+from ba_tui.tui.widgets.thread_list import ThreadFilter, ThreadList
 
 EDIT_BANNER = "Editing an earlier prompt: Enter sends it as a new branch · Esc stops editing"
 # How often the screen looks for what other processes wrote (a PRAGMA, ~µs).
@@ -158,6 +158,16 @@ class MainScreen(Screen[None]):
         ),
         PaletteEntry("Stop editing", "Leave the prompt being edited unsent", "stop_editing"),
         PaletteEntry("Toggle thread list", "Show or hide the thread list", "toggle_threads"),
+        PaletteEntry("Pin or unpin thread", "Keep the thread at the top of the list", "pin_thread"),
+        PaletteEntry(
+            "Archive or unarchive thread",
+            "Take the thread out of the list, or bring an archived one back",
+            "archive_thread",
+        ),
+        PaletteEntry("Show archived threads", "List archived threads, or go back", "archived_view"),
+        PaletteEntry(
+            "Filter threads", "Show only the threads whose title holds…", "filter_threads"
+        ),
     )
 
     # What the status line shows; each change redraws it (the watchers below).
@@ -189,7 +199,9 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield ThreadList(id="threads", clock=self.context.clock)
+            with Vertical(id="sidebar"):
+                yield ThreadFilter(placeholder="/ filter titles", compact=True, id="thread-filter")
+                yield ThreadList(id="threads", clock=self.context.clock)
             with Vertical(id="chat"):
                 yield StatusLine(id="status")
                 yield ConversationView(id="conversation")
@@ -199,13 +211,19 @@ class MainScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self._data_version = self.store.data_version()
-        self.query_one(ThreadList).load(self.store)
+        threads = self.query_one(ThreadList)
+        threads.hide_ask = self._hide_ask()
+        threads.load(self.store)
         provider, model = self.context.defaults()
         persona = self.context.default_persona()
         self.draft = Draft(
             provider, model, persona.name if persona else None, persona.system if persona else None
         )
-        await self._show_thread(None)
+        # The last conversation, as the user left it (a new thread when there is none).
+        last = self.store.latest_thread(
+            archived=False, hide_origin="ask" if threads.hide_ask else None
+        )
+        await self._show_thread(last)
         self.query_one(PromptBox).focus()
         self.set_interval(POLL_SECONDS, self._catch_up)
 
@@ -646,6 +664,20 @@ class MainScreen(Screen[None]):
                 self.thread = thread
             self.query_one(ThreadList).show_thread(thread)
             self.query_one(ThreadList).mark(self.thread.id if self.thread else None)
+            if message is not None and message.status == "complete" and thread.message_count == 2:
+                self.retitle(thread)
+
+    @work(group="title", exit_on_error=False)
+    async def retitle(self, thread: Thread) -> None:
+        """Name a thread after its first exchange, in the background: the reply is shown
+        already, and a title that cannot be made leaves the old one (never an error)."""
+        from ba_tui.session import NewThread
+
+        session = self.context.session(thread, NewThread(None, None), self._thread_stored)
+        try:
+            await session.retitle()
+        except Exception:
+            return  # a title is never worth interrupting the conversation
 
     def cancel_reply(self) -> bool:
         if self.reply is not None and self.reply.worker is not None:
@@ -832,11 +864,68 @@ class MainScreen(Screen[None]):
         self.select_messages()
 
     def action_toggle_threads(self) -> None:
-        threads = self.query_one(ThreadList)
-        if threads.display and self.focused is threads:
+        sidebar = self.query_one("#sidebar")
+        if sidebar.display and self.focused in (self.query_one(ThreadList), *sidebar.children):
             # Hidden, the list cannot take keys: typing goes to the prompt box.
             self.query_one(PromptBox).focus()
-        threads.display = not threads.display
+        sidebar.display = not sidebar.display
+
+    def _hide_ask(self) -> bool:
+        return self.context.config.data.get("sidebar_ask_threads") == "hide"
+
+    def action_pin_thread(self) -> None:
+        thread = self.acted_on()
+        if thread is None:
+            self.notify("This thread has no messages yet; send a prompt before pinning it.")
+            return
+        thread = self._update_listed(thread, pinned=not thread.pinned)
+        if thread is not None:
+            title = one_line(inert(thread.title))
+            self.notify(f"Pinned “{title}”" if thread.pinned else f"Unpinned “{title}”", timeout=2)
+
+    def action_archive_thread(self) -> None:
+        thread = self.acted_on()
+        if thread is None:
+            self.notify("This thread has no messages yet; there is nothing to archive.")
+            return
+        thread = self._update_listed(thread, archived=not thread.archived)
+        if thread is not None:
+            title = one_line(inert(thread.title))
+            self.notify(
+                f"Archived “{title}”: v in the thread list shows archived threads"
+                if thread.archived
+                else f"Brought “{title}” back from the archive",
+                timeout=3,
+            )
+
+    def _update_listed(self, thread: Thread, **changes: bool) -> Thread | None:
+        """Pin or archive `thread` (open or not) and show the list as it is now."""
+        from ba_tui.store import ThreadNotFound
+
+        try:
+            updated = self.store.update_thread(thread.id, **changes)
+        except ThreadNotFound as exc:  # deleted by another process meanwhile
+            self.notify(exc.line("tui"), severity="error")
+            return None
+        if self.thread is not None and self.thread.id == updated.id:
+            self.thread = updated
+        self.query_one(ThreadList).reload()
+        return updated
+
+    def action_archived_view(self) -> None:
+        threads = self.query_one(ThreadList)
+        threads.refilter(archived=not threads.archived)
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = True
+        threads.focus()
+
+    def action_filter_threads(self) -> None:
+        self.query_one("#sidebar").display = True
+        self.query_one(ThreadFilter).focus()
+
+    @on(ThreadFilter.Changed, "#thread-filter")
+    def _filter_changed(self, event: ThreadFilter.Changed) -> None:
+        self.query_one(ThreadList).refilter(title=event.value)
 
     def action_copy_last_reply(self) -> None:
         view = self.last_view(AssistantMessage)
@@ -864,6 +953,9 @@ class MainScreen(Screen[None]):
     def settings_changed(self) -> None:
         """Settings closed (the config is reloaded): a screen with no provider yet starts
         a thread with the new defaults."""
+        threads = self.query_one(ThreadList)
+        if threads.hide_ask != self._hide_ask():
+            threads.refilter(hide_ask=self._hide_ask())
         if self.thread is None and self.provider is None:
             provider, model = self.context.defaults()
             if provider:

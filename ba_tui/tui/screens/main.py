@@ -32,6 +32,7 @@ from ba_tui.errors import BaChatError
 from ba_tui.events import FallingBack, Notice, ReasoningDelta, Retrying, Saved, TextDelta
 from ba_tui.tui.branches import Branches
 from ba_tui.tui.commands import KeyedCommands, PaletteEntry
+from ba_tui.tui.found import Found
 from ba_tui.tui.ready import ready_target
 from ba_tui.tui.text import inert, one_line
 from ba_tui.tui.widgets.conversation_view import ConversationView
@@ -185,6 +186,7 @@ class MainScreen(Screen[None]):
         self.branches = Branches([])
         self.choices: dict[str | None, str] = {}
         self._data_version = 0
+        self.found = Found()  # a search hit's words, marked until the next action
 
     @property
     def store(self) -> Store:
@@ -815,11 +817,29 @@ class MainScreen(Screen[None]):
     async def action_search(self) -> None:
         from ba_tui.tui.screens.search import SearchScreen
 
-        def chosen(result: tuple[str, str] | None) -> None:
+        def chosen(result: tuple[str, str, tuple[str, ...]] | None) -> None:
             if result is not None:
-                self.call_later(self.open_thread, *result)
+                self.call_later(self.open_hit, *result)
 
         await self.app.push_screen(SearchScreen(self.store), chosen)
+
+    async def open_hit(self, thread_id: str, message_id: str, words: tuple[str, ...]) -> None:
+        """Open a search hit: its message selected, its matched words marked and in view
+        (once laid out: a long message may hold them far below its top) until the next
+        key or click."""
+        if not await self.open_thread(thread_id, message_id):
+            return
+        view = self.query_one(ConversationView)
+        selected = view.selected
+        if selected is None:
+            return
+
+        def mark() -> None:
+            first = self.found.mark(selected, words)
+            if first is not None:
+                view.scroller.scroll_to_widget(first, animate=False, center=True)
+
+        self.call_after_refresh(mark)
 
     def acted_on(self) -> Thread | None:
         """The thread a delete or rename is for: the highlighted one while the thread list

@@ -116,6 +116,8 @@ class MainScreen(Screen[None]):
         Binding("ctrl+up", "select_messages", "Messages", key_display="^↑"),
         Binding("ctrl+b", "toggle_threads", "Threads", show=False),
         Binding("ctrl+r", "rename_thread", "Rename", show=False),
+        # Ctrl+G: Ctrl+E is the prompt box's end of line.
+        Binding("ctrl+g", "thread_settings", "Thread settings", show=False),
         # One of these two at a time (check_action): the footer names what Esc does now.
         Binding("escape", "cancel_reply", "Cancel reply"),
         Binding("escape", "stop_editing", "Stop editing"),
@@ -137,6 +139,11 @@ class MainScreen(Screen[None]):
         ),
         PaletteEntry("Search messages", "Full-text search over every thread", "search"),
         PaletteEntry("Rename thread", "Give the current thread a new title", "rename_thread"),
+        PaletteEntry(
+            "Thread settings",
+            "System prompt, persona, temperature, thinking, length and schema of this thread",
+            "thread_settings",
+        ),
         PaletteEntry("Delete thread", "Delete the current thread (asks first)", "delete_thread"),
         PaletteEntry(
             "Copy last reply", "Copy the newest reply to the clipboard", "copy_last_reply"
@@ -862,6 +869,34 @@ class MainScreen(Screen[None]):
                 self.rename_thread(thread.id, title)
 
         await self.app.push_screen(RenameScreen(thread.title), renamed)
+
+    async def action_thread_settings(self) -> None:
+        from ba_tui.tui.screens.thread_settings import ThreadSettingsScreen
+
+        thread = self.thread
+        if thread is None:
+            self.notify("This thread has no messages yet; send a first prompt, then set it up.")
+            return
+
+        def saved(changes: dict[str, Any] | None) -> None:
+            if changes is not None:
+                self.save_thread_settings(thread.id, changes)
+
+        await self.app.push_screen(ThreadSettingsScreen(thread, self.context.config), saved)
+
+    def save_thread_settings(self, thread_id: str, changes: dict[str, Any]) -> None:
+        """Keep a thread's system prompt, persona and settings: its next turns use them."""
+        from ba_tui.store import ThreadNotFound
+
+        try:
+            thread = self.store.update_thread(thread_id, **changes)
+        except ThreadNotFound as exc:  # deleted by another process meanwhile
+            self.notify(exc.line("tui"), severity="error")
+            return
+        if self.thread is not None and self.thread.id == thread_id:
+            self.thread = thread
+        self.query_one(ThreadList).show_thread(thread)
+        self.notify("Thread settings saved: the next turn uses them.", timeout=3)
 
     async def action_delete_thread(self) -> None:
         from ba_tui.tui.screens.confirm import ConfirmScreen

@@ -120,6 +120,7 @@ TOP_LEVEL: dict[str, Any] = {
     "max_tool_steps": "int",
     "tool_result_cap": "int",
     "approve": ("ask", "read-only", "all"),
+    "sidebar_ask_threads": ("show", "hide"),
 }
 # `[tools]`: the built-in tools offered without `--tool`.
 TOOLS_KEYS: dict[str, Any] = {"enabled": "list"}

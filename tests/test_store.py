@@ -152,6 +152,21 @@ def test_threads_list_newest_first_with_counts(store: Store) -> None:
     assert [t.id for t in store.list_threads(limit=1, offset=1)] == [new.id]
 
 
+def test_threads_list_by_title_and_without_one_origin(store: Store) -> None:
+    plain = store.create_thread(title="Budget 2027", provider="p", model="m", origin="tui")
+    odd = store.create_thread(title="100% done_now", provider="p", model="m", origin="ask")
+    old = store.create_thread(title="budget notes", provider="p", model="m")
+    assert [t.id for t in store.list_threads(title="BUDGET")] == [old.id, plain.id]
+    # % and _ are the user's characters, not LIKE wildcards
+    assert [t.id for t in store.list_threads(title="0% done_")] == [odd.id]
+    assert store.list_threads(title="0%_done") == []
+    assert [t.id for t in store.list_threads(hide_origin="ask")] == [old.id, plain.id]
+    store.update_thread(old.id, archived=True)
+    assert store.latest_thread().id == old.id  # as before: any thread
+    latest = store.latest_thread(archived=False, hide_origin="ask")
+    assert latest is not None and latest.id == plain.id
+
+
 def test_get_thread_by_unique_prefix(store: Store) -> None:
     first = store.create_thread(title="a", provider="p", model="m")
     second = store.create_thread(title="b", provider="p", model="m")

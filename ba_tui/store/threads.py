@@ -106,22 +106,52 @@ class Threads(Database):
         return self._get_thread(self._resolve(thread_id))
 
     @guarded
-    def latest_thread(self) -> Thread | None:
-        threads = self._threads("SELECT * FROM threads ORDER BY updated_at DESC, id DESC LIMIT 1")
+    def latest_thread(
+        self, *, archived: bool | None = None, hide_origin: str | None = None
+    ) -> Thread | None:
+        """The thread updated last; `archived` and `hide_origin` as in `list_threads`
+        (the TUI opens on the newest thread its sidebar lists)."""
+        clauses = [] if archived is None else [f"archived = {int(archived)}"]
+        params: list[Any] = []
+        if hide_origin is not None:
+            clauses.append("(origin IS NULL OR origin != ?)")
+            params.append(hide_origin)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        threads = self._threads(
+            f"SELECT * FROM threads {where}ORDER BY updated_at DESC, id DESC LIMIT 1", params
+        )
         return threads[0] if threads else None
 
     @guarded
     def list_threads(
-        self, limit: int = 50, offset: int = 0, *, archived: bool | None = False
+        self,
+        limit: int = 50,
+        offset: int = 0,
+        *,
+        archived: bool | None = False,
+        title: str | None = None,
+        hide_origin: str | None = None,
     ) -> list[Thread]:
         """Pinned first, then newest updated; metadata and counts only, never message
         bodies. `archived`: False leaves archived threads out, True lists only them,
-        None lists every thread."""
-        where = "" if archived is None else f"WHERE archived = {int(archived)} "
+        None lists every thread. `title`: only threads whose title holds it (any case);
+        `hide_origin`: leave out threads started there (the sidebar hiding `ask`'s)."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        if archived is not None:
+            clauses.append(f"archived = {int(archived)}")
+        if title:
+            escaped = title.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            clauses.append("title LIKE ? ESCAPE '\\'")
+            params.append(f"%{escaped}%")
+        if hide_origin is not None:
+            clauses.append("(origin IS NULL OR origin != ?)")
+            params.append(hide_origin)
+        where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
         return self._threads(
             f"SELECT * FROM threads {where}"
             "ORDER BY pinned DESC, updated_at DESC, id DESC LIMIT ? OFFSET ?",
-            (limit, offset),
+            (*params, limit, offset),
         )
 
     @guarded

@@ -13,6 +13,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 
@@ -121,6 +122,13 @@ class ChatApp(App[int]):
         return self._main
 
     # --- while the app runs ----------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        # A key or a click is the user's next action after opening a search hit: the
+        # marked words go (whichever widget takes the key, and whether it binds it).
+        if isinstance(event, events.Key | events.MouseDown) and self._main.found.marked:
+            self._main.found.clear()
+        await super().on_event(event)
 
     def on_mount(self) -> None:
         import asyncio

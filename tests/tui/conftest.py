@@ -44,12 +44,20 @@ def store(tui_env: dict[str, str], home: Path) -> Iterator[Store]:
 
 
 @pytest.fixture
-def make_app(store: Store) -> Callable[..., Any]:
+def make_app(store: Store, home: Path) -> Callable[..., Any]:
     from ba_tui.tui.app import ChatApp
 
     def make(**options: Any) -> ChatApp:
         options.setdefault("warm_up", False)
         options.setdefault("first_run_check", False)
+        # Titles from the conversation cost a request after each first answer: only the
+        # tests about them ask for it, so the others' server queues hold what they queue.
+        auto_title = options.pop("auto_title", "off")
+        config_file = home / "config.toml"
+        written = config_file.read_text() if config_file.exists() else ""
+        if "auto_title" not in written:
+            # First: a key after a [table] header would belong to that table.
+            config_file.write_text(f'auto_title = "{auto_title}"\n{written}')
         return ChatApp(store=store, config=load_config(), clock=clock, **options)
 
     return make

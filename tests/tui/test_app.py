@@ -459,6 +459,7 @@ async def test_leaving_and_reopening_a_thread_while_it_streams(make_app, server,
     server.queue(text_stream("anthropic", text, chunk_size=6, delay=0.05))
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
+        await app.main.new_thread()  # the app opened on t1: stream into a thread of its own
         await send(pilot, "stream while I look elsewhere")
         await wait_for(pilot, lambda: "alpha beta" in screen_text(app))
         streaming = app.main.thread

@@ -120,7 +120,7 @@ async def test_a_locked_database_is_one_line_and_nothing_is_sent(make_app, serve
             await wait_for(pilot, lambda: app.main.reply is not None)
             await pilot.press("ctrl+b")  # the app still answers keys while it waits
             await pilot.pause()
-            assert not app.main.query_one("#threads").display
+            assert not app.main.query_one("#sidebar").display
             assert app.main.reply is not None  # ...and it is still waiting
             await reply_done(pilot)
         finally:

@@ -192,6 +192,7 @@ async def test_titles_with_joiners_zero_width_and_wide_characters_keep_the_colum
 ):
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
+        await app.main.new_thread()  # no thread open: no mark before the first title
         threads = app.main.query_one("#threads")
         await pilot.pause()
         strips = threads.render_lines(threads.region.reset_offset)
@@ -225,7 +226,7 @@ async def test_hiding_the_list_while_it_has_focus_gives_typing_to_the_prompt(mak
         while app.focused is not threads:
             await pilot.press("tab")
         await pilot.press("ctrl+b")
-        await wait_for(pilot, lambda: not threads.display)
+        await wait_for(pilot, lambda: not app.main.query_one("#sidebar").display)
         await pilot.press(*"still typing")
         assert app.main.query_one("#prompt").text == "still typing"
 

@@ -32,13 +32,14 @@ from ba_tui.errors import BaChatError
 from ba_tui.events import FallingBack, Notice, ReasoningDelta, Retrying, Saved, TextDelta
 from ba_tui.tui.branches import Branches
 from ba_tui.tui.commands import KeyedCommands, PaletteEntry
+from ba_tui.tui.found import Found
 from ba_tui.tui.ready import ready_target
 from ba_tui.tui.text import inert, one_line
 from ba_tui.tui.widgets.conversation_view import ConversationView
 from ba_tui.tui.widgets.message import AssistantMessage, MessageView, UserMessage
 from ba_tui.tui.widgets.prompt_box import PromptBox
 from ba_tui.tui.widgets.status_line import StatusLine
-from ba_tui.tui.widgets.thread_list import ThreadList
+from ba_tui.tui.widgets.thread_list import ThreadFilter, ThreadList
 
 EDIT_BANNER = "Editing an earlier prompt: Enter sends it as a new branch · Esc stops editing"
 # How often the screen looks for what other processes wrote (a PRAGMA, ~µs).
@@ -115,6 +116,8 @@ class MainScreen(Screen[None]):
         Binding("ctrl+up", "select_messages", "Messages", key_display="^↑"),
         Binding("ctrl+b", "toggle_threads", "Threads", show=False),
         Binding("ctrl+r", "rename_thread", "Rename", show=False),
+        # Ctrl+G: Ctrl+E is the prompt box's end of line.
+        Binding("ctrl+g", "thread_settings", "Thread settings", show=False),
         # One of these two at a time (check_action): the footer names what Esc does now.
         Binding("escape", "cancel_reply", "Cancel reply"),
         Binding("escape", "stop_editing", "Stop editing"),
@@ -136,6 +139,11 @@ class MainScreen(Screen[None]):
         ),
         PaletteEntry("Search messages", "Full-text search over every thread", "search"),
         PaletteEntry("Rename thread", "Give the current thread a new title", "rename_thread"),
+        PaletteEntry(
+            "Thread settings",
+            "System prompt, persona, temperature, thinking, length and schema of this thread",
+            "thread_settings",
+        ),
         PaletteEntry("Delete thread", "Delete the current thread (asks first)", "delete_thread"),
         PaletteEntry(
             "Copy last reply", "Copy the newest reply to the clipboard", "copy_last_reply"
@@ -158,6 +166,16 @@ class MainScreen(Screen[None]):
         ),
         PaletteEntry("Stop editing", "Leave the prompt being edited unsent", "stop_editing"),
         PaletteEntry("Toggle thread list", "Show or hide the thread list", "toggle_threads"),
+        PaletteEntry("Pin or unpin thread", "Keep the thread at the top of the list", "pin_thread"),
+        PaletteEntry(
+            "Archive or unarchive thread",
+            "Take the thread out of the list, or bring an archived one back",
+            "archive_thread",
+        ),
+        PaletteEntry("Show archived threads", "List archived threads, or go back", "archived_view"),
+        PaletteEntry(
+            "Filter threads", "Show only the threads whose title holds…", "filter_threads"
+        ),
     )
 
     # What the status line shows; each change redraws it (the watchers below).
@@ -175,6 +193,7 @@ class MainScreen(Screen[None]):
         self.branches = Branches([])
         self.choices: dict[str | None, str] = {}
         self._data_version = 0
+        self.found = Found()  # a search hit's words, marked until the next action
 
     @property
     def store(self) -> Store:
@@ -189,7 +208,9 @@ class MainScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield ThreadList(id="threads", clock=self.context.clock)
+            with Vertical(id="sidebar"):
+                yield ThreadFilter(placeholder="/ filter titles", compact=True, id="thread-filter")
+                yield ThreadList(id="threads", clock=self.context.clock)
             with Vertical(id="chat"):
                 yield StatusLine(id="status")
                 yield ConversationView(id="conversation")
@@ -199,13 +220,19 @@ class MainScreen(Screen[None]):
 
     async def on_mount(self) -> None:
         self._data_version = self.store.data_version()
-        self.query_one(ThreadList).load(self.store)
+        threads = self.query_one(ThreadList)
+        threads.hide_ask = self._hide_ask()
+        threads.load(self.store)
         provider, model = self.context.defaults()
         persona = self.context.default_persona()
         self.draft = Draft(
             provider, model, persona.name if persona else None, persona.system if persona else None
         )
-        await self._show_thread(None)
+        # The last conversation, as the user left it (a new thread when there is none).
+        last = self.store.latest_thread(
+            archived=False, hide_origin="ask" if threads.hide_ask else None
+        )
+        await self._show_thread(last)
         self.query_one(PromptBox).focus()
         self.set_interval(POLL_SECONDS, self._catch_up)
 
@@ -675,6 +702,20 @@ class MainScreen(Screen[None]):
                 self.thread = thread
             self.query_one(ThreadList).show_thread(thread)
             self.query_one(ThreadList).mark(self.thread.id if self.thread else None)
+            if message is not None and message.status == "complete" and thread.message_count == 2:
+                self.retitle(thread)
+
+    @work(group="title", exit_on_error=False)
+    async def retitle(self, thread: Thread) -> None:
+        """Name a thread after its first exchange, in the background: the reply is shown
+        already, and a title that cannot be made leaves the old one (never an error)."""
+        from ba_tui.session import NewThread
+
+        session = self.context.session(thread, NewThread(None, None), self._thread_stored)
+        try:
+            await session.retitle()
+        except Exception:
+            return  # a title is never worth interrupting the conversation
 
     def cancel_reply(self) -> bool:
         if self.reply is not None and self.reply.worker is not None:
@@ -812,11 +853,29 @@ class MainScreen(Screen[None]):
     async def action_search(self) -> None:
         from ba_tui.tui.screens.search import SearchScreen
 
-        def chosen(result: tuple[str, str] | None) -> None:
+        def chosen(result: tuple[str, str, tuple[str, ...]] | None) -> None:
             if result is not None:
-                self.call_later(self.open_thread, *result)
+                self.call_later(self.open_hit, *result)
 
         await self.app.push_screen(SearchScreen(self.store), chosen)
+
+    async def open_hit(self, thread_id: str, message_id: str, words: tuple[str, ...]) -> None:
+        """Open a search hit: its message selected, its matched words marked and in view
+        (once laid out: a long message may hold them far below its top) until the next
+        key or click."""
+        if not await self.open_thread(thread_id, message_id):
+            return
+        view = self.query_one(ConversationView)
+        selected = view.selected
+        if selected is None:
+            return
+
+        def mark() -> None:
+            first = self.found.mark(selected, words)
+            if first is not None:
+                view.scroller.scroll_to_widget(first, animate=False, center=True)
+
+        self.call_after_refresh(mark)
 
     def acted_on(self) -> Thread | None:
         """The thread a delete or rename is for: the highlighted one while the thread list
@@ -840,6 +899,34 @@ class MainScreen(Screen[None]):
 
         await self.app.push_screen(RenameScreen(thread.title), renamed)
 
+    async def action_thread_settings(self) -> None:
+        from ba_tui.tui.screens.thread_settings import ThreadSettingsScreen
+
+        thread = self.thread
+        if thread is None:
+            self.notify("This thread has no messages yet; send a first prompt, then set it up.")
+            return
+
+        def saved(changes: dict[str, Any] | None) -> None:
+            if changes is not None:
+                self.save_thread_settings(thread.id, changes)
+
+        await self.app.push_screen(ThreadSettingsScreen(thread, self.context.config), saved)
+
+    def save_thread_settings(self, thread_id: str, changes: dict[str, Any]) -> None:
+        """Keep a thread's system prompt, persona and settings: its next turns use them."""
+        from ba_tui.store import ThreadNotFound
+
+        try:
+            thread = self.store.update_thread(thread_id, **changes)
+        except ThreadNotFound as exc:  # deleted by another process meanwhile
+            self.notify(exc.line("tui"), severity="error")
+            return
+        if self.thread is not None and self.thread.id == thread_id:
+            self.thread = thread
+        self.query_one(ThreadList).show_thread(thread)
+        self.notify("Thread settings saved: the next turn uses them.", timeout=3)
+
     async def action_delete_thread(self) -> None:
         from ba_tui.tui.screens.confirm import ConfirmScreen
         from ba_tui.tui.text import unjoined
@@ -861,11 +948,68 @@ class MainScreen(Screen[None]):
         self.select_messages()
 
     def action_toggle_threads(self) -> None:
-        threads = self.query_one(ThreadList)
-        if threads.display and self.focused is threads:
+        sidebar = self.query_one("#sidebar")
+        if sidebar.display and self.focused in (self.query_one(ThreadList), *sidebar.children):
             # Hidden, the list cannot take keys: typing goes to the prompt box.
             self.query_one(PromptBox).focus()
-        threads.display = not threads.display
+        sidebar.display = not sidebar.display
+
+    def _hide_ask(self) -> bool:
+        return self.context.config.data.get("sidebar_ask_threads") == "hide"
+
+    def action_pin_thread(self) -> None:
+        thread = self.acted_on()
+        if thread is None:
+            self.notify("This thread has no messages yet; send a prompt before pinning it.")
+            return
+        thread = self._update_listed(thread, pinned=not thread.pinned)
+        if thread is not None:
+            title = one_line(inert(thread.title))
+            self.notify(f"Pinned “{title}”" if thread.pinned else f"Unpinned “{title}”", timeout=2)
+
+    def action_archive_thread(self) -> None:
+        thread = self.acted_on()
+        if thread is None:
+            self.notify("This thread has no messages yet; there is nothing to archive.")
+            return
+        thread = self._update_listed(thread, archived=not thread.archived)
+        if thread is not None:
+            title = one_line(inert(thread.title))
+            self.notify(
+                f"Archived “{title}”: v in the thread list shows archived threads"
+                if thread.archived
+                else f"Brought “{title}” back from the archive",
+                timeout=3,
+            )
+
+    def _update_listed(self, thread: Thread, **changes: bool) -> Thread | None:
+        """Pin or archive `thread` (open or not) and show the list as it is now."""
+        from ba_tui.store import ThreadNotFound
+
+        try:
+            updated = self.store.update_thread(thread.id, **changes)
+        except ThreadNotFound as exc:  # deleted by another process meanwhile
+            self.notify(exc.line("tui"), severity="error")
+            return None
+        if self.thread is not None and self.thread.id == updated.id:
+            self.thread = updated
+        self.query_one(ThreadList).reload()
+        return updated
+
+    def action_archived_view(self) -> None:
+        threads = self.query_one(ThreadList)
+        threads.refilter(archived=not threads.archived)
+        sidebar = self.query_one("#sidebar")
+        sidebar.display = True
+        threads.focus()
+
+    def action_filter_threads(self) -> None:
+        self.query_one("#sidebar").display = True
+        self.query_one(ThreadFilter).focus()
+
+    @on(ThreadFilter.Changed, "#thread-filter")
+    def _filter_changed(self, event: ThreadFilter.Changed) -> None:
+        self.query_one(ThreadList).refilter(title=event.value)
 
     def action_copy_last_reply(self) -> None:
         view = self.last_view(AssistantMessage)
@@ -893,6 +1037,9 @@ class MainScreen(Screen[None]):
     def settings_changed(self) -> None:
         """Settings closed (the config is reloaded): a screen with no provider yet starts
         a thread with the new defaults."""
+        threads = self.query_one(ThreadList)
+        if threads.hide_ask != self._hide_ask():
+            threads.refilter(hide_ask=self._hide_ask())
         if self.thread is None and self.provider is None:
             provider, model = self.context.defaults()
             if provider:

@@ -36,8 +36,8 @@ def snippet_content(snippet: str) -> Content:
     return Content("".join(text), spans)
 
 
-class SearchScreen(ModalScreen[tuple[str, str] | None]):
-    """Dismissed with (thread id, message id), or None."""
+class SearchScreen(ModalScreen[tuple[str, str, tuple[str, ...]] | None]):
+    """Dismissed with (thread id, message id, the words that matched there), or None."""
 
     BINDINGS = [
         Binding("escape", "dismiss(None)", "Close"),
@@ -113,7 +113,7 @@ class SearchScreen(ModalScreen[tuple[str, str] | None]):
     def _open(self, message_id: str | None) -> None:
         hit = self.hits.get(message_id or "")
         if hit is not None:
-            self.dismiss((hit.thread_id, hit.message_id))
+            self.dismiss((hit.thread_id, hit.message_id, hit.matched))
 
     def action_cursor(self, step: int) -> None:
         hits = self.query_one("#hits", OptionList)

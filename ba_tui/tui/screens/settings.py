@@ -79,6 +79,15 @@ class SettingsScreen(ModalScreen[None]):
                         id="theme",
                     )
                 with Horizontal(classes="settings-row"):
+                    yield Label("ask threads", classes="settings-label")
+                    yield Select(
+                        [("show in the thread list", "show"), ("hide from the list", "hide")],
+                        value=config.data.get("sidebar_ask_threads") or "show",
+                        allow_blank=False,
+                        compact=True,
+                        id="sidebar-ask-threads",
+                    )
+                with Horizontal(classes="settings-row"):
                     yield Label("", classes="settings-label")
                     yield Button(
                         "Save defaults", variant="primary", compact=True, id="save-defaults"
@@ -164,6 +173,9 @@ class SettingsScreen(ModalScreen[None]):
             if isinstance(persona, str):
                 set_value("default_persona", persona)
             set_value("theme", self.app.theme)
+            ask_threads = self.query_one("#sidebar-ask-threads", Select).value
+            if isinstance(ask_threads, str):
+                set_value("sidebar_ask_threads", ask_threads)
         except BaChatError as exc:
             note.update(Content(exc.line("tui")))
             return

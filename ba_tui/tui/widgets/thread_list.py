@@ -1,7 +1,9 @@
-"""The thread list: title, provider badge and relative time, newest first.
+"""The thread list: title, provider badge and relative time, pinned first, then newest.
 
 Only metadata is read, one page at a time: the next page is fetched when the highlight
-or the scroll position nears the end, so a store of any size opens at once.
+or the scroll position nears the end, so a store of any size opens at once. The list
+shows either the threads in use or the archived ones (`archived`), optionally only the
+titles holding `title_filter`, and leaves out `ask`'s threads when `hide_ask` is set.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from rich.cells import cell_len
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
-from textual.widgets import OptionList
+from textual.widgets import Input, OptionList
 from textual.widgets.option_list import Option
 
 from ba_tui.tui.text import fit, inert, one_line, relative_time, unjoined
@@ -24,6 +26,7 @@ if TYPE_CHECKING:
 
 PAGE = 40
 NEW_THREAD_ID = "-new-"
+BACK_ID = "-back-"  # the first row of the archived view: back to the threads in use
 # Cells for a row's text before the list knows its size: app.tcss's 32 columns less the
 # border, a scrollbar and the options' padding.
 TEXT_WIDTH = 28
@@ -32,6 +35,8 @@ TEXT_WIDTH = 28
 # Before the open thread's title: the cursor (a background) moves through the list, and
 # this mark stays on the thread the conversation shows.
 OPEN_MARK = "● "
+# Before a pinned thread's title (the list keeps pinned threads at the top).
+PIN_MARK = "★ "
 
 
 def thread_prompt(
@@ -45,9 +50,11 @@ def thread_prompt(
     when = relative_time(thread.updated_at, now)
     provider = unjoined(inert(thread.provider))
     mark = OPEN_MARK if is_open else ""
+    pin = PIN_MARK if thread.pinned else ""
     return Content.assemble(
         (mark, "bold $text-accent"),
-        (fit(title, width - cell_len(mark)), "bold"),
+        (pin, "bold $text-warning"),
+        (fit(title, max(1, width - cell_len(mark + pin))), "bold"),
         "\n",
         (fit(provider, max(1, width - cell_len(when) - 1)), "$text-accent"),
         (" " + when, "$text-muted"),
@@ -58,13 +65,21 @@ def _new_thread_option() -> Option:
     return Option(Content.styled("+ New thread", "$text-success"), id=NEW_THREAD_ID)
 
 
+def _back_option() -> Option:
+    return Option(Content.styled("← Archived threads (v: back)", "$text-warning"), id=BACK_ID)
+
+
 class ThreadList(OptionList):
-    """Threads newest first; posts `Chosen` when one is selected."""
+    """Threads pinned first, then newest; posts `Chosen` when one is selected."""
 
     BINDINGS = [
         Binding("n", "screen.new_thread", "New", show=False),
         Binding("delete,d", "screen.delete_thread", "Delete", show=False),
         Binding("f2,R", "screen.rename_thread", "Rename", show=False),
+        Binding("p", "screen.pin_thread", "Pin"),
+        Binding("a", "screen.archive_thread", "Archive"),
+        Binding("v", "screen.archived_view", "Archived"),
+        Binding("slash", "screen.filter_threads", "Filter"),
     ]
 
     class Chosen(Message):
@@ -81,6 +96,30 @@ class ThreadList(OptionList):
         self._loaded = 0
         self._exhausted = False
         self._built_width = TEXT_WIDTH  # the width the rows were last made for
+        self.archived = False  # showing the archived threads instead of those in use
+        self.title_filter = ""  # only titles holding this (any case)
+        self.hide_ask = False  # leave out threads `ba-chat ask` started
+
+    def _page(self, limit: int, offset: int = 0) -> list[Thread]:
+        assert self.store is not None
+        return self.store.list_threads(
+            limit=limit,
+            offset=offset,
+            archived=self.archived,
+            title=self.title_filter.strip() or None,
+            hide_origin="ask" if self.hide_ask else None,
+        )
+
+    def shows(self, thread: Thread) -> bool:
+        """Whether `thread` belongs in the list as it is filtered now."""
+        if thread.archived != self.archived:
+            return False
+        if self.hide_ask and thread.origin == "ask":
+            return False
+        return self.title_filter.strip().casefold() in thread.title.casefold()
+
+    def _first_option(self) -> Option:
+        return _back_option() if self.archived else _new_thread_option()
 
     def load(self, store: Store) -> None:
         """Show the first page of threads (metadata only)."""
@@ -89,13 +128,13 @@ class ThreadList(OptionList):
         self._loaded = 0
         self._exhausted = False
         self.clear_options()
-        self.add_option(_new_thread_option())
+        self.add_option(self._first_option())
         self.load_more()
 
     def load_more(self) -> None:
         if self.store is None or self._exhausted:
             return
-        page = self.store.list_threads(limit=PAGE, offset=self._loaded)
+        page = self._page(PAGE, self._loaded)
         self._loaded += len(page)
         self._exhausted = len(page) < PAGE
         now = self.clock()
@@ -111,7 +150,7 @@ class ThreadList(OptionList):
         if self.store is None:
             return
         count = max(PAGE, self._loaded)
-        page = self.store.list_threads(limit=count)
+        page = self._page(count)
         shown = [self.threads[o.id] for o in self.options if o.id in self.threads]
         self._loaded = len(page)
         self._exhausted = len(page) < count
@@ -125,13 +164,17 @@ class ThreadList(OptionList):
         scroll_y = self.scroll_y
         self.threads = {thread.id: thread for thread in page}
         now = self.clock()
-        self.set_options([_new_thread_option(), *(self._option(t, now) for t in page)])
-        if highlighted == NEW_THREAD_ID or highlighted in self.threads:
+        self.set_options([self._first_option(), *(self._option(t, now) for t in page)])
+        if highlighted in (NEW_THREAD_ID, BACK_ID) or highlighted in self.threads:
             self.put_highlight(self.get_option_index(highlighted))
         self.scroll_to(y=scroll_y, animate=False)
 
     def show_thread(self, thread: Thread) -> None:
-        """Put a new or changed thread at the top (it was just used)."""
+        """Put a new or changed thread at the top of its group (it was just used: pinned
+        threads stay above it), or take it out if it no longer belongs in the list."""
+        if not self.shows(thread):
+            self.forget(thread.id)
+            return
         now = self.clock()
         if thread.id in self.threads:
             self.remove_option(thread.id)
@@ -139,12 +182,34 @@ class ThreadList(OptionList):
             self._loaded += 1
         self.threads[thread.id] = thread
         highlighted = self.highlighted
-        self._insert_at(1, self._option(thread, now))
-        self.highlighted = 1 if highlighted is not None else None
+        index = 1
+        if not thread.pinned:
+            index += sum(1 for t in self.threads.values() if t.pinned and t.id != thread.id)
+        self._insert_at(index, self._option(thread, now))
+        self.highlighted = index if highlighted is not None else None
+
+    def refilter(
+        self,
+        *,
+        archived: bool | None = None,
+        title: str | None = None,
+        hide_ask: bool | None = None,
+    ) -> None:
+        """Show another view of the threads (archived or not, a title filter, `ask`'s
+        threads hidden or not), from its first page."""
+        if archived is not None:
+            self.archived = archived
+        if title is not None:
+            self.title_filter = title
+        if hide_ask is not None:
+            self.hide_ask = hide_ask
+        if self.store is not None:
+            self.load(self.store)
+            self.mark(self.open_id)
 
     @property
     def highlighted_thread(self) -> Thread | None:
-        """The thread under the highlight; None on "+ New thread" or when nothing is."""
+        """The thread under the highlight; None on the first row or when nothing is."""
         if self.highlighted is None:
             return None
         return self.threads.get(self.get_option_at_index(self.highlighted).id or "")
@@ -213,4 +278,27 @@ class ThreadList(OptionList):
     def _on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         chosen = event.option.id
+        if chosen == BACK_ID:
+            self.refilter(archived=False)
+            return
         self.post_message(self.Chosen(None if chosen == NEW_THREAD_ID else chosen))
+
+
+class ThreadFilter(Input):
+    """The sidebar's filter: the list shows the titles holding what is typed. Escape
+    clears it, Enter or Down moves to the list."""
+
+    BINDINGS = [
+        Binding("escape", "clear_filter", "Clear filter"),
+        Binding("down,enter", "to_list", "To the list", show=False),
+    ]
+
+    def action_clear_filter(self) -> None:
+        self.value = ""
+        self.action_to_list()
+
+    def action_to_list(self) -> None:
+        threads = self.screen.query_one(ThreadList)
+        threads.focus()
+        if threads.option_count > 1:
+            threads.put_highlight(1)

@@ -20,6 +20,17 @@ def rows(data: Any) -> list[Any]:
     return list(data) if isinstance(data, list) else [data]
 
 
+def _columns(records: list[Any]) -> list[str]:
+    """Every record's fields in first-seen order; a record that is not an object is one
+    column, `value`."""
+    columns: list[str] = []
+    for record in records:
+        for name in record if isinstance(record, dict) else ["value"]:
+            if name not in columns:
+                columns.append(name)
+    return columns
+
+
 def cell(value: Any) -> str:
     """One CSV cell: lists joined, objects as JSON, None empty, booleans as true/false."""
     if value is None:
@@ -40,11 +51,7 @@ def to_csv(data: Any) -> str:
     """The answer as CSV with a header row (RFC 4180 quoting, `\\r\\n` line ends as the
     csv module writes them, which every spreadsheet reads)."""
     records = rows(data)
-    columns: list[str] = []
-    for record in records:
-        for name in record if isinstance(record, dict) else ["value"]:
-            if name not in columns:
-                columns.append(name)
+    columns = _columns(records)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(columns)
@@ -67,11 +74,7 @@ def to_markdown(data: Any) -> str:
         lines += [f"| {md(name)} | {md(value)} |" for name, value in data.items()]
         return "\n".join(lines) + "\n"
     records = rows(data)
-    columns: list[str] = []
-    for record in records:
-        for name in record if isinstance(record, dict) else ["value"]:
-            if name not in columns:
-                columns.append(name)
+    columns = _columns(records)
     lines = ["| " + " | ".join(md(name) for name in columns) + " |"]
     lines.append("|" + "---|" * len(columns))
     for record in records:

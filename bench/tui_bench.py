@@ -59,6 +59,7 @@ FAKE_ENV = {
 
 def make_home(threads: int) -> Path:
     """A ba-chat home whose store holds `threads` threads of two messages each."""
+    from ba_tui.messages import Text
     from ba_tui.store import Store, iso
 
     home = Path(tempfile.mkdtemp(prefix=f"ba-bench-{threads}-"))
@@ -80,7 +81,7 @@ def make_home(threads: int) -> Path:
                 "id": f"u{i:07d}",
                 "thread_id": f"t{i:07d}",
                 "role": "user",
-                "content": f"question {i}",
+                "parts": (Text(f"question {i}"),),
                 "status": "complete",
                 "created_at": at,
             }
@@ -91,7 +92,7 @@ def make_home(threads: int) -> Path:
                 "thread_id": f"t{i:07d}",
                 "parent_id": f"u{i:07d}",
                 "role": "assistant",
-                "content": f"answer {i} " * 40,
+                "parts": (Text(f"answer {i} " * 40),),
                 "status": "complete",
                 "provider": "anthropic",
                 "model": "claude-sonnet-5-5",

@@ -240,3 +240,16 @@ def test_the_schema_and_whether_it_fit_are_stored_shown_and_exported(server, env
     assert run_cli("import", str(path), env=other).returncode == 0
     again = json.loads(run_cli("threads", "show", thread_id, "--json", env=other).stdout)
     assert [m["schema"] for m in again["messages"]] == [m["schema"] for m in shown["messages"]]
+
+
+def test_ollama_gets_a_json_schema_through_its_openai_endpoint(server, env):
+    server.queue(text_stream("openai", json.dumps(STORY)))
+    done = run_cli("ask", "-p", "ollama", "--schema", FIELDS, "a story", env=env)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == STORY
+    sent = _body(server)["response_format"]
+    assert sent["type"] == "json_schema" and sent["json_schema"]["schema"]["required"] == [
+        "title",
+        "priority",
+        "criteria",
+    ]

@@ -95,3 +95,20 @@ async def test_a_new_thread_has_no_settings_to_edit_yet(make_app, store):
         await pilot.pause()
         assert type(app.screen).__name__ == "MainScreen"
         assert any("send a first prompt" in n.message for n in app._notifications)
+
+
+async def test_a_saved_schema_is_chosen_from_a_list(make_app, seeded):
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.main.open_thread("t2")
+        await pilot.press("ctrl+g")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ThreadSettingsScreen")
+        saved = app.screen.query_one("#schema-saved")
+        options = [saved._options[i][1] for i in range(len(saved._options))]
+        assert {"user_stories", "acceptance_criteria", "risks"} <= set(options)
+        saved.value = "risks"
+        await pilot.pause()
+        assert app.screen.query_one("#schema").value == "risks"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+    assert seeded.get_thread("t2").settings == {"schema": "risks"}

@@ -119,10 +119,19 @@ class ThreadSettingsScreen(ModalScreen[dict[str, Any] | None]):
                             id=name,
                         )
                 with Horizontal(classes="settings-row"):
+                    yield Label("Saved schema", classes="settings-label")
+                    yield Select(
+                        [(name, name) for name in self._schemas()],
+                        allow_blank=True,
+                        prompt="choose one to answer as data",
+                        compact=True,
+                        id="schema-saved",
+                    )
+                with Horizontal(classes="settings-row"):
                     yield Label("Schema", classes="settings-label")
                     yield Input(
                         str(settings.get("schema") or ""),
-                        placeholder="a saved name or fields: title, priority:int",
+                        placeholder="a saved name, or fields: title, priority int, notes list",
                         compact=True,
                         id="schema",
                     )
@@ -139,6 +148,19 @@ class ThreadSettingsScreen(ModalScreen[dict[str, Any] | None]):
             return [(p.name, p.name) for p in all_personas(self.config)]
         except Exception:
             return []
+
+    def _schemas(self) -> list[str]:
+        """The schemas a thread can be given by name: built in, then config's own."""
+        from ba_tui.schemas import BUILTIN
+
+        saved = self.config.data.get("schemas")
+        return [*BUILTIN, *(name for name in saved or {} if name not in BUILTIN)]
+
+    @on(Select.Changed, "#schema-saved")
+    def _schema_chosen(self, event: Select.Changed) -> None:
+        """A saved schema fills the schema field (still editable)."""
+        if isinstance(event.value, str):
+            self.query_one("#schema", Input).value = event.value
 
     @on(Select.Changed, "#persona")
     def _persona_chosen(self, event: Select.Changed) -> None:

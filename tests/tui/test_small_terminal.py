@@ -1,0 +1,64 @@
+"""An 80×24 terminal: every dialog fits or scrolls, the chat screen lays out for the width."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.widget import Widget
+
+from tests.tui.conftest import screen_text, wait_for
+
+SMALL = (80, 24)
+
+
+def shown(app: Any, widget: Widget) -> bool:
+    """The widget is on screen: the cell at its centre belongs to it (not cut, not covered)."""
+    region = widget.region
+    if not region.area:
+        return False
+    try:
+        under, _ = app.screen.get_widget_at(*region.center)
+    except Exception:  # no widget there: outside the screen
+        return False
+    return under is widget or widget in under.ancestors
+
+
+async def test_tab_reaches_and_shows_every_settings_field(make_app):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "SettingsScreen")
+        await pilot.pause()
+        fields = [w for w in app.screen.query("Input, Select, Button") if w.focusable]
+        assert any(w.id == "key-anthropic" for w in fields)
+        seen = set()
+        for _ in range(len(fields) + 1):
+            await pilot.press("tab")
+            await pilot.pause()
+            focused = app.screen.focused
+            assert focused is not None
+            assert shown(app, focused), f"{focused.id} has the focus but is not on screen"
+            text = screen_text(app)
+            # The title and the keys to use stay in view while the fields scroll.
+            assert "Settings" in text and "Esc: close" in text
+            seen.add(focused.id)
+        assert {w.id for w in fields} <= seen
+
+
+async def test_the_welcome_buttons_stay_in_view(store, monkeypatch):
+    from ba_tui.config import load_config
+    from ba_tui.providers import local
+    from ba_tui.tui.app import ChatApp
+
+    for name in ("ANTHROPIC_API_KEY", "OPENAI_API_KEY", "GEMINI_API_KEY", "DEEPSEEK_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr(local, "available", lambda config=None: True)  # the longest text
+    app = ChatApp(store=store, config=load_config(), warm_up=False)
+    async with app.run_test(size=SMALL) as pilot:
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "WelcomeScreen")
+        await pilot.pause()
+        for button in app.screen.query("Button"):
+            assert shown(app, button), f"the {button.id} button is not on screen"
+        assert app.screen.focused is app.screen.query_one("#settings")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "SettingsScreen")

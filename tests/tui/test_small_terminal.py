@@ -62,3 +62,34 @@ async def test_the_welcome_buttons_stay_in_view(store, monkeypatch):
         assert app.screen.focused is app.screen.query_one("#settings")
         await pilot.press("enter")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "SettingsScreen")
+
+
+async def test_list_dialogs_keep_their_hint_and_cursor_in_view(make_app):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        # Compare setup: a long list of models between the filter and the hint.
+        await pilot.press("ctrl+t")
+        await wait_for(
+            pilot,
+            lambda: (
+                app.screen.query("#targets") and app.screen.query_one("#targets").option_count > 8
+            ),
+        )
+        targets = app.screen.query_one("#targets")
+        for _ in range(targets.option_count - 1):
+            await pilot.press("down")
+        await pilot.pause()
+        assert shown(app, app.screen.query_one("#compare-hint"))
+        assert "Esc: close" in screen_text(app)
+        last = targets.get_option_at_index(targets.option_count - 1)
+        model = str(last.value).split(":", 1)[1]
+        assert model in screen_text(app), "the highlighted (last) model is off screen"
+        await pilot.press("escape")
+        # The model picker: OpenAI's live list of models, then the hint.
+        await pilot.press("ctrl+o")
+        await pilot.press(*"openai", "enter")
+        await pilot.press("ctrl+l")
+        hint = app.screen.query_one("#picker-hint")
+        await wait_for(pilot, lambda: "models from openai" in str(hint.render()))
+        await pilot.pause()
+        assert shown(app, hint)

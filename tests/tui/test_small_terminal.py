@@ -93,3 +93,52 @@ async def test_list_dialogs_keep_their_hint_and_cursor_in_view(make_app):
         await wait_for(pilot, lambda: "models from openai" in str(hint.render()))
         await pilot.pause()
         assert shown(app, hint)
+
+
+async def test_80_columns_collapse_the_thread_list_and_keep_the_footer(make_app, seeded):
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.pause()
+        threads = app.main.query_one("#threads")
+        assert not threads.display  # the conversation gets the width
+        footer = screen_text(app).splitlines()[-1]
+        assert "^s Settings" in footer and "^p palette" in footer
+        prompt = app.main.query_one("#prompt")
+        assert prompt.placeholder in screen_text(app)  # shown whole
+        await pilot.press("ctrl+b")  # still there when asked for
+        await pilot.pause()
+        assert shown(app, threads) and "Plan the data migration" in screen_text(app)
+        assert prompt.placeholder in screen_text(app)  # shortened for the narrower box
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert not threads.display
+        await pilot.resize_terminal(120, 30)  # wide again: the list is back beside the chat
+        await pilot.pause()
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert shown(app, threads)
+
+
+async def test_compare_headers_fit_80_columns(make_app, store):
+    from ba_tui.tui.screens.compare_setup import LAST_CHOICE
+
+    targets = [
+        ("anthropic", "claude-sonnet-5-5"),
+        ("anthropic", "claude-haiku-4-5-20251001"),
+        ("openai", "gpt-5.4-mini-2026-03-17"),
+        ("openai", "gpt-5.4-nano-2026-03-17"),
+    ]
+    store.set_kv(LAST_CHOICE, "\n".join(f"{p}:{m}" for p, m in targets))
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: getattr(app.screen, "available", None))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CompareScreen")
+        await pilot.pause()
+        titles = [str(t.render()) for t in app.screen.query(".compare-title")]
+        for number, (title, (_, model)) in enumerate(zip(titles, targets, strict=True), 1):
+            width = app.screen.query(".compare-title")[number - 1].content_size.width
+            assert len(title) <= width, f"{title!r} is cut at {width} columns"
+            # Start and end of the model id stay: the dates and sizes that tell them apart.
+            assert title.startswith(f"{number} ") and title.endswith(model[-5:])

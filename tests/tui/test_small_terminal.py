@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from textual.widget import Widget
 
 from tests.tui.conftest import screen_text, wait_for
@@ -167,36 +165,37 @@ def distance(one: tuple[int, int, int], other: tuple[int, int, int]) -> float:
 CLEAR = 60  # RGB distance a user tells apart at a glance (234 vs 235 is about 10)
 
 
-@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
-async def test_the_focused_settings_field_stands_out(make_app, theme):
+async def test_the_focused_settings_field_stands_out_in_every_theme(make_app):
     app = make_app()
     async with app.run_test(size=(110, 40)) as pilot:
-        app.theme = theme
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "SettingsScreen")
-        for field in ("#default-model", "#default-provider"):
-            model, other = app.screen.query_one(field), app.screen.query_one("#key-openai")
-            model.focus()
-            await pilot.pause()
-            # The last cell of each field: past any text or cursor, only the background.
-            focused = cell_colors(app, model.region.right - 3, model.region.y)[1]
-            unfocused = cell_colors(app, other.region.right - 1, other.region.y)[1]
-            assert distance(focused, unfocused) > CLEAR, f"{field} in {theme}"
+        other = app.screen.query_one("#key-openai")
+        for theme in sorted(app.available_themes):
+            app.theme = theme
+            for field in ("#default-model", "#default-provider"):
+                widget = app.screen.query_one(field)
+                widget.focus()
+                await pilot.pause()
+                # The last cells of each field: past any text or cursor, only background.
+                focused = cell_colors(app, widget.region.right - 3, widget.region.y)[1]
+                unfocused = cell_colors(app, other.region.right - 1, other.region.y)[1]
+                assert distance(focused, unfocused) > CLEAR, f"{field} in {theme}"
 
 
-@pytest.mark.parametrize("theme", ["textual-dark", "textual-light"])
-async def test_compare_setup_shows_which_models_are_chosen(make_app, theme):
+async def test_compare_setup_shows_which_models_are_chosen_in_every_theme(make_app):
     app = make_app()
     async with app.run_test(size=(110, 40)) as pilot:
-        app.theme = theme
         await pilot.press("ctrl+t")
         await wait_for(pilot, lambda: getattr(app.screen, "available", None))
-        await pilot.pause()
         targets = app.screen.query_one("#targets")
         assert targets.selected == ["anthropic:claude-sonnet-5-5"]  # the first row
         x, y = targets.content_region.x + 1, targets.content_region.y  # row 1's box, middle
-        chosen_fg, chosen_bg = cell_colors(app, x, y)
-        other_fg, other_bg = cell_colors(app, x, y + 1)
-        # A chosen row's mark is drawn clearly; an unchosen row's box is empty.
-        assert distance(chosen_fg, chosen_bg) > CLEAR * 2, theme
-        assert distance(other_fg, other_bg) < 10, theme
+        for theme in sorted(app.available_themes):
+            app.theme = theme
+            await pilot.pause()
+            chosen_fg, chosen_bg = cell_colors(app, x, y)
+            other_fg, other_bg = cell_colors(app, x, y + 1)
+            # A chosen row's mark is drawn clearly; an unchosen row's box is empty.
+            assert distance(chosen_fg, chosen_bg) > CLEAR, theme
+            assert distance(other_fg, other_bg) < 10, theme

@@ -53,6 +53,10 @@ class ChatApp(App[int]):
     The chat screen owns the chat's actions and keys (`screens/main.py`)."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")  # absolute: subclasses live elsewhere
+    # Every screen gets a class for the terminal's size; app.tcss lays out for it (an
+    # 80×24 terminal collapses the thread list and shortens the dialogs' lists).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]
     TITLE = "ba-chat"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS = {KeyedCommands}  # Textual's system commands, with their keys (commands.py)

@@ -81,6 +81,17 @@ def cut(text: str, width: int) -> str:
     return set_cell_size(text, width - 1).rstrip() + "…"
 
 
+def cut_middle(text: str, width: int) -> str:
+    """`text` in at most `width` characters, its middle replaced by "…" when shortened:
+    model ids differ at both ends (family first, size and date last)."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    tail = (width - 1) // 2
+    return text[: width - 1 - tail] + "…" + (text[-tail:] if tail else "")
+
+
 def fit(text: str, width: int) -> str:
     """`text` in exactly `width` terminal cells: `cut`, then padded with spaces."""
     text = cut(text, width)

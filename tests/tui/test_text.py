@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from ba_tui.tui.text import InertStream, cut, fit, inert, one_line, relative_time, unjoined
+from ba_tui.tui.text import (
+    InertStream,
+    cut,
+    cut_middle,
+    fit,
+    inert,
+    one_line,
+    relative_time,
+    unjoined,
+)
 
 HOSTILE = (
     "[@click=app.quit]x[/] [bold red]hi \x1b[31mred\x1b[0m \x1b]52;c;SGVsbG8=\x07 "
@@ -72,3 +81,10 @@ def test_unjoined_drops_what_terminals_measure_differently():
 def test_fit_measures_cells_not_characters(text, width, expected):
     assert fit(text, width) == expected
     assert cut(text, width) == expected.rstrip()
+
+
+def test_cut_middle_keeps_both_ends_of_a_model_id():
+    assert cut_middle("gpt-5.4-mini-2026-03-17", 40) == "gpt-5.4-mini-2026-03-17"
+    assert cut_middle("gpt-5.4-mini-2026-03-17", 13) == "gpt-5.…-03-17"
+    assert cut_middle("gpt-5.4-mini-2026-03-17", 2) == "g…"
+    assert cut_middle("gpt-5.4-mini-2026-03-17", 1) == "…"

@@ -21,11 +21,12 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ba_tui.errors import BaChatError
 from ba_tui.tui.ready import ready_target
-from ba_tui.tui.text import inert
+from ba_tui.tui.text import cut_middle, inert
+from ba_tui.tui.widgets.footer import ChatFooter
 from ba_tui.tui.widgets.message import AssistantMessage, UserMessage, set_own_class
 from ba_tui.tui.widgets.prompt_box import PromptBox
 
@@ -62,14 +63,22 @@ class CompareColumn(Vertical):
         self.turn: Turn | None = None
 
     def compose(self) -> ComposeResult:
-        yield Static(
-            Content.assemble(
-                (f"{self.index + 1} ", "bold"), inert(f"{self.provider} · {self.model}")
-            ),
-            classes="compare-title",
-        )
+        yield Static(self._title(None), classes="compare-title")
         with VerticalScroll(classes="compare-body", can_focus=False):
             yield self.reply
+
+    def _title(self, width: int | None) -> Content:
+        """`N provider · model` in `width` cells; narrower, the model alone, its middle cut
+        (four columns on 80 cells leave about 16 each)."""
+        number = f"{self.index + 1} "
+        label = inert(f"{self.provider} · {self.model}")
+        if width is not None and len(number) + len(label) > width:
+            label = cut_middle(inert(self.model), max(width - len(number), 1))
+        return Content.assemble((number, "bold"), label)
+
+    def on_resize(self) -> None:
+        title = self.query_one(".compare-title", Static)
+        title.update(self._title(title.content_size.width or None))
 
     @property
     def body(self) -> VerticalScroll:
@@ -137,7 +146,7 @@ class CompareScreen(Screen[Continue | None]):
             yield from self.columns
         if self.prompt is None:
             yield PromptBox(id="prompt")
-        yield Footer()
+        yield ChatFooter()
 
     async def on_mount(self) -> None:
         self.columns[0].mark(True)

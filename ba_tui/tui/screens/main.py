@@ -26,7 +26,7 @@ from textual.content import Content
 from textual.css.query import NoMatches
 from textual.reactive import reactive
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 
 from ba_tui.errors import BaChatError
 from ba_tui.events import FallingBack, Notice, ReasoningDelta, Retrying, Saved, TextDelta
@@ -36,6 +36,7 @@ from ba_tui.tui.found import Found
 from ba_tui.tui.ready import ready_target
 from ba_tui.tui.text import inert, one_line
 from ba_tui.tui.widgets.conversation_view import ConversationView
+from ba_tui.tui.widgets.footer import ChatFooter
 from ba_tui.tui.widgets.message import AssistantMessage, MessageView, UserMessage
 from ba_tui.tui.widgets.prompt_box import PromptBox
 from ba_tui.tui.widgets.status_line import StatusLine
@@ -216,7 +217,7 @@ class MainScreen(Screen[None]):
                 yield ConversationView(id="conversation")
                 yield Static(EDIT_BANNER, id="edit-banner")
                 yield PromptBox(id="prompt")
-        yield Footer()
+        yield ChatFooter()
 
     async def on_mount(self) -> None:
         self._data_version = self.store.data_version()
@@ -953,6 +954,9 @@ class MainScreen(Screen[None]):
             # Hidden, the list cannot take keys: typing goes to the prompt box.
             self.query_one(PromptBox).focus()
         sidebar.display = not sidebar.display
+        if sidebar.display and self.has_class("-narrow"):
+            # Shown over a narrow chat, it is shown to pick a thread: arrows and Enter.
+            self.query_one(ThreadList).focus()
 
     def _hide_ask(self) -> bool:
         return self.context.config.data.get("sidebar_ask_threads") == "hide"

@@ -37,9 +37,11 @@ class SettingsScreen(ModalScreen[None]):
         config = self.context.config
         specs = all_specs(config)
         provider, model = self.context.defaults()
-        with Vertical(classes="dialog settings"):
+        # The whole dialog scrolls, its title and hint docked (app.tcss): on a small
+        # terminal Tab still reaches every field and scrolls it into view.
+        with VerticalScroll(classes="dialog settings"):
             yield Static("Settings", classes="dialog-title")
-            with VerticalScroll(id="settings-body"):
+            with Vertical(id="settings-body"):
                 yield Static("Defaults for new threads", classes="settings-heading")
                 with Horizontal(classes="settings-row"):
                     yield Label("Provider", classes="settings-label")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
@@ -47,7 +47,9 @@ class WelcomeScreen(ModalScreen[str | None]):
         self.offline = offline
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog welcome"):
+        # The text scrolls between the title and the buttons, which stay in view: on a
+        # small terminal Enter must never press a button the user cannot see.
+        with VerticalScroll(classes="dialog welcome"):
             yield Static("Welcome to ba-chat", classes="dialog-title")
             yield Static(
                 Content(WELCOME + (OFFLINE if self.offline else "")), classes="dialog-text"

@@ -29,6 +29,10 @@ def chip_label(text: str, number: int) -> str:
     return f"[pasted {size_label(text)} #{number}]"
 
 
+PLACEHOLDER = "Ask anything — Enter sends, Ctrl+J adds a line"
+SHORT_PLACEHOLDER = "Ask anything (Enter sends)"
+
+
 class PromptBox(TextArea):
     """Where the user types. Posts `Submitted` on Enter; never sends empty text."""
 
@@ -63,8 +67,13 @@ class PromptBox(TextArea):
             show_line_numbers=False,
             tab_behavior="focus",
             compact=True,
-            placeholder="Ask anything — Enter sends, Ctrl+J adds a line",
+            placeholder=PLACEHOLDER,
         )
+
+    def on_resize(self) -> None:
+        """The whole placeholder, or the short one where the box is too narrow for it."""
+        wide = self.content_size.width > len(PLACEHOLDER)
+        self.placeholder = PLACEHOLDER if wide else SHORT_PLACEHOLDER
 
     @property
     def prompt(self) -> str:

@@ -60,6 +60,9 @@ def setup() -> tuple[object, Path]:
     for name in [k for k in os.environ if k.startswith(("ANTHROPIC_", "OPENAI_", "GEMINI_"))]:
         del os.environ[name]
     os.environ.update(make_env(server.url, home))
+    # The fake server answers a title request with its canned reply: keep the prompts'
+    # own first lines as the titles on the pictures.
+    (home / "config.toml").write_text('auto_title = "off"\n')
     return server, home
 
 

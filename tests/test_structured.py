@@ -253,3 +253,31 @@ def test_ollama_gets_a_json_schema_through_its_openai_endpoint(server, env):
         "priority",
         "criteria",
     ]
+
+
+@pytest.mark.parametrize(
+    ("provider", "dialect"),
+    [
+        ("openai", "openai"),
+        ("anthropic", "anthropic"),
+        ("gemini", "gemini"),
+        ("deepseek", "deepseek"),
+        ("ollama", "openai"),
+    ],
+)
+def test_piped_notes_become_a_clean_csv_from_every_provider(server, env, provider, dialect):
+    """README's example: `cat notes.md | ba-chat ask --schema-multi ... --output csv`."""
+    rows = [STORY, {"title": "Export, to CSV", "priority": 2, "criteria": ["one row each"]}]
+    server.queue(text_stream(dialect, json.dumps({"items": rows})))
+    notes = "Meeting notes:\n- reset password\n- export to CSV\n"
+    done = run_cli(
+        "ask", "-p", provider, "--schema-multi", FIELDS, "--output", "csv", "Stories", env=env,
+        input=notes,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert list(csv.reader(io.StringIO(done.stdout))) == [
+        ["title", "priority", "criteria"],
+        ["Reset password", "1", "link sent; expires"],
+        ["Export, to CSV", "2", "one row each"],
+    ]
+    assert "Meeting notes:" in server.requests[-1].body.decode()

@@ -106,7 +106,11 @@ def generate(store: Store, messages: int, threads: int) -> None:
         title = f"Thread {t} about {words[t % len(words)]}"
         first, latest = iso(created[t] or start_ms), iso(updated[t] or start_ms)
         thread_rows.append((thread_ids[t], title, "openai", "gpt-4o", None, None, first, latest))
-    conn.executemany("INSERT INTO threads VALUES (?, ?, ?, ?, ?, ?, ?, ?)", thread_rows)
+    conn.executemany(
+        "INSERT INTO threads (id, title, provider, model, system, persona, created_at,"
+        " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        thread_rows,
+    )
     columns = ", ".join(STORED_COLUMNS)
     marks = ", ".join("?" * len(STORED_COLUMNS))
     # Indexing text row by row through the trigger is twice as slow as one rebuild at the

@@ -124,8 +124,9 @@ class Turn:
     thread_id: str | None = None
     reply: Message | None = None  # the reply's row as it was opened; closed from it
     request_key: str | None = None  # see ba_tui.cache
-    schema: OutputSchema | None = None  # the shape asked for; `fits` says whether it did
+    schema: OutputSchema | None = None  # the shape asked for; `problem` says if it fit
     problem: str | None = None  # why the answer does not fit `schema` (None: it does)
+    data: Any = None  # the answer's data when it fits `schema`
     cached: bool = False  # answered from the store, not the provider
     steps: int = 0  # requests made with tools so far (the tool loop's steps)
     _text: list[str] = field(default_factory=list, repr=False)
@@ -198,6 +199,18 @@ class Turn:
                 }
             )
         return out
+
+    def fit_schema(self) -> None:
+        """Check the finished answer against `schema` once, for the store, the session and
+        the front ends alike (`data` and `problem`)."""
+        if self.schema is None:
+            return
+        if self.status != "complete":
+            self.data, self.problem = None, f"the reply is {self.status}"
+            return
+        from ba_tui.schemas import check
+
+        self.data, self.problem = check(self.text, self.schema)
 
     def schema_record(self) -> dict[str, Any] | None:
         """What the store keeps about the schema the answer was asked to fit."""
@@ -367,21 +380,12 @@ async def run_turn(
         # (a file, the time, a page) may have changed since.
         cacheable = options.cache and not request.tools
         if cacheable and (kept := _kept_answer(store, turn.request_key, options)):
-            return _answer_from_store(kept, turn, prompt, emit, store, parent_id)
+            turn.provider, turn.model = kept.provider or turn.provider, kept.model or turn.model
+            if thread_id is not None:
+                _open_rows(turn, store, prompt, asked, attached, parent_id, emit)
+            return _answer_from_store(kept, turn, emit, store)
     if store is not None and thread_id is not None:
-        user_id = None
-        if prompt is not None:
-            user_id = parent_id = store.add_message(
-                thread_id,
-                role="user",
-                parts=asked,
-                parent_id=parent_id,
-                blobs=[(item.part, item.blob) for item in attached],
-            ).id
-        turn.reply = store.start_reply(
-            thread_id, parent_id=parent_id or "", provider=target.provider, model=target.model
-        )
-        emit(Saved(thread_id, user_id, turn.reply.id))
+        _open_rows(turn, store, prompt, asked, attached, parent_id, emit)
     checkpoints = _Checkpointer(store, turn.message_id, turn)
     outcomes: list[tuple[str, bool]] = []
     # Import the SDK before the clock starts: timings describe the provider, not Python.
@@ -500,41 +504,45 @@ def _kept_answer(store: Store, key: str, options: TurnOptions) -> Message | None
     return store.kept_answer(key, since(options.cache_ttl))
 
 
-def _answer_from_store(
-    kept: Message,
+def _open_rows(
     turn: Turn,
-    prompt: str | None,
-    emit: Callable[[Event], Any],
     store: Store,
+    prompt: str | None,
+    asked: tuple[Part, ...],
+    attached: Sequence[Prepared],
     parent_id: str | None,
+    emit: Callable[[Event], Any],
+) -> None:
+    """Save the prompt (its parts and attachments) and open the reply's row before anything
+    is sent, answered from the store or not; `Saved` says which rows they are."""
+    assert turn.thread_id is not None
+    user_id = None
+    if prompt is not None:
+        user_id = parent_id = store.add_message(
+            turn.thread_id,
+            role="user",
+            parts=asked,
+            parent_id=parent_id,
+            blobs=[(item.part, item.blob) for item in attached],
+        ).id
+    turn.reply = store.start_reply(
+        turn.thread_id, parent_id=parent_id or "", provider=turn.provider, model=turn.model
+    )
+    emit(Saved(turn.thread_id, user_id, turn.reply.id))
+
+
+def _answer_from_store(
+    kept: Message, turn: Turn, emit: Callable[[Event], Any], store: Store
 ) -> Turn:
     """`ask --cache` and an identical request answered before: that answer, at no cost,
     saved in this thread as a reply of its own (so the thread reads as it would have)."""
     start = time.perf_counter()
-    turn.cached, turn.provider, turn.model = (
-        True,
-        kept.provider or turn.provider,
-        kept.model or turn.model,
-    )
+    turn.cached = True
     turn.text, turn.reasoning = kept.content, kept.reasoning or ""
     turn._text, turn._reasoning = [turn.text], [turn.reasoning]
     turn.finish_reason, turn.status, turn.cost = kept.finish_reason, "complete", 0.0
     turn.usage = Usage(input_tokens=0, output_tokens=0)
-    if turn.schema is not None:
-        from ba_tui.schemas import check
-
-        turn.problem = check(turn.text, turn.schema)[1]
-    thread_id = turn.thread_id
-    if thread_id is not None:
-        user_id = None
-        if prompt is not None:
-            user_id = parent_id = store.add_message(
-                thread_id, role="user", content=prompt, parent_id=parent_id
-            ).id
-        turn.reply = store.start_reply(
-            thread_id, parent_id=parent_id or "", provider=turn.provider, model=turn.model
-        )
-        emit(Saved(thread_id, user_id, turn.reply.id))
+    turn.fit_schema()
     emit(Notice(f"ba-chat: answered from the store (asked before, {kept.created_at[:10]})"))
     if turn.reasoning:
         emit(ReasoningDelta(turn.reasoning))
@@ -786,13 +794,7 @@ def _close(
     turn._join()
     turn.duration_ms = (time.perf_counter() - start) * 1000
     turn.cost = pricing.cost(turn.provider, turn.model, turn.usage, base_url=turn.base_url)
-    if turn.schema is not None:
-        from ba_tui.schemas import check
-
-        complete = turn.status == "complete"
-        turn.problem = (
-            check(turn.text, turn.schema)[1] if complete else f"the reply is {turn.status}"
-        )
+    turn.fit_schema()
     usage = turn.usage or Usage()
     unsaved = None
     if store is not None and turn.message_id is not None:

@@ -348,7 +348,7 @@ class ChatSession:
         kept); a turn that fails for any other reason ends it, as `send` would.
         `attached` go with the first prompt (a retry replays them from the store)."""
         from ba_tui.providers import ChatMessage
-        from ba_tui.schemas import check, retry_prompt
+        from ba_tui.schemas import retry_prompt
 
         options = replace(self.turn_options(), schema=schema)
         result = Structured()
@@ -368,7 +368,7 @@ class ChatSession:
             result.turns.append(turn)
             if turn.status != "complete":
                 return result
-            result.data, result.problem = check(turn.text, schema)
+            result.data, result.problem = turn.data, turn.problem  # checked as it closed
             if turn.finish_reason == "length" and result.problem is not None:
                 # Asking again would be cut at the same place.
                 result.problem = "the answer was cut off at the token limit (raise --max-tokens)"
@@ -439,7 +439,6 @@ class ChatSession:
         reply to the same prompt. Every answer stays in the thread as a variant."""
         from ba_tui import consensus
         from ba_tui.providers import ChatMessage
-        from ba_tui.schemas import check
 
         answers = await self.compare(
             prompt,
@@ -455,11 +454,10 @@ class ChatSession:
         if schema is not None:
             fitting = []
             for turn in complete:
-                data, problem = check(turn.text, schema)
-                if problem is None:
-                    fitting.append((label(turn), data))
+                if turn.problem is None:  # checked as it closed
+                    fitting.append((label(turn), turn.data))
                 else:
-                    result.problems[label(turn)] = problem
+                    result.problems[label(turn)] = turn.problem
             result.vote = consensus.vote(fitting) if fitting else None
             return result
         if not complete:

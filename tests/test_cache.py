@@ -93,3 +93,18 @@ def test_ttl_units_and_the_oldest_time_kept():
     ]
     now = datetime(2026, 12, 7, 12, 0, 0, tzinfo=UTC)
     assert since(86400, now) == "2026-12-06T12:00:00.000Z" and since(None) == ""
+
+
+def test_a_cached_answer_keeps_the_prompts_attachments_in_its_thread(server, env, home):
+    notes = home / "notes.txt"
+    notes.write_text("Risk: the supplier is late.\n")
+    server.queue(text_stream("openai", "One risk: the supplier."))
+    args = ("ask", "-p", "openai", "--cache", "-a", str(notes), "--json", "risks?")
+    assert run_cli(*args, env=env).returncode == 0
+    again = run_cli(*args, env=env)
+    assert json.loads(again.stdout)["cached"] is True and len(server.requests) == 1
+    with Store.open(home / "ba-chat.db") as store:
+        thread_id = json.loads(again.stdout)["thread_id"]
+        user = next(m for m in store.messages(thread_id) if m.role == "user")
+        assert [p.type for p in user.parts] == ["attachment", "text"]
+        assert store.blobs([user.parts[0].sha256])  # the file's bytes are kept with it

@@ -292,14 +292,16 @@ def check(text: str, schema: OutputSchema) -> tuple[Any, str | None]:
 
 def stored_data(record: Mapping[str, Any] | None, text: str) -> Any | None:
     """The data of a stored reply that was asked for a shape and fit it (its `schema`
-    field says), or None: for showing it as a table and copying it as CSV."""
-    if not record or not record.get("valid") or not isinstance(record.get("schema"), dict):
+    field says so: it was checked when the reply was saved), or None: for showing it as a
+    table and copying it as CSV. Read, not validated again: the TUI asks on every redraw."""
+    if not record or not record.get("valid"):
         return None
-    shape = OutputSchema(
-        str(record.get("name") or "answer"), record["schema"], bool(record.get("multi"))
-    )
-    data, problem = check(text, shape)
-    return data if problem is None else None
+    try:
+        data = load_answer(text)
+    except ValueError:
+        return None
+    name, schema = str(record.get("name") or "answer"), record.get("schema") or {}
+    return OutputSchema(name, schema, bool(record.get("multi"))).unwrap(data)
 
 
 def retry_prompt(error: str) -> str:

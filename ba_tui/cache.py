@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ba_tui.errors import UsageError
 from ba_tui.messages import to_dict
+from ba_tui.store.ids import iso
 
 if TYPE_CHECKING:
     from ba_tui.providers.spec import ChatRequest
@@ -66,9 +67,9 @@ def ttl_seconds(given: str) -> float:
 
 
 def since(ttl: float | None, now: datetime | None = None) -> str:
-    """The oldest `created_at` a kept answer may have (the store's ISO form); "" when it
-    never expires."""
+    """The oldest `created_at` a kept answer may have (the store's own ISO form); "" when
+    it never expires."""
     if ttl is None:
         return ""
     oldest = (now or datetime.now(UTC)) - timedelta(seconds=ttl)
-    return oldest.strftime("%Y-%m-%dT%H:%M:%S.") + f"{oldest.microsecond // 1000:03d}Z"
+    return iso(int(oldest.timestamp() * 1000))

@@ -63,6 +63,13 @@ class _Columns:
         return table
 
 
+def split_target(spec: str) -> tuple[str, str | None]:
+    """`provider:model` (or a provider alone, for its default model) as `--compare`,
+    `--judge` and the like take it."""
+    provider, _, model = spec.partition(":")
+    return provider, model or None
+
+
 def ask_compare(
     specs: list[str],
     text: str,
@@ -87,10 +94,7 @@ def ask_compare(
     session = ChatSession(
         config, None, options=options, new=NewThread(system, title=title, origin="ask")
     )
-    targets = []
-    for spec in specs:
-        provider, _, model = spec.partition(":")
-        targets.append(session.target(provider, model or None))
+    targets = [session.target(*split_target(spec)) for spec in specs]
     note_ignored(targets, options)
     session.check_attachments(targets, attached)  # every model takes them, or none is asked
     store = None

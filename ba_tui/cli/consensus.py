@@ -39,6 +39,7 @@ def ask_consensus(
     """Ask every model, agree, print; returns the exit code."""
     from ba_tui import signals
     from ba_tui.cli.app import note_ignored, stopped
+    from ba_tui.cli.compare import split_target
     from ba_tui.errors import UsageError
     from ba_tui.session import ChatSession, NewThread
 
@@ -49,8 +50,8 @@ def ask_consensus(
     session = ChatSession(
         config, None, options=options, new=NewThread(system, title=title, origin="ask")
     )
-    targets = [session.target(*_split(spec)) for spec in specs]
-    judged = session.target(*_split(judge)) if judge else None
+    targets = [session.target(*split_target(spec)) for spec in specs]
+    judged = session.target(*split_target(judge)) if judge else None
     note_ignored([*targets, *([judged] if judged else [])], options)
     store = None
     if not no_save:  # every key checked first: a missing one stores nothing
@@ -74,11 +75,6 @@ def ask_consensus(
     if schema is not None:
         return _by_vote(agreed, schema, output, json_out)
     return _by_judge(agreed, json_out)
-
-
-def _split(spec: str) -> tuple[str, str | None]:
-    provider, _, model = spec.partition(":")
-    return provider, model or None
 
 
 def _by_vote(agreed: Agreed, schema: OutputSchema, output: str | None, json_out: bool) -> int:

@@ -113,3 +113,17 @@ async def test_a_tool_that_raises_anything_is_an_error_result():
     box = Toolbox.of([Tool("broken", "d", {}, broken)], "all")
     result = await _run(box, "broken")
     assert result.is_error and result.output == "the tool failed: RuntimeError: bug in the tool"
+
+
+async def test_edited_arguments_run_and_the_model_is_told(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text("alpha")
+    (tmp_path / "b.txt").write_text("bravo")
+
+    async def approve(call, tool):
+        return Decision(True, "once", arguments={"path": "b.txt"})
+
+    box = Toolbox.of(BUILTIN.values(), "ask", approve)
+    result = await _run(box, "read_file", path="a.txt")
+    assert not result.is_error and "bravo" in result.output and "alpha" not in result.output
+    assert result.output.startswith('(the user changed the arguments to {"path": "b.txt"})')

@@ -10,8 +10,9 @@ arguments, a denial, a failure or a timeout are results the model can read and a
 from __future__ import annotations
 
 import asyncio
+import json
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,11 +27,14 @@ __all__ = ["POLICIES", "Approver", "Decision", "Tool", "ToolFailed", "Toolbox"]
 @dataclass(frozen=True)
 class Decision:
     """The user's answer to an approval request: run it once, for the rest of the
-    session, always (the front end remembers that), or not, with a reason for the model."""
+    session, always (the front end remembers that), or not, with a reason for the model.
+    `arguments` are the user's edit of the call's arguments: the tool runs with them and
+    the model is told they were changed (it asked for something else)."""
 
     allow: bool
     scope: str = "once"  # "once", "session" or "always"
     reason: str | None = None
+    arguments: Mapping[str, Any] | None = None
 
 
 # The front end's question: may this call of this tool run? None means nobody can be
@@ -104,13 +108,14 @@ class Toolbox:
         if call.meta and "invalid_arguments" in call.meta:
             raw = str(call.meta["invalid_arguments"])[:200]
             return _result(call, f"the arguments were not a JSON object: {raw}", error=True)
-        approval, reason = await self._approval(call, tool)
+        approval, reason, edited = await self._approval(call, tool)
         if approval == "denied":
             return _result(call, reason or "denied by the user", error=True, approval="denied")
+        arguments = dict(call.arguments if edited is None else edited)
         start = time.perf_counter()
         try:
             async with asyncio.timeout(tool.timeout):
-                output, error = await tool.run(dict(call.arguments)), False
+                output, error = await tool.run(arguments), False
         except ToolFailed as exc:
             output, error = str(exc), True
         except TimeoutError:
@@ -118,28 +123,41 @@ class Toolbox:
         except Exception as exc:  # a tool's bug is the model's error result, not ours
             output, error = f"the tool failed: {type(exc).__name__}: {exc}", True
         took = (time.perf_counter() - start) * 1000
+        if edited is not None and dict(edited) != dict(call.arguments):
+            # The model must know its call is not what ran, or it reasons from a wrong premise.
+            shown = json.dumps(arguments, ensure_ascii=False)
+            output = f"(the user changed the arguments to {shown})\n{output}"
         return _result(call, output, error=error, approval=approval, duration_ms=took)
 
-    async def _approval(self, call: ToolCall, tool: Tool) -> tuple[str, str | None]:
-        """How the call may run ("policy", "session", "once", "always") or "denied"."""
+    async def _approval(
+        self, call: ToolCall, tool: Tool
+    ) -> tuple[str, str | None, Mapping[str, Any] | None]:
+        """How the call may run ("policy", "session", "once", "always") or "denied", the
+        reason for a denial, and the user's edited arguments (None: as the model asked)."""
         policy = tool.policy or self.policy
         if policy == "all" or (policy == "read-only" and tool.read_only):
-            return "policy", None
+            return "policy", None, None
         if tool.name in self.allowed:
-            return "session", None
+            return "session", None, None
         if self.approve is None:
-            return "denied", (
-                "denied: no terminal to ask the user for approval"
-                " (allow tools with --approve read-only or --approve all)"
+            return (
+                "denied",
+                (
+                    "denied: no terminal to ask the user for approval"
+                    " (allow tools with --approve read-only or --approve all)"
+                ),
+                None,
             )
         decision = await self.approve(call, tool)
         if not decision.allow:
-            return "denied", "denied by the user" + (
-                f": {decision.reason}" if decision.reason else ""
+            return (
+                "denied",
+                "denied by the user" + (f": {decision.reason}" if decision.reason else ""),
+                None,
             )
         if decision.scope in ("session", "always"):
             self.allowed.add(tool.name)
-        return decision.scope, None
+        return decision.scope, None, decision.arguments
 
 
 def _result(

@@ -143,6 +143,10 @@ async def test_compare_headers_fit_80_columns(make_app, store):
             assert len(title) <= width, f"{title!r} is cut at {width} columns"
             # Start and end of the model id stay: the dates and sizes that tell them apart.
             assert title.startswith(f"{number} ") and title.endswith(model[-5:])
+        # The hint is read whole, and no column claims to stream before a prompt is sent.
+        text = screen_text(app)
+        assert "Esc goes back." in " ".join(text.split())
+        assert "streaming" not in text
 
 
 def cell_colors(app: Any, x: int, y: int) -> tuple[tuple[int, int, int], tuple[int, int, int]]:

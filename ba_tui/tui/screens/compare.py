@@ -65,6 +65,8 @@ class CompareColumn(Vertical):
     def compose(self) -> ComposeResult:
         yield Static(self._title(None), classes="compare-title")
         with VerticalScroll(classes="compare-body", can_focus=False):
+            # Shown once the prompt is sent: until then it would say "streaming".
+            self.reply.display = False
             yield self.reply
 
     def _title(self, width: int | None) -> Content:
@@ -178,6 +180,8 @@ class CompareScreen(Screen[Continue | None]):
         self.prompt = prompt
         self.state = "running"
         await self.query_one("#compare-prompt").mount(UserMessage(None, text=prompt))
+        for column in self.columns:
+            column.reply.display = True
         self._status("streaming… Esc cancels all")
         self.refresh_bindings()
         self._follow = self.set_interval(0.25, self._follow_columns)

@@ -79,7 +79,7 @@ def sections(store: Any, start: str) -> list[tuple[str, str, Rows]]:
     if not days:
         return []
     return [
-        (f"Per day since {start[:10]}", "DAY", every_day(days)),
+        (f"Per day since {start[:10]}" if start else "Per day", "DAY", every_day(days)),
         ("Per provider", "PROVIDER", store.usage(start, "provider")),
     ]
 

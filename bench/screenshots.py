@@ -9,6 +9,7 @@ the same turn runner `ba-chat ask` uses; nothing is painted by hand.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 import tempfile
@@ -48,6 +49,18 @@ REASONING = (
     "copy while the old database keeps serving, then replay what changed."
 )
 
+STORY = {
+    "title": "Reset a forgotten password",
+    "as_a": "registered customer",
+    "i_want": "a reset link sent to my email",
+    "so_that": "I can sign in again without calling support",
+    "priority": "must",
+    "acceptance_criteria": [
+        "Given a known email, when I ask for a reset, then a link is sent within a minute",
+        "Given a link older than 30 minutes, when I open it, then I am asked to request again",
+    ],
+}
+
 HAIKU = "One file holds it all,\nrows wait quietly on disk,\nno server to wake.\n"
 
 
@@ -68,6 +81,9 @@ def setup() -> tuple[object, Path]:
 
 async def wait_reply(app, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
+    started = time.monotonic() + 2  # the send was not awaited: let the reply begin
+    while app.main.reply is None and time.monotonic() < started:
+        await asyncio.sleep(0.02)
     while app.main.reply is not None and time.monotonic() < deadline:
         await asyncio.sleep(0.05)
     await asyncio.sleep(0.3)
@@ -142,6 +158,36 @@ async def shoot() -> None:
             await asyncio.sleep(0.1)
         await asyncio.sleep(0.5)
         app.save_screenshot(filename="compare.svg", path=str(OUT))
+        await pilot.press("escape")
+        await asyncio.sleep(0.5)
+
+        # Answers as data: a thread whose settings ask for user stories.
+        thread = app.store.create_thread(
+            title="Password reset stories",
+            provider="openai",
+            model="gpt-5.4-mini-2026-03-17",
+            settings={"schema": "user_stories"},
+        )
+        await app.main.open_thread(thread.id)
+        server.queue(text_stream("openai", json.dumps(STORY), chunk_size=12))
+        await send(pilot, "One user story for resetting a forgotten password")
+        await wait_reply(app)
+        app.save_screenshot(filename="schema.svg", path=str(OUT))
+        await pilot.press("ctrl+g")
+        await asyncio.sleep(0.8)
+        app.save_screenshot(filename="thread-settings.svg", path=str(OUT))
+        await pilot.press("escape")
+        await asyncio.sleep(0.3)
+
+        # Spend and tokens per day and per provider, from the palette.
+        await pilot.press("ctrl+p")
+        await pilot.press(*"Usage")
+        await asyncio.sleep(0.5)
+        await pilot.press("enter")
+        await asyncio.sleep(0.3)
+        await pilot.press("a")
+        await asyncio.sleep(0.8)
+        app.save_screenshot(filename="usage.svg", path=str(OUT))
     server.stop()  # type: ignore[attr-defined]
     app.store.close()
     for svg in sorted(OUT.glob("*.svg")):

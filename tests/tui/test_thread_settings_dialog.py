@@ -104,11 +104,19 @@ async def test_a_saved_schema_is_chosen_from_a_list(make_app, seeded):
         await pilot.press("ctrl+g")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "ThreadSettingsScreen")
         saved = app.screen.query_one("#schema-saved")
+        saved.scroll_visible(animate=False)
+        await pilot.pause()
+        assert "Saved schema " in screen_text(app)  # the label is not run into its field
         options = [saved._options[i][1] for i in range(len(saved._options))]
         assert {"user_stories", "acceptance_criteria", "risks"} <= set(options)
         saved.value = "risks"
         await pilot.pause()
         assert app.screen.query_one("#schema").value == "risks"
+        await pilot.press("ctrl+s")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        await pilot.press("ctrl+g")  # again: the saved schema is shown chosen
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "ThreadSettingsScreen")
+        assert app.screen.query_one("#schema-saved").value == "risks"
         await pilot.press("ctrl+s")
         await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
     assert seeded.get_thread("t2").settings == {"schema": "risks"}

@@ -120,8 +120,13 @@ class ThreadSettingsScreen(ModalScreen[dict[str, Any] | None]):
                         )
                 with Horizontal(classes="settings-row"):
                     yield Label("Saved schema", classes="settings-label")
+                    saved = self._schemas()
+                    current = settings.get("schema")
+                    # The thread's schema is shown chosen when it is a saved one.
+                    chosen = {"value": current} if current in saved else {}
                     yield Select(
-                        [(name, name) for name in self._schemas()],
+                        [(name, name) for name in saved],
+                        **chosen,
                         allow_blank=True,
                         prompt="choose one to answer as data",
                         compact=True,

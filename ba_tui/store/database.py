@@ -125,6 +125,21 @@ class Database:
                 "find what removes files in that folder; the reply is still on screen",
             )
 
+    def reader(self) -> Self:
+        """A second connection to the same file, read-only, for a slow read off the UI
+        thread (a search over a large history) that must not hold this connection's lock
+        while the UI writes a streaming reply. Close it when done."""
+        try:
+            conn = sqlite3.connect(
+                f"{self.path.resolve().as_uri()}?mode=ro",
+                uri=True,
+                timeout=self.busy_timeout,
+                check_same_thread=False,
+            )
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from None
+        return type(self)(self.path, conn, self.busy_timeout)
+
     def close(self) -> None:
         with self._lock:
             self._conn.close()

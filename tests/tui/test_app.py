@@ -320,6 +320,40 @@ async def test_search_jumps_to_the_message(make_app, seeded):
         assert "rows wait quietly" in screen_text(app)
 
 
+async def test_search_answers_while_the_apps_connection_is_busy(make_app, seeded):
+    """A search over a big history takes up to a second: it reads on its own connection
+    in a thread, so it neither waits for nor holds up the app's own (here held by a
+    writer for the whole search)."""
+    import threading
+
+    app = make_app()
+    release = threading.Event()
+    held = threading.Event()
+
+    def writer() -> None:
+        with seeded._lock:  # what a streaming reply's write holds
+            held.set()
+            release.wait(15)
+
+    thread = threading.Thread(target=writer)
+    async with app.run_test(size=(120, 36)) as pilot:
+        thread.start()
+        assert held.wait(5)
+        try:
+            await pilot.press("ctrl+f", *"quietly")
+            await wait_for(
+                pilot,
+                lambda: app.screen.query("#hits") and app.screen.query_one("#hits").option_count,
+            )
+            assert "rows wait quietly" in screen_text(app)
+            assert thread.is_alive(), "the hits came only after the writer let go"
+        finally:
+            release.set()
+            thread.join()
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: app.main.thread is not None and app.main.thread.id == "t2")
+
+
 async def test_rename_and_delete_a_thread(make_app, seeded):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -50,6 +50,11 @@ class SearchScreen(ModalScreen[tuple[str, str, tuple[str, ...]] | None]):
         self.store = store
         self.hits: dict[str, SearchHit] = {}
         self._timer: Timer | None = None
+        # Searches run in a thread on their own read-only connection: a prefix search
+        # over a large history takes up to a second, which must not freeze typing.
+        self._reader: Store | None = None
+        self._shown_query: str | None = None
+        self._open_when_shown = False
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog search"):
@@ -65,20 +70,32 @@ class SearchScreen(ModalScreen[tuple[str, str, tuple[str, ...]] | None]):
         self._timer = self.set_timer(0.15, self.run_search)
 
     def run_search(self) -> None:
+        self._search(self.query_one("#query", Input).value)
+
+    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
+    def _search(self, query: str) -> None:
         from ba_tui.errors import BaChatError
 
-        query = self.query_one("#query", Input).value
-        hits_list = self.query_one("#hits", OptionList)
         try:
+            if self._reader is None:
+                self._reader = self.store.reader()
             hits = (
-                self.store.search(query, limit=50, highlight=(_OPEN, _CLOSE))
+                self._reader.search(query, limit=50, highlight=(_OPEN, _CLOSE))
                 if query.strip()
                 else []
             )
         except BaChatError as exc:
-            self.notify(exc.line("tui"), severity="error")
+            self.app.call_from_thread(self.notify, exc.line("tui"), severity="error")
             return
+        self.app.call_from_thread(self._show, query, hits)
+
+    def _show(self, query: str, hits: list[SearchHit]) -> None:
+        """Show the hits of `query`, unless the user has typed on since it was asked."""
+        if query != self.query_one("#query", Input).value:
+            return
+        self._shown_query = query
         self.hits = {hit.message_id: hit for hit in hits}
+        hits_list = self.query_one("#hits", OptionList)
         options = [
             Option(
                 Content.assemble(
@@ -96,12 +113,27 @@ class SearchScreen(ModalScreen[tuple[str, str, tuple[str, ...]] | None]):
         ]
         hits_list.set_options(options)
         hits_list.highlighted = 0 if options else None
+        if self._open_when_shown:
+            self._open_when_shown = False
+            self._open_highlighted()
+
+    def on_unmount(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
 
     @on(Input.Submitted, "#query")
     def _submitted(self) -> None:
         if self._timer is not None:
             self._timer.stop()
+        if self._shown_query != self.query_one("#query", Input).value:
+            # Enter typed before the hits of what is typed arrived: open the first then.
+            self._open_when_shown = True
             self.run_search()
+            return
+        self._open_highlighted()
+
+    def _open_highlighted(self) -> None:
         hits = self.query_one("#hits", OptionList)
         if hits.highlighted is not None:
             self._open(hits.options[hits.highlighted].id)

@@ -38,10 +38,21 @@ TITLE_PROMPT = (
 )
 
 
+# Asked for at most six words; a line much longer than that is an answer, not a title.
+TITLE_WORDS = 10
+_PREAMBLE = re.compile(r"^(sure|certainly|of course|here is|here's|okay|ok)\b", re.IGNORECASE)
+
+
 def clean_title(text: str) -> str | None:
     """A model's title made fit for the thread list: its first line without Markdown,
-    quotes or a `Title:` label, at most TITLE_WIDTH characters; None when nothing is left."""
-    line = next((part.strip() for part in text.splitlines() if part.strip()), "")
+    quotes or a `Title:` label, at most TITLE_WIDTH characters; None when nothing is left,
+    or when the model answered with a sentence instead of a title (the prompt's own first
+    line is a better title than the start of an answer)."""
+    lines = [part.strip() for part in text.splitlines() if part.strip()]
+    # "Sure! Here is a title:" and the like come before the title some models give.
+    while len(lines) > 1 and (lines[0].endswith(":") or _PREAMBLE.match(lines[0])):
+        lines.pop(0)
+    line = lines[0] if lines else ""
     while True:  # "**Title:** \"Reset\"" and the like, peeled one layer at a time
         peeled = re.sub(r"^(?:#+\s*|title\s*:\s*)", "", line, flags=re.IGNORECASE)
         peeled = peeled.strip("*_`\"'“”‘’ ").rstrip(".").strip("*_`\"'“”‘’ ")
@@ -49,7 +60,7 @@ def clean_title(text: str) -> str | None:
             break
         line = peeled
     line = " ".join(line.split())
-    if not line:
+    if not line or len(line.split()) > TITLE_WORDS or _PREAMBLE.match(line):
         return None
     return line if len(line) <= TITLE_WIDTH else line[: TITLE_WIDTH - 1].rstrip() + "…"
 

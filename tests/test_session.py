@@ -118,6 +118,19 @@ def test_a_title_is_the_first_line_that_says_something():
     assert len(title_for(long)) == 60 and title_for(long).endswith("…")
 
 
+def test_a_models_title_is_cleaned_and_a_sentence_is_not_taken_for_one():
+    from ba_tui.session import clean_title
+
+    assert clean_title('**Title:** "Password reset flow".') == "Password reset flow"
+    assert clean_title("Sure! Here is a title:\n\nQuarterly budget review") == (
+        "Quarterly budget review"
+    )
+    answered = "A user story is a short description of a feature told from the user's view."
+    assert clean_title(answered) is None  # the model answered instead: keep the prompt
+    assert clean_title("Sure, I can help with that.") is None
+    assert clean_title("  \n ") is None
+
+
 async def test_a_thread_is_retitled_from_its_first_exchange(setup):
     server, store, config = setup
     server.queue(

@@ -189,3 +189,31 @@ def test_json_output_has_one_shape(old_store: Store):
             assert shown.keys() == exported[message.id].keys()
             for name in ("parts", "content", "reasoning", "status", "parent_id", "role"):
                 assert shown[name] == exported[message.id][name], name
+
+
+def test_a_slow_upgrade_of_a_large_history_says_so_first(tmp_path: Path, capfd):
+    """m003 rebuilds the search index: minutes on a large history. The user is told
+    before it starts, and a small database opens without a word."""
+    import sqlite3
+
+    path = tmp_path / "big.db"
+    Store.open(path).close()
+    with sqlite3.connect(path) as db:
+        db.execute(
+            "INSERT INTO threads (id, title, provider, model, created_at, updated_at)"
+            " VALUES ('t', 'T', 'openai', 'm', '', '')"
+        )
+        db.executemany(
+            "INSERT INTO messages (id, thread_id, role, content, created_at, status)"
+            " VALUES (?, 't', 'user', 'risks and more risks', '', 'complete')",
+            [(f"m{i}",) for i in range(20_000)],
+        )
+        db.execute("DELETE FROM _sqlite_migrations WHERE name = 'm003_search_word_forms'")
+    capfd.readouterr()
+    with Store.open(path) as store:
+        assert len(store.search("risk", limit=5)) == 5  # the index was rebuilt
+    err = capfd.readouterr().err
+    assert err.startswith("ba-chat: updating the search index of 20,000 messages")
+    assert err.count("\n") == 1
+    Store.open(path).close()  # done once: nothing to say the next time
+    assert capfd.readouterr().err == ""

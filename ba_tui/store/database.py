@@ -51,6 +51,28 @@ def guarded(method: Callable[Concatenate[D, P], R]) -> Callable[Concatenate[D, P
     return wrapper
 
 
+# Steps that rewrite something per message (the search index): on a large history they
+# take minutes, and a user looking at a silent terminal thinks it hangs.
+SLOW_STEPS = frozenset({"m003_search_word_forms"})
+SLOW_FROM = 20_000  # messages
+
+
+def _announce_slow_steps(conn: sqlite3.Connection, steps: set[str]) -> None:
+    """Say on stderr, before a slow upgrade of a large database, what it is doing. (Both
+    front ends open the store before any screen is drawn, so the line is seen.)"""
+    if not steps & SLOW_STEPS:
+        return
+    count = conn.execute("SELECT max(rowid) FROM messages").fetchone()[0] or 0
+    if count >= SLOW_FROM:
+        import sys
+
+        sys.stderr.write(
+            f"ba-chat: updating the search index of {count:,} messages for this version"
+            " (once; about a minute per 300,000 messages)…\n"
+        )
+        sys.stderr.flush()
+
+
 class Database:
     """One connection to a ba-chat database file. Open with `open()`; close when done."""
 
@@ -174,6 +196,8 @@ class Database:
         if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
         if known - applied:
+            if "messages" in tables:  # (a new database has nothing to update)
+                _announce_slow_steps(conn, known - applied)
             # Under the write lock, and checked again: two processes opening a new
             # database at once must not both create its tables.
             with self._write():

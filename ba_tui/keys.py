@@ -168,7 +168,7 @@ def keyring_name(value: str) -> str | None:
 def read_secret(name: str) -> str:
     """The secret kept in the OS keyring as `name`; NoKeyring (one line, what to do) when
     there is no keyring or no such entry."""
-    store_it = f"store it with: keyring set {KEYRING_SERVICE} {name}"
+    store_it = f"store it with: ba-chat mcp secret {name}"
     if problem := keyring_problem():
         raise NoKeyring(f"keyring:{name} cannot be read: {problem}", store_it)
     try:

@@ -251,8 +251,15 @@ def test_ask_over_http_with_a_token_the_import_put_in_the_keyring(
     listed = json.loads(run_cli("mcp", "list", "--json", env=env).stdout)
     assert listed[0]["state"] == (
         "failed: the keyring has no value for keyring:mcp.live.Authorization;"
-        " store it with: keyring set ba-chat mcp.live.Authorization"
+        " store it with: ba-chat mcp secret mcp.live.Authorization"
     )
+    done = run_cli("mcp", "secret", "mcp.live.Authorization", input=f"Bearer {token}\n", env=env)
+    assert (done.returncode, done.stdout) == (
+        0,
+        "stored keyring:mcp.live.Authorization in the OS keyring\n",
+    )
+    listed = json.loads(run_cli("mcp", "list", "--json", env=env).stdout)
+    assert listed[0]["state"] == "ok"
 
 
 def test_import_without_a_keyring_leaves_out_a_server_with_secrets(env, home, tmp_path):

@@ -257,3 +257,58 @@ def _secrets_to_keyring(name: str, raw: Any) -> Any:
             moved[table][key] = ref
             warn(f"ba-chat: {name}: {what} {key} went to the OS keyring; config.toml says {ref}")
     return moved
+
+
+@mcp_app.command("secret")
+def store_secret_command(
+    name: str = typer.Argument(..., help="The NAME of a keyring:NAME value in config.toml."),
+) -> None:
+    """Store a value config.toml refers to as keyring:NAME.
+
+    For a token in an MCP server's env or headers; asked for with a hidden prompt, or
+    read from stdin when piped.
+    """
+    from ba_tui.keys import NoKeyring, keyring_problem, store_secret
+
+    if problem := keyring_problem():  # say so before asking for a value that cannot be kept
+        raise NoKeyring(f"cannot store keyring:{name}: {problem}", "set up an OS keyring first")
+    value = _read_secret(name)
+    try:
+        ref = store_secret(name, value)
+    except NoKeyring as exc:
+        raise NoKeyring(f"cannot store keyring:{name}: {exc.message}") from None
+    print(f"stored {ref} in the OS keyring")
+
+
+def _read_secret(name: str) -> str:
+    """The value from a hidden prompt on a terminal, or from stdin when piped: one line
+    (a header such as `Bearer …` may hold spaces)."""
+    import sys
+
+    from ba_tui.errors import UsageError
+
+    stream = sys.stdin
+    if stream is not None and not stream.closed and stream.isatty():
+        import getpass
+
+        try:
+            value = getpass.getpass(f"value for keyring:{name} (input hidden): ")
+        except EOFError:
+            value = ""
+    else:
+        try:
+            value = stream.read() if stream is not None and not stream.closed else ""
+        except (OSError, ValueError):
+            value = ""
+    value = value.strip()
+    if not value:
+        raise UsageError(
+            f"no value given for keyring:{name}",
+            f'type it at the prompt, or pipe it in: echo "$TOKEN" | ba-chat mcp secret {name}',
+        )
+    if any(not char.isprintable() for char in value):
+        raise UsageError(
+            "the value contains line breaks or control characters",
+            "pass one line, nothing else; nothing was stored",
+        )
+    return value

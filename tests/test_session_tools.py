@@ -22,7 +22,6 @@ from tests.conftest import make_env
 from tests.servers import text_stream, tool_stream
 
 LIVE = Path(__file__).parent / "mcp" / "live_server.py"
-CALC = Path(__file__).parent / "mcp" / "calc_server.py"
 
 
 @pytest.fixture
@@ -165,37 +164,37 @@ async def test_an_mcp_server_runs_calls_at_once_and_its_new_tools_are_offered_ne
 
 async def test_compare_offers_only_read_only_tools_unless_config_says_all(setup, home: Path):
     server, store = setup
-    _mcp_config(home, "calc", CALC)
-    session = ChatSession(load_config(), store)
-    session.use_tools(["read_file", "current_time"], policy="ask")
+
+    async def write(arguments) -> str:
+        return "written"
+
+    def session_with_tools(thread=None) -> ChatSession:
+        session = ChatSession(load_config(), store, thread)
+        box = session.use_tools(["read_file", "current_time"], policy="ask")
+        assert box is not None
+        box.tools["write_note"] = Tool("write_note", "Write.", {}, write)  # not read-only
+        return session
+
+    session = session_with_tools()
     targets = [session.target("openai", "gpt-4o-mini"), session.target("anthropic", None)]
     notes: list = []
-    try:
-        await session.compare("Which?", targets, on_event=lambda i, e: notes.append((i, e)))
-    finally:
-        await session.close_tools()
+    await session.compare("Which?", targets, on_event=lambda i, e: notes.append((i, e)))
 
     def offered(request) -> set[str]:
         return {t.get("name") or t["function"]["name"] for t in request.json["tools"]}
 
-    both = {"read_file", "current_time", "calc_add"}
+    both = {"read_file", "current_time"}
     assert [offered(request) for request in server.requests] == [both, both]
     (note,) = [e.notice for i, e in notes if i == -1 and isinstance(e, Notice)]
     assert note == (
-        "ba-chat: compare offers only read-only tools; held back: calc.slow, calc.fail,"
-        ' calc.crash ([tools] compare = "all" offers them all)'
+        "ba-chat: compare offers only read-only tools; held back: write_note"
+        ' ([tools] compare = "all" offers them all)'
     )
     server.reset()
-    (home / "config.toml").write_text(
-        (home / "config.toml").read_text() + '\n[tools]\ncompare = "all"\n'
-    )
-    session = ChatSession(load_config(), store, store.latest_thread())
-    session.use_tools(["read_file", "current_time"], policy="ask")
-    try:
-        await session.compare("Again?", targets)
-    finally:
-        await session.close_tools()
-    assert all(len(offered(request)) == 6 for request in server.requests)
+    (home / "config.toml").write_text('[tools]\ncompare = "all"\n')
+    session = session_with_tools(store.latest_thread())
+    await session.compare("Again?", targets)
+    assert [offered(request) for request in server.requests] == [both | {"write_note"}] * 2
 
 
 async def test_compares_tool_loops_share_kept_clients_until_the_last_one_ends():

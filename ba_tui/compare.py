@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from ba_tui.attachments import Prepared
     from ba_tui.events import Event
     from ba_tui.store import Store
+    from ba_tui.tools import Toolbox
 
 
 async def run_compare(
@@ -35,13 +36,15 @@ async def run_compare(
     turns: list[Turn] | None = None,
     attached: Sequence[Prepared] = (),
     files: Mapping[str, Blob] | None = None,
+    tools: Toolbox | None = None,
 ) -> list[Turn]:
     """Run the prompt against every target concurrently; turns come back in target order.
 
     One target failing does not stop the others. With `fastest`, the first complete
     answer wins and the others are cancelled (and saved as `cancelled`). A caller that
     may cancel the whole comparison passes `turns` (empty) to see, even then, what each
-    target produced: it is filled in target order before anything is sent.
+    target produced: it is filled in target order before anything is sent. `tools` go to
+    every target that takes tools (one box: its approvals are asked one at a time).
     """
     # Import every SDK first: an import inside one task would stall the others' clocks.
     for target in targets:
@@ -75,6 +78,7 @@ async def run_compare(
                 parent_id=user_id,
                 turn=placeholders[index],
                 files=files,
+                tools=tools,
             )
         )
         for index, target in enumerate(targets)

@@ -122,8 +122,9 @@ TOP_LEVEL: dict[str, Any] = {
     "approve": ("ask", "read-only", "all"),
     "sidebar_ask_threads": ("show", "hide"),
 }
-# `[tools]`: the built-in tools offered without `--tool`.
-TOOLS_KEYS: dict[str, Any] = {"enabled": "list"}
+# `[tools]`: the built-in tools offered without `--tool`, and which tools compare offers
+# (read-only ones by default: a side effect must not run once per model).
+TOOLS_KEYS: dict[str, Any] = {"enabled": "list", "compare": ("read-only", "all")}
 PROVIDER_KEYS: dict[str, Any] = {
     "base_url": "url",
     "models": "list",

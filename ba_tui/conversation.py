@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from ba_tui.config import Config
     from ba_tui.schemas import OutputSchema
     from ba_tui.store import Message, Store
-    from ba_tui.tools import Toolbox
+    from ba_tui.tools import Admitted, Toolbox
 
 CHECKPOINT_SECONDS = 0.25
 MAX_RETRY_AFTER = 60.0
@@ -163,17 +163,23 @@ class Turn:
         self.reasoning_signature = None
         self._spent = self.usage
 
+    def answer(self, result: ToolResult) -> None:
+        """Keep a call's result; results stay in the order of their calls, whichever
+        finished first (Gemini pairs a step's results with its calls by position)."""
+        order = {call.id: index for index, call in enumerate(self._calls)}
+        self._results.append(result)
+        self._results.sort(key=lambda kept: order.get(kept.call_id, len(order)))
+
     def settle_calls(self, why: str) -> list[ToolResult]:
         """Answer every call left without a result (a cancel, a failure, the step limit)
         with one saying why, so the stored history is one every API accepts."""
         missing = unanswered_calls(self.parts())
-        if not missing:
-            return []
         results = [
             ToolResult(call.id, call.name, why, is_error=True, approval="cancelled")
             for call in missing
         ]
-        self._results += results
+        for result in results:
+            self.answer(result)
         return results
 
     def tool_calls(self) -> list[dict[str, Any]]:
@@ -460,7 +466,10 @@ async def _tool_loop(
             return
         answered = next(t for t in targets if (t.provider, t.model) == (turn.provider, turn.model))
         reply = ChatMessage("assistant", turn.parts())
-        step = replace(request, messages=(*request.messages, reply))
+        # A server whose tools changed during the calls (list_changed) offers its new ones.
+        await tools.refresh()
+        offered = tools.specs() if request.tools else ()
+        step = replace(request, messages=(*request.messages, reply), tools=offered)
         # The deadline of a step counts from its own start, not from before an approval.
         await _try_targets(
             [answered], step, options, turn, emit, store, checkpoints, time.perf_counter(), outcomes
@@ -474,8 +483,10 @@ async def _run_tools(
     emit: Callable[[Event], Any],
     checkpoints: _Checkpointer,
 ) -> bool:
-    """Approve and run the calls of the step that just ended, saving each result in the
-    reply before the next request is sent; False when the step limit stops the loop."""
+    """Approve the calls of the step that just ended, one question at a time and in
+    order, then run the approved ones at once (a slow tool does not hold up a quick one),
+    saving each result in the reply as it comes, before the next request is sent; False
+    when the step limit stops the loop."""
     turn.steps += 1
     turn._calls = [replace(call, source=tools.source(call.name)) for call in turn._calls]
     if turn.steps > options.max_tool_steps:
@@ -485,11 +496,24 @@ async def _run_tools(
         emit(Notice(f"ba-chat: stopped after {limit} tool steps (max_tool_steps in config.toml)"))
         checkpoints.flush()
         return False
-    for call in list(turn._calls):
-        result = await tools.run(call)
-        turn._results.append(result)
+
+    def keep(call: ToolCall, result: ToolResult) -> None:
+        turn.answer(result)
         checkpoints.flush()
         emit(ToolCallRan(call, result))
+
+    admitted: list[Admitted] = []
+    for call in list(turn._calls):
+        outcome = await tools.admit(call)
+        if isinstance(outcome, ToolResult):
+            keep(call, outcome)  # denied, or not a call that can run
+        else:
+            admitted.append(outcome)
+
+    async def run(call: Admitted) -> None:
+        keep(call.call, await tools.execute(call))
+
+    await asyncio.gather(*(run(call) for call in admitted))
     turn.next_step()
     return True
 

@@ -142,6 +142,66 @@ def _from_keyring(provider: str) -> str | None:
         return None
 
 
+# --- other secrets: MCP servers' tokens ----------------------------------------------------
+
+# A config value written `keyring:NAME` is read from the OS keyring (service "ba-chat",
+# entry NAME) when it is used, so the secret itself is never in config.toml.
+KEYRING_REF = "keyring:"
+# Names under which env variables and headers carry secrets (`mcp import` moves those).
+_SECRET_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH")
+
+
+def looks_secret(name: str) -> bool:
+    """Whether an env variable or header named `name` likely holds a secret
+    (GITHUB_TOKEN, API_KEY, Authorization, X-Api-Key...)."""
+    upper = name.upper().replace("-", "_")
+    return any(word in upper for word in _SECRET_WORDS)
+
+
+def keyring_name(value: str) -> str | None:
+    """The keyring entry a config value refers to (`keyring:NAME`), else None."""
+    if not value.startswith(KEYRING_REF):
+        return None
+    return value[len(KEYRING_REF) :].strip() or None
+
+
+def read_secret(name: str) -> str:
+    """The secret kept in the OS keyring as `name`; NoKeyring (one line, what to do) when
+    there is no keyring or no such entry."""
+    store_it = f"store it with: ba-chat mcp secret {name}"
+    if problem := keyring_problem():
+        raise NoKeyring(f"keyring:{name} cannot be read: {problem}", store_it)
+    try:
+        import keyring
+
+        value = keyring.get_password(KEYRING_SERVICE, name)
+    except Exception as exc:  # locked, dismissed prompt, D-Bus errors from a plugin
+        raise NoKeyring(
+            f"keyring:{name} cannot be read: the keyring refused ({type(exc).__name__})"
+        ) from None
+    if not value:
+        raise NoKeyring(f"the keyring has no value for keyring:{name}", store_it)
+    return remember(value)
+
+
+def store_secret(name: str, value: str) -> str:
+    """Keep `value` in the OS keyring as `name`; returns the `keyring:NAME` reference to
+    write in its place. NoKeyring (saying why) when it cannot be kept."""
+    import keyring
+
+    remember(value)
+    if problem := keyring_problem():
+        raise NoKeyring(problem)
+    try:
+        keyring.set_password(KEYRING_SERVICE, name, value)
+        kept = keyring.get_password(KEYRING_SERVICE, name) == value
+    except Exception as exc:  # locked, dismissed prompt, D-Bus errors from a plugin
+        raise NoKeyring(f"the keyring refused it ({type(exc).__name__})") from None
+    if not kept:
+        raise NoKeyring(f"the keyring ({backend_name()}) did not keep it")
+    return KEYRING_REF + name
+
+
 # --- key_command --------------------------------------------------------------------------
 
 

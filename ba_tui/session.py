@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from ba_tui.providers import ChatMessage, Target
     from ba_tui.schemas import OutputSchema
     from ba_tui.store import Store, Thread
-    from ba_tui.tools import Approver, Toolbox
+    from ba_tui.tools import Approver, Tool, Toolbox
 
 TITLE_WIDTH = 60
 
@@ -193,7 +193,23 @@ class ChatSession:
 
         self.tools = Toolbox.of(builtin_tools(enabled), policy, approve)
         self.tools.servers = mcp
+        if self.store is not None:
+            self.tools.always = {kept.tool for kept in self.store.allowed_tools()}
+            self.tools.remember = self._remember_tool
         return self.tools
+
+    def _remember_tool(self, tool: Tool) -> None:
+        """Keep an "always" in the store, where the next session finds it; a store that
+        cannot be written leaves it allowed for this session only (the log says so)."""
+        from ba_tui.store import StoreError
+
+        assert self.store is not None
+        try:
+            self.store.allow_tool(tool.name, tool.source)
+        except StoreError as exc:
+            from ba_tui.logs import log_event
+
+            log_event("allow_always_not_saved", tool=tool.name, error=str(exc))
 
     async def close_tools(self) -> None:
         """End the session's MCP connections (their servers' processes with them)."""
@@ -324,6 +340,8 @@ class ChatSession:
 
             for note in await self.tools.connect(data_dir() / "mcp"):
                 emit(Notice(note))
+        if self.tools is not None:
+            await self.tools.refresh()  # a server's tools may have changed since the last turn
         return await run_turn(
             target,
             prompt,
@@ -414,9 +432,11 @@ class ChatSession:
             prompt, targets[0], parent_id, follow=False
         )
         files = self._files(history)
-        for note in self.check_attachments(targets, attached, history, files):
+        notes = self.check_attachments(targets, attached, history, files)
+        tools, held = await self._compare_tools(targets)
+        for note in notes + held:
             if on_event is not None:
-                on_event(-1, Notice(f"ba-chat: {note}"))
+                on_event(-1, Notice(note if note.startswith("ba-chat:") else f"ba-chat: {note}"))
         return await run_compare(
             targets,
             prompt,
@@ -431,7 +451,31 @@ class ChatSession:
             turns=turns,
             attached=attached,
             files=files,
+            tools=tools,
         )
+
+    async def _compare_tools(self, targets: list[Target]) -> tuple[Toolbox | None, list[str]]:
+        """The tools compare offers: only the read-only ones, unless `[tools] compare =
+        "all"` (a side effect would run once per model), with a line naming those held
+        back (and any MCP server that failed to start)."""
+        if self.tools is None or not any(t.capabilities.tools for t in targets):
+            return None, []
+        notes = []
+        if self.tools.servers:
+            from ba_tui.paths import data_dir
+
+            notes += await self.tools.connect(data_dir() / "mcp")
+        await self.tools.refresh()
+        section = self.config.data.get("tools") or {}
+        if isinstance(section, dict) and section.get("compare") == "all":
+            return self.tools, notes
+        view, held = self.tools.read_only_view()
+        if held:
+            notes.append(
+                f"ba-chat: compare offers only read-only tools; held back: {', '.join(held)}"
+                ' ([tools] compare = "all" offers them all)'
+            )
+        return view, notes
 
     async def consensus(
         self,

@@ -5,6 +5,8 @@ calc_server.py), over stdio and over streamable HTTP on 127.0.0.1, driven by the
 from __future__ import annotations
 
 import json
+import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -17,6 +19,8 @@ from tests.conftest import run_cli
 from tests.servers import text_stream, tool_stream
 
 CALC = Path(__file__).parent / "mcp" / "calc_server.py"
+LIVE = Path(__file__).parent / "mcp" / "live_server.py"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _config(home: Path, **servers: str) -> None:
@@ -126,13 +130,14 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
-def http_calc():
+def _serve_http(script: Path, *args: str, env: dict[str, str] | None = None):
+    """Start an MCP server over streamable HTTP on 127.0.0.1; (its URL, its process)."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, str(CALC), "--http", str(port)],
+        [sys.executable, str(script), "--http", str(port), *args],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     deadline = time.monotonic() + 30
     while True:
@@ -142,7 +147,25 @@ def http_calc():
         except OSError:
             assert time.monotonic() < deadline, "the MCP HTTP server did not start"
             time.sleep(0.1)
-    yield f"http://127.0.0.1:{port}/mcp"
+    return f"http://127.0.0.1:{port}/mcp", process
+
+
+@pytest.fixture
+def http_calc():
+    url, process = _serve_http(CALC)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture
+def guarded_live():
+    """tests/mcp/live_server.py over HTTP, refusing any request without its bearer token."""
+    token = "tok-" + secrets.token_hex(8)
+    url, process = _serve_http(
+        LIVE, "--token-env", "LIVE_TOKEN", env={**os.environ, "LIVE_TOKEN": token}
+    )
+    yield url, token
     process.terminate()
     process.wait(10)
 
@@ -178,3 +201,84 @@ def test_import_list_tools_and_call_over_stdio_and_http(env, home, tmp_path, htt
     assert failed.returncode == 1 and "calc.fail returned an error" in failed.stderr
     unknown = run_cli("mcp", "call", "nope", "add", env=env)
     assert unknown.returncode == 2 and "no MCP server named 'nope'" in unknown.stderr
+
+
+def _with_keyring(env: dict[str, str], ring: Path) -> dict[str, str]:
+    """`env` with the tests' file keyring at `ring` (tests/keyring_backend.py)."""
+    path = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+    return env | {
+        "PYTHON_KEYRING_BACKEND": "tests.keyring_backend.FileKeyring",
+        "BA_CHAT_TEST_KEYRING": str(ring),
+        "PYTHONPATH": path,
+    }
+
+
+def test_ask_over_http_with_a_token_the_import_put_in_the_keyring(
+    server, env, home, tmp_path, guarded_live
+):
+    url, token = guarded_live
+    ring = tmp_path / "ring.json"
+    env = _with_keyring(env, ring)
+    servers = {
+        "mcpServers": {"live": {"url": url, "headers": {"Authorization": f"Bearer {token}"}}}
+    }
+    (tmp_path / "servers.json").write_text(json.dumps(servers))
+    done = run_cli("mcp", "import", str(tmp_path / "servers.json"), env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == (
+        "ba-chat: live: header Authorization went to the OS keyring;"
+        " config.toml says keyring:mcp.live.Authorization\n"
+    )
+    config = (home / "config.toml").read_text()
+    assert 'Authorization = "keyring:mcp.live.Authorization"' in config
+    assert json.loads(ring.read_text()) == {"ba-chat/mcp.live.Authorization": f"Bearer {token}"}
+    # ask, end to end: the token is read from the keyring as the server connects.
+    server.queue(
+        tool_stream("anthropic", [("toolu_1", "live_has_env", {"name": "LIVE_TOKEN"})]),
+        text_stream("anthropic", "The server has its token."),
+    )
+    done = run_cli("ask", "-p", "anthropic", "--approve", "all", "token?", env=env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == "The server has its token."
+    (line,) = done.stderr.splitlines()  # one line for the one call
+    assert line.startswith('ba-chat: tool live.has_env {"name": "LIVE_TOKEN"} -> 28 chars')
+    sent = server.requests[1].json["messages"][2]["content"][0]["content"]
+    assert sent == "LIVE_TOKEN is set (20 chars)"
+    for path in home.rglob("*"):  # not in config.toml, the logs or the store
+        assert not path.is_file() or token.encode() not in path.read_bytes(), path
+    # Without its keyring value the server fails in one line, and says what to do.
+    ring.unlink()
+    listed = json.loads(run_cli("mcp", "list", "--json", env=env).stdout)
+    assert listed[0]["state"] == (
+        "failed: the keyring has no value for keyring:mcp.live.Authorization;"
+        " store it with: ba-chat mcp secret mcp.live.Authorization"
+    )
+    done = run_cli("mcp", "secret", "mcp.live.Authorization", input=f"Bearer {token}\n", env=env)
+    assert (done.returncode, done.stdout) == (
+        0,
+        "stored keyring:mcp.live.Authorization in the OS keyring\n",
+    )
+    listed = json.loads(run_cli("mcp", "list", "--json", env=env).stdout)
+    assert listed[0]["state"] == "ok"
+
+
+def test_import_without_a_keyring_leaves_out_a_server_with_secrets(env, home, tmp_path):
+    env = env | {"PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    token = "ghp_" + secrets.token_hex(10)
+    servers = {
+        "mcpServers": {
+            "github": {"command": "gh-mcp", "env": {"GITHUB_TOKEN": token, "LANG": "C"}},
+            "calc": {"command": sys.executable, "args": [str(CALC)], "env": {"LANG": "C"}},
+        }
+    }
+    (tmp_path / "servers.json").write_text(json.dumps(servers))
+    done = run_cli("mcp", "import", str(tmp_path / "servers.json"), env=env)
+    assert done.returncode == 3
+    assert done.stdout == "added 1 MCP server(s): calc\n"
+    assert done.stderr == (
+        "ba-chat: github left out: its env GITHUB_TOKEN looks secret and cannot be kept:"
+        " no OS keyring is available here; set up an OS keyring and import again"
+        " (ba-chat never writes secrets to config.toml)\n"
+    )
+    config = (home / "config.toml").read_text()
+    assert token not in config and "github" not in config and 'LANG = "C"' in config

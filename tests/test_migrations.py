@@ -91,6 +91,7 @@ def test_an_old_database_opens_with_everything_in_it(old_store: Store):
     assert old_store.schema_version() == len(MIGRATIONS)
     assert old_store.integrity_check() == "ok"
     _same_as_the_old_export(_export(old_store))
+    assert old_store.allowed_tools() == []  # no tool allowed "always" yet
 
 
 def test_the_migrated_messages_read_back_as_parts(old_store: Store):

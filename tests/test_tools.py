@@ -249,3 +249,38 @@ def test_a_turn_with_tools_is_never_answered_from_the_cache(server, env, work):
         assert done.returncode == 0, done.stderr
         assert "answered from the store" not in done.stderr
     assert len(server.requests) == 4  # both turns asked the provider and ran the tool
+
+
+def test_tools_shows_the_ones_allowed_always_and_forgets_them(env, home):
+    from ba_tui.store import Store
+
+    with Store.open(home / "ba-chat.db") as store:
+        store.allow_tool("read_file", "builtin")
+        store.allow_tool("calc.add", "mcp:calc")  # a server that is not configured now
+    done = run_cli("tools", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    rows = {row["name"]: row for row in json.loads(done.stdout)}
+    assert rows["read_file"]["always"] and not rows["fetch_url"]["always"]
+    assert (rows["calc.add"]["source"], rows["calc.add"]["always"]) == ("mcp:calc", True)
+    done = run_cli("tools", "forget", "read_file", env=env)
+    assert (done.returncode, done.stdout) == (0, "forgot 1 tool(s): read_file; they ask again\n")
+    done = run_cli("tools", "forget", "read_file", env=env)
+    assert done.returncode == 2
+    assert done.stderr.startswith("ba-chat: error: read_file is not allowed always")
+    done = run_cli("tools", "forget", "--all", env=env)
+    assert (done.returncode, done.stdout) == (0, "forgot 1 tool(s): calc.add; they ask again\n")
+    with Store.open(home / "ba-chat.db") as store:
+        assert store.allowed_tools() == []
+
+
+def test_ask_compare_offers_the_tools_to_every_model(server, env, work):
+    done = run_cli(
+        "ask", "--compare", "openai:gpt-4o-mini", "--compare", "anthropic", "--tool", "read_file",
+        "--no-save", "which?", env=env, cwd=work,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    offered = [
+        {tool.get("name") or tool["function"]["name"] for tool in request.json["tools"]}
+        for request in server.requests
+    ]
+    assert offered == [{"read_file"}, {"read_file"}]

@@ -381,6 +381,7 @@ def ask(
             f"{'--judge' if judge else '--schema'} with --compare needs --consensus",
             "add --consensus to get one answer from the models",
         )
+    policy = _policy(approve or config.data.get("approve") or "ask")
     if compare:
         from ba_tui.cli.compare import ask_compare
 
@@ -395,6 +396,8 @@ def ask(
             fastest=fastest,
             title=title_for(typed or text),
             attached=attached,
+            tools=tool,
+            policy=policy,
         )
         raise typer.Exit(code)
     store = None if no_save else _open_store()
@@ -408,7 +411,7 @@ def ask(
     session = ChatSession(config, store, existing, options=options, new=new)
     target = session.target(provider, model)
     session.check_attachments([target], attached)  # before anything is stored
-    _offer_tools(session, target, tool, approve or config.data.get("approve") or "ask")
+    _offer_tools(session, target, tool, policy)
     if target.provider == "local" and not (provider or existing or config.default_provider):
         from ba_tui.providers import OFFLINE_NOTICE
 
@@ -492,11 +495,8 @@ async def _then_close_tools(session: Any, work: Any) -> Any:
         await session.close_tools()
 
 
-def _offer_tools(session: Any, target: Any, names: list[str] | None, policy: str) -> None:
-    """The tools `--tool` names (else config's `[tools] enabled`), with the terminal's
-    prompt for approvals; a model that cannot call tools is offered none (and told so
-    when the user asked for tools by name)."""
-    from ba_tui.cli.tools import terminal_approver
+def _policy(policy: str) -> str:
+    """`--approve` (or config's `approve`), checked."""
     from ba_tui.errors import UsageError
     from ba_tui.tools import POLICIES
 
@@ -504,6 +504,15 @@ def _offer_tools(session: Any, target: Any, names: list[str] | None, policy: str
         raise UsageError(
             f"unknown --approve policy {policy!r}", f"use one of: {', '.join(POLICIES)}"
         )
+    return policy
+
+
+def _offer_tools(session: Any, target: Any, names: list[str] | None, policy: str) -> None:
+    """The tools `--tool` names (else config's `[tools] enabled`), with the terminal's
+    prompt for approvals; a model that cannot call tools is offered none (and told so
+    when the user asked for tools by name)."""
+    from ba_tui.cli.tools import terminal_approver
+
     toolbox = session.use_tools(names, policy=policy, approve=terminal_approver())
     if toolbox is not None and not target.capabilities.tools:
         session.tools = None

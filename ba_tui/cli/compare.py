@@ -82,11 +82,16 @@ def ask_compare(
     fastest: bool,
     title: str,
     attached: Sequence[Prepared] = (),
+    tools: list[str] | None = None,
+    policy: str = "ask",
 ) -> int:
-    """Run the comparison and print it; returns the exit code."""
+    """Run the comparison and print it; returns the exit code. The tools `tools` names
+    (else config's `[tools] enabled` and MCP servers) are offered, the read-only ones
+    only unless `[tools] compare = "all"`; each call is one line on stderr."""
     from ba_tui.cli.app import note_ignored
+    from ba_tui.cli.tools import terminal_approver
     from ba_tui.errors import UsageError
-    from ba_tui.events import Notice, TextDelta
+    from ba_tui.events import Notice, TextDelta, ToolCallRan
     from ba_tui.session import ChatSession, NewThread
 
     if len(specs) < 2:
@@ -97,6 +102,7 @@ def ask_compare(
     targets = [session.target(*split_target(spec)) for spec in specs]
     note_ignored(targets, options)
     session.check_attachments(targets, attached)  # every model takes them, or none is asked
+    session.use_tools(tools, policy=policy, approve=terminal_approver())
     store = None
     if not no_save:  # every key checked first: a missing one stores nothing
         from ba_tui.store import Store
@@ -108,10 +114,18 @@ def ask_compare(
     def on_event(index: int, event: Any) -> None:
         if isinstance(event, Notice):
             warn(event.notice)
+        elif isinstance(event, ToolCallRan):
+            warn(f"ba-chat: {targets[index].model}: {event.notice}")
         if view is not None and isinstance(event, TextDelta):
             view.texts[index] += event.text
 
     async def run() -> list[Turn]:
+        try:
+            return await compare()
+        finally:
+            await session.close_tools()  # (on this loop: the MCP connections' tasks are)
+
+    async def compare() -> list[Turn]:
         coro = session.compare(text, targets, on_event=on_event, fastest=fastest, attached=attached)
         if view is None:
             return await coro

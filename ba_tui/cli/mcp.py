@@ -196,9 +196,12 @@ def import_servers(
     """Add the servers of an `mcpServers` JSON file.
 
     They go into config.toml; a server whose name is there already is kept as it is.
+    Values that look secret (env variables named like *TOKEN* or *KEY*, Authorization
+    headers) go to the OS keyring, and config.toml refers to them as keyring:NAME.
     """
-    from ba_tui.config import add_mcp_servers
+    from ba_tui.config import add_mcp_servers, load_config
     from ba_tui.errors import UsageError
+    from ba_tui.keys import NoKeyring
 
     try:
         data = json.loads(file.read_text("utf-8"))
@@ -209,7 +212,103 @@ def import_servers(
         raise UsageError(
             f"{file} has no mcpServers object", 'it should look like {"mcpServers": {...}}'
         )
-    added, skipped = add_mcp_servers({str(k): v for k, v in found.items()})
+    configured = (load_config().data.get("mcp") or {}).get("servers") or {}
+    kept: dict[str, Any] = {}
+    left_out = False
+    for name, raw in found.items():
+        try:
+            kept[str(name)] = raw if name in configured else _secrets_to_keyring(str(name), raw)
+        except NoKeyring as exc:
+            warn(f"ba-chat: {name} left out: {exc.line()}")
+            left_out = True
+    added, skipped = add_mcp_servers(kept)
     for note in skipped:
         warn(note)
     print(f"added {len(added)} MCP server(s): {', '.join(added) or 'none'}")
+    if left_out:
+        raise typer.Exit(NoKeyring.exit_code)
+
+
+def _secrets_to_keyring(name: str, raw: Any) -> Any:
+    """The server `raw` with each secret-looking env value and header moved to the OS
+    keyring and replaced by its `keyring:` reference, one line on stderr each. NoKeyring
+    (saying which value and what to do) when there is no keyring to keep one in."""
+    from ba_tui.keys import NoKeyring, keyring_name, looks_secret, store_secret
+
+    if not isinstance(raw, dict):
+        return raw
+    moved = dict(raw)
+    for table, what in (("env", "env"), ("headers", "header")):
+        values = raw.get(table)
+        if not isinstance(values, dict):
+            continue
+        moved[table] = dict(values)
+        for key, value in values.items():
+            if not looks_secret(str(key)) or keyring_name(str(value)) or not str(value):
+                continue
+            try:
+                ref = store_secret(f"mcp.{name}.{key}", str(value))
+            except NoKeyring as exc:
+                raise NoKeyring(
+                    f"its {what} {key} looks secret and cannot be kept: {exc.message}",
+                    "set up an OS keyring and import again"
+                    " (ba-chat never writes secrets to config.toml)",
+                ) from None
+            moved[table][key] = ref
+            warn(f"ba-chat: {name}: {what} {key} went to the OS keyring; config.toml says {ref}")
+    return moved
+
+
+@mcp_app.command("secret")
+def store_secret_command(
+    name: str = typer.Argument(..., help="The NAME of a keyring:NAME value in config.toml."),
+) -> None:
+    """Store a value config.toml refers to as keyring:NAME.
+
+    For a token in an MCP server's env or headers; asked for with a hidden prompt, or
+    read from stdin when piped.
+    """
+    from ba_tui.keys import NoKeyring, keyring_problem, store_secret
+
+    if problem := keyring_problem():  # say so before asking for a value that cannot be kept
+        raise NoKeyring(f"cannot store keyring:{name}: {problem}", "set up an OS keyring first")
+    value = _read_secret(name)
+    try:
+        ref = store_secret(name, value)
+    except NoKeyring as exc:
+        raise NoKeyring(f"cannot store keyring:{name}: {exc.message}") from None
+    print(f"stored {ref} in the OS keyring")
+
+
+def _read_secret(name: str) -> str:
+    """The value from a hidden prompt on a terminal, or from stdin when piped: one line
+    (a header such as `Bearer …` may hold spaces)."""
+    import sys
+
+    from ba_tui.errors import UsageError
+
+    stream = sys.stdin
+    if stream is not None and not stream.closed and stream.isatty():
+        import getpass
+
+        try:
+            value = getpass.getpass(f"value for keyring:{name} (input hidden): ")
+        except EOFError:
+            value = ""
+    else:
+        try:
+            value = stream.read() if stream is not None and not stream.closed else ""
+        except (OSError, ValueError):
+            value = ""
+    value = value.strip()
+    if not value:
+        raise UsageError(
+            f"no value given for keyring:{name}",
+            f'type it at the prompt, or pipe it in: echo "$TOKEN" | ba-chat mcp secret {name}',
+        )
+    if any(not char.isprintable() for char in value):
+        raise UsageError(
+            "the value contains line breaks or control characters",
+            "pass one line, nothing else; nothing was stored",
+        )
+    return value

@@ -1,4 +1,5 @@
-"""`ba-chat tools` (every tool a model can be offered) and the terminal's approval prompt."""
+"""`ba-chat tools` (every tool a model can be offered, and forgetting the ones allowed
+always) and the terminal's approval prompt."""
 
 from __future__ import annotations
 
@@ -15,15 +16,31 @@ if TYPE_CHECKING:
     from ba_tui.tools import Approver, Decision, Tool
 
 
-@app.command("tools")
-def list_tools(
+tools_app = typer.Typer(
+    name="tools",
+    help="List every tool a model can be offered; forget approvals.",
+    rich_markup_mode=None,
+    add_completion=False,
+)
+app.add_typer(tools_app, name="tools")
+
+
+@tools_app.callback(invoke_without_command=True)
+def tools_root(
+    ctx: typer.Context,
     json_out: bool = typer.Option(False, "--json", help="Print the tools as JSON."),
 ) -> None:
-    """List every tool a model can be offered.
+    """List every tool a model can be offered (`ba-chat tools`).
 
     The built-in ones (`ask --tool NAME`, `[tools] enabled`) and those of the enabled MCP
-    servers (which this starts).
+    servers (which this starts), and which run without asking because you allowed them
+    always (`ba-chat tools forget NAME` takes that back).
     """
+    if ctx.invoked_subcommand is None:
+        list_tools(json_out)
+
+
+def list_tools(json_out: bool) -> None:
     from ba_tui.config import load_config
     from ba_tui.tools.builtin import BUILTIN
 
@@ -32,24 +49,84 @@ def list_tools(
     enabled = set(section.get("enabled") or []) if isinstance(section, dict) else set()
     tools = [(tool, tool.name in enabled) for tool in BUILTIN.values()]
     tools += [(tool, True) for tool in _mcp_tools(config)]
+    with _open_store() as store:
+        always = {kept.tool: kept for kept in store.allowed_tools()}
     rows: list[dict[str, Any]] = [
         {
             "name": tool.name,
             "source": tool.source,
             "annotations": tool.annotations(),
             "enabled": on,
+            "always": tool.name in always,
             "description": tool.description,
         }
         for tool, on in tools
+    ]
+    # Allowed always, but not offered now (its server is off or failed): still listed, so
+    # it can be seen and forgotten.
+    listed = {row["name"] for row in rows}
+    rows += [
+        {
+            "name": kept.tool,
+            "source": kept.source,
+            "annotations": [],
+            "enabled": False,
+            "always": True,
+            "description": "(not offered now)",
+        }
+        for kept in always.values()
+        if kept.tool not in listed
     ]
     if json_out:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     width = max(len(row["name"]) for row in rows)
     for row in rows:
-        flags = ", ".join([*row["annotations"], *(["enabled"] if row["enabled"] else [])])
+        flags = ", ".join(
+            [
+                *row["annotations"],
+                *(["enabled"] if row["enabled"] else []),
+                *(["always allowed"] if row["always"] else []),
+            ]
+        )
         first = row["description"].splitlines()[0] if row["description"] else ""
         print(f"{row['name']:<{width}}  {row['source']:<10}  {flags:<20}  {first}")
+
+
+@tools_app.command("forget")
+def forget_tools(
+    names: list[str] | None = typer.Argument(None, help="Tools as `ba-chat tools` names them."),
+    every: bool = typer.Option(False, "--all", help="Every tool allowed always."),
+) -> None:
+    """Ask again before running tools you allowed always."""
+    from ba_tui.errors import UsageError
+
+    if bool(names) == every:
+        raise UsageError(
+            "name the tools to forget, or pass --all", "e.g. ba-chat tools forget calc.add"
+        )
+    with _open_store() as store:
+        if names:
+            known = {kept.tool for kept in store.allowed_tools()}
+            unknown = [name for name in names if name not in known]
+            if unknown:
+                raise UsageError(
+                    f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not allowed"
+                    " always",
+                    "ba-chat tools lists the ones that are",
+                )
+        forgotten = store.forget_tools(names or None)
+    print(
+        f"forgot {len(forgotten)} tool(s): {', '.join(forgotten)}; they ask again"
+        if forgotten
+        else "no tool was allowed always"
+    )
+
+
+def _open_store() -> Any:
+    from ba_tui.store import Store
+
+    return Store.open()
 
 
 def _mcp_tools(config: Any) -> list[Tool]:
@@ -96,7 +173,7 @@ def _ask_user(call: ToolCall, tool: Tool) -> Decision:
     sys.stderr.write(
         terminal_safe(f"\nThe model wants to run {tool.name} ({about}):\n")
         + terminal_safe(arguments)
-        + "\nRun it? [y]es once, [s]ession, [n]o: "
+        + "\nRun it? [y]es once, [s]ession, [a]lways, [n]o: "
     )
     sys.stderr.flush()
     answer = _read_line().strip().lower()
@@ -104,6 +181,8 @@ def _ask_user(call: ToolCall, tool: Tool) -> Decision:
         return Decision(True, "once")
     if answer in ("s", "session"):
         return Decision(True, "session")
+    if answer in ("a", "always"):
+        return Decision(True, "always")
     sys.stderr.write("Reason for the model (optional): ")
     sys.stderr.flush()
     return Decision(False, reason=_read_line().strip() or None)

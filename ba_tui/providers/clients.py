@@ -23,6 +23,10 @@ Client = TypeVar("Client")
 # Per event loop: an SDK's async client belongs to the loop it first ran on.
 _kept: dict[asyncio.AbstractEventLoop, dict[Hashable, tuple[Any, Callable[[], Awaitable[Any]]]]]
 _kept = {}
+# How many `kept_while` blocks are open on each loop that keeps clients for them (not for
+# the TUI's `keep`): compare runs one tool loop per model at once, and the first to end
+# must not close a client the others are still streaming from.
+_holders: dict[asyncio.AbstractEventLoop, int] = {}
 
 
 def keep() -> None:
@@ -40,15 +44,21 @@ async def release() -> None:
 @asynccontextmanager
 async def kept_while() -> AsyncIterator[None]:
     """Keep clients for the requests made inside (a tool loop's steps go to one endpoint,
-    one after another), then close them; nothing changes where clients are kept already."""
-    if asyncio.get_running_loop() in _kept:
+    one after another), then close them once the last such block on the loop ends;
+    nothing changes where the TUI keeps clients already."""
+    loop = asyncio.get_running_loop()
+    if loop in _kept and loop not in _holders:
         yield
         return
     keep()
+    _holders[loop] = _holders.get(loop, 0) + 1
     try:
         yield
     finally:
-        await release()
+        _holders[loop] -= 1
+        if not _holders[loop]:
+            del _holders[loop]
+            await release()
 
 
 def kept_count() -> int:

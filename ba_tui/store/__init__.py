@@ -10,13 +10,14 @@ no fsync. Rows come back as plain dataclasses, never sqlite rows.
 The package, by what each module holds: `database` (the connection, opening, schema,
 transactions, health), `migrations` (the schema's steps), `threads`, `messages`, `search`,
 `transfer` (rows in and out for export and import), `blobs` (attachments' content),
-`spending` (usage totals), `ids` (ids and the clock), `errors`, `files` (the file on
-disk) and `liveness` (is a writer alive).
+`spending` (usage totals), `allowed` (tools the user allowed "always"), `ids` (ids and
+the clock), `errors`, `files` (the file on disk) and `liveness` (is a writer alive).
 """
 
 from __future__ import annotations
 
 from ba_tui.messages import ROLES, STATUSES, Message
+from ba_tui.store.allowed import AllowedTool, AllowedTools
 from ba_tui.store.blobs import Blobs
 from ba_tui.store.database import BUSY_TIMEOUT, INTERRUPTED_ERROR
 from ba_tui.store.errors import MessageNotFound, StoreError, StoreLocked, ThreadNotFound, not_ours
@@ -32,6 +33,7 @@ __all__ = [
     "INTERRUPTED_ERROR",
     "ROLES",
     "STATUSES",
+    "AllowedTool",
     "Message",
     "MessageNotFound",
     "SearchHit",
@@ -49,5 +51,5 @@ __all__ = [
 ]
 
 
-class Store(Threads, Messages, Search, Transfer, Spending, Blobs):
+class Store(Threads, Messages, Search, Transfer, Spending, Blobs, AllowedTools):
     """The ba-chat database. Open with `Store.open()`; close when done."""

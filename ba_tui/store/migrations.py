@@ -234,3 +234,18 @@ def m006_attachment_blobs(db: Database) -> None:
     )
     db.execute("CREATE INDEX message_blobs_sha256 ON message_blobs(sha256)")
     db.table("blobs").enable_fts(["text"], create_triggers=True, tokenize="porter")
+
+
+@_migration
+def m007_always_allowed_tools(db: Database) -> None:
+    """The tools a user allowed "always" in an approval: a later session runs them without
+    asking until `ba-chat tools forget` takes them back. Named as the model sees them
+    (`server.tool` for an MCP server's), with their source (`builtin`, `mcp:NAME`). Only a
+    new table: every existing row stays as it is."""
+    db.execute(
+        """CREATE TABLE allowed_tools (
+            tool TEXT PRIMARY KEY,
+            source TEXT NOT NULL,
+            allowed_at TEXT NOT NULL
+        )"""
+    )

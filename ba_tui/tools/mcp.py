@@ -123,16 +123,23 @@ class ServerTool:
     destructive: bool
 
 
+# A job for the task that owns a connection: call a tool (name, arguments) or, with no
+# name, list the tools again; the answer goes to the future.
+Job = tuple[str | None, dict[str, Any], "asyncio.Future[Any]"]
+
+
 class Connection:
-    """One MCP server's connection, owned by its own task; calls go through a queue."""
+    """One MCP server's connection, owned by its own task; calls go through a queue and
+    run at once (a slow tool does not hold up a quick one)."""
 
     def __init__(self, server: ServerConfig, log_dir: Path) -> None:
         self.server = server
         self.log_path = log_dir / f"mcp-{server.name}.log"
         self.tools: list[ServerTool] = []
+        self.version = 0  # goes up each time the tools are listed again
         self.failure: str | None = None
-        self._jobs: asyncio.Queue[tuple[str, dict[str, Any], asyncio.Future[Any]] | None]
-        self._jobs = asyncio.Queue()
+        self._stale = False  # the server said its tool list changed
+        self._jobs: asyncio.Queue[Job | None] = asyncio.Queue()
         self._ready: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -167,31 +174,65 @@ class Connection:
 
     async def _serve(self) -> None:
         try:
+            import anyio
             from mcp import Client
         except ImportError:
             raise ToolFailed(f"the mcp package is not installed; {INSTALL}") from None
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        transport = self._transport(await _resolved(self.server))
         with self.log_path.open("a", encoding="utf-8") as log:
-            async with Client(self._transport(log)) as client:
+            async with (
+                Client(transport(log), message_handler=self._on_message) as client,
+                anyio.create_task_group() as tasks,
+            ):
                 self.tools = await _list_tools(client)
+                tasks.start_soon(self._listen, client)
                 assert self._ready is not None
                 self._ready.set_result(None)
                 while (job := await self._jobs.get()) is not None:
-                    name, arguments, answer = job
-                    try:
-                        result = await client.call_tool(
-                            name, arguments, read_timeout_seconds=self.server.timeout
-                        )
-                    except Exception as exc:  # the session survives a timeout or an error
-                        if not answer.done():
-                            answer.set_exception(ToolFailed(_reason(exc)))
-                        continue
-                    if not answer.done():
-                        answer.set_result(result)
+                    tasks.start_soon(self._work, client, job)
+                tasks.cancel_scope.cancel()
         raise ToolFailed("the server closed the connection")
 
-    def _transport(self, log: Any) -> Any:
-        server = self.server
+    async def _work(self, client: Any, job: Job) -> None:
+        """One job, beside the others (the client's requests are multiplexed)."""
+        name, arguments, answer = job
+        try:
+            if name is None:
+                self._stale = False
+                self.tools, self.version = await _list_tools(client, fresh=True), self.version + 1
+                result: Any = None
+            else:
+                result = await client.call_tool(
+                    name, arguments, read_timeout_seconds=self.server.timeout
+                )
+        except Exception as exc:  # the session survives a timeout or an error
+            if not answer.done():
+                answer.set_exception(ToolFailed(_reason(exc)))
+            return
+        if not answer.done():
+            answer.set_result(result)
+
+    async def _on_message(self, message: Any) -> None:
+        """A server's notification: a changed tool list is listed again before the next
+        request offers it (`refresh`)."""
+        from mcp.types import ToolListChangedNotification
+
+        if isinstance(message, ToolListChangedNotification):
+            self._stale = True
+
+    async def _listen(self, client: Any) -> None:
+        """Subscribe to tool list changes where the protocol (2026-07-28) asks for a
+        subscription; earlier servers send the notification unasked (`_on_message`)."""
+        try:
+            async with client.listen(tools_list_changed=True) as changes:
+                async for _ in changes:
+                    self._stale = True
+        except Exception:  # not supported (an earlier protocol), or lost: the notifications
+            return  # still come, and a lost stream must not end the connection
+
+    def _transport(self, server: ServerConfig) -> Any:
+        """How to reach `server` (its keyring values already read), given the log file."""
         if server.command:
             import os
 
@@ -201,14 +242,17 @@ class Connection:
             params = StdioServerParameters(
                 command=server.command, args=list(server.args), env={**os.environ, **server.env}
             )
-            return stdio_client(params, errlog=log)
+            return lambda log: stdio_client(params, errlog=log)
         if server.headers:
             import httpx2  # the HTTP client the mcp SDK is built on
             from mcp.client.streamable_http import streamable_http_client
 
-            http = httpx2.AsyncClient(headers=dict(server.headers))
-            return streamable_http_client(str(server.url), http_client=http)
-        return server.url
+            def connect(log: Any) -> Any:
+                http = httpx2.AsyncClient(headers=dict(server.headers))
+                return streamable_http_client(str(server.url), http_client=http)
+
+            return connect
+        return lambda log: server.url
 
     def _fail_waiting(self, reason: str) -> None:
         while not self._jobs.empty():
@@ -216,11 +260,31 @@ class Connection:
             if job is not None and not job[2].done():
                 job[2].set_exception(ToolFailed(reason))
 
+    def _running(self) -> bool:
+        return self.failure is None and self._task is not None and not self._task.done()
+
+    async def refresh(self) -> None:
+        """List the tools again if the server said they changed (`version` goes up); a
+        server that does not answer keeps its old list."""
+        if not self._stale or not self._running():
+            return
+        answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        await self._jobs.put((None, {}, answer))
+        assert self._task is not None
+        try:
+            async with asyncio.timeout(self.server.timeout):
+                await _first(answer, self._task)
+        except (TimeoutError, ToolFailed) as exc:
+            from ba_tui.logs import log_event
+
+            log_event("mcp_relist_failed", server=self.server.name, reason=_reason(exc))
+
     async def call(self, name: str, arguments: dict[str, Any]) -> tuple[str, bool]:
         """Run one tool; its text and whether it is an error. ToolFailed when the server
         is down or does not answer in time."""
-        if self.failure is not None or self._task is None or self._task.done():
+        if not self._running():
             raise ToolFailed(f"MCP server {self.server.name} is not running: {self.failure}")
+        assert self._task is not None
         answer: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         await self._jobs.put((name, arguments, answer))
         try:
@@ -248,6 +312,33 @@ class Connection:
                 await task
 
 
+async def _resolved(server: ServerConfig) -> ServerConfig:
+    """`server` with its `keyring:NAME` env and header values read from the OS keyring
+    (a keyring may be slow to answer, so in a thread); ToolFailed with the one line of
+    what is missing, which becomes this server's failure."""
+    from dataclasses import replace
+
+    from ba_tui.keys import keyring_name
+
+    values = (*server.env.values(), *server.headers.values())
+    if not any(keyring_name(value) for value in values):
+        return server
+
+    def read() -> ServerConfig:
+        from ba_tui.errors import BaChatError
+        from ba_tui.keys import read_secret
+
+        def each(table: Mapping[str, str]) -> dict[str, str]:
+            return {k: read_secret(n) if (n := keyring_name(v)) else v for k, v in table.items()}
+
+        try:
+            return replace(server, env=each(server.env), headers=each(server.headers))
+        except BaChatError as exc:
+            raise ToolFailed(exc.line()) from None
+
+    return await asyncio.to_thread(read)
+
+
 def _suppressed() -> Any:
     from contextlib import suppress
 
@@ -264,11 +355,12 @@ async def _first(answer: asyncio.Future[Any], task: asyncio.Task[None]) -> Any:
     raise ToolFailed("the MCP server stopped during the call")
 
 
-async def _list_tools(client: Any) -> list[ServerTool]:
+async def _list_tools(client: Any, *, fresh: bool = False) -> list[ServerTool]:
+    """Every page of the server's tools; `fresh` past the SDK's response cache."""
     tools: list[ServerTool] = []
     cursor = None
     while True:
-        page = await client.list_tools(cursor=cursor)
+        page = await client.list_tools(cursor=cursor, cache_mode="refresh" if fresh else "use")
         for tool in page.tools:
             notes = tool.annotations
             tools.append(

@@ -281,12 +281,20 @@ class Database:
 
     # --- health -----------------------------------------------------------------------------
 
-    @guarded
-    def data_version(self) -> int:
+    def data_version(self, *, wait: bool = True) -> int | None:
         """A number that changes whenever another connection (another `ba-chat`) commits
         to the database, SQLite's `PRAGMA data_version`: a cheap poll for outside writes.
-        This connection's own commits leave it as it is."""
-        return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        This connection's own commits leave it as it is. With `wait=False`, None while a
+        thread is using the connection: a poll on the UI thread skips a tick rather than
+        freeze the screen behind a long write."""
+        if not self._lock.acquire(blocking=wait):
+            return None
+        try:
+            return int(self._conn.execute("PRAGMA data_version").fetchone()[0])
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from None
+        finally:
+            self._lock.release()
 
     @guarded
     def schema_version(self) -> int:

@@ -220,7 +220,7 @@ class MainScreen(Screen[None]):
         yield ChatFooter()
 
     async def on_mount(self) -> None:
-        self._data_version = self.store.data_version()
+        self._data_version = self.store.data_version() or 0
         threads = self.query_one(ThreadList)
         threads.hide_ask = self._hide_ask()
         threads.load(self.store)
@@ -244,8 +244,8 @@ class MainScreen(Screen[None]):
         from ba_tui.errors import BaChatError
 
         try:
-            version = self.store.data_version()
-            if version == self._data_version:
+            version = self.store.data_version(wait=False)
+            if version is None or version == self._data_version:
                 return
             self._data_version = version
             self.query_one(ThreadList).reload()

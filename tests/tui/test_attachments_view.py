@@ -6,6 +6,7 @@ and compare giving each column what its model can take. Threads are made as `ba-
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import stat
 from pathlib import Path
@@ -260,3 +261,61 @@ def test_textual_image_is_imported_without_asking_the_terminal_anything():
     # A pty reports no pixel size: textual-image's 10x20 pixel cells.
     assert done.stderr == "HalfcellImage (10, 20)"
     assert written == b""  # no \x1b[c (Sixel), no Kitty query, no \x1b[16t (cell size)
+
+
+async def compare_with(app, pilot, attached, targets):
+    from ba_tui.tui.screens.compare import CompareScreen
+
+    screen = CompareScreen(
+        targets,
+        "What do these say?",
+        session=app.main.session(),
+        parent_id=None,
+        store=app.store,
+        attached=attached,
+    )
+    await app.push_screen(screen)
+    await wait_for(pilot, lambda: screen.state == "done", timeout=30)
+    await pilot.pause()
+    return screen
+
+
+async def test_compare_marks_the_column_whose_model_cannot_see_the_image_and_asks_the_other(
+    make_app, store, server, attached
+):
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        targets = [("anthropic", "claude-sonnet-5-5"), ("deepseek", "deepseek-chat")]
+        screen = await compare_with(app, pilot, attached[:1], targets)
+        able, unable = screen.columns
+        shown = screen_text(app)
+        assert "2 ⊘ deepseek · deepseek-chat" in shown
+        assert unable.refused == "deepseek-chat cannot see images, so form.png cannot be sent to it"
+        assert "not asked: deepseek-chat cannot see images, so form.png cannot" in shown
+        assert able.keepable and "A user story is a short" in able.reply.text
+        assert "📎 form.png · PNG image" in shown  # the prompt's chip
+        # Only the model that can see was asked, with the image; it is stored once.
+        [request] = [r for r in server.requests if "What do these say?" in str(r.json)]
+        assert request.json["model"] == "claude-sonnet-5-5"
+        assert '"type": "image"' in json.dumps(request.json)
+        [thread] = store.list_threads()
+        user, reply = store.messages(thread.id)
+        assert [p.type for p in user.parts] == ["attachment", "text"]
+        assert (reply.provider, reply.status) == ("anthropic", "complete")
+
+
+async def test_compare_says_which_column_gets_a_pdf_as_text(make_app, store, server, attached):
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        targets = [("anthropic", "claude-sonnet-5-5"), ("deepseek", "deepseek-chat")]
+        screen = await compare_with(app, pilot, attached[1:], targets)
+        pdf_reader, text_reader = screen.columns
+        assert all(column.keepable for column in screen.columns)
+        assert not pdf_reader.query_one(".compare-note").display
+        note = text_reader.query_one(".compare-note")
+        assert note.display
+        assert str(note.render()) == (
+            "requirements.pdf goes to deepseek-chat as extracted text: it does not read PDFs"
+        )
+        [sent] = [r for r in server.requests if r.json.get("model") == "deepseek-chat"]
+        assert PDF_PAGES[0] in json.dumps(sent.json)

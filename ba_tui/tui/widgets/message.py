@@ -152,11 +152,14 @@ class UserMessage(MessageView):
         text: str = "",
         attached: Sequence[Attachment] = (),
         sent_to: tuple[str, str] | None = None,
+        pictures: bool = True,
     ) -> None:
         super().__init__(message, variant=variant, text=text)
         self._attached = tuple(attached)
         self.sent_to = sent_to
-        self._shown_attachments = False
+        self.pictures = pictures  # False: chips only (compare's few lines for the prompt)
+        self._shown_chips = False
+        self._shown_pictures = False
 
     @property
     def attachments(self) -> tuple[Attachment, ...]:
@@ -184,6 +187,8 @@ class UserMessage(MessageView):
             self.query_one(".message-label", Static).update(self._label())
 
     def _attachment_views(self) -> list[Widget]:
+        """The chips, and a picture per image once the message is stored (a picture reads
+        its bytes from the store); only what is not shown yet."""
         from ba_tui.attachments.kinds import is_image
 
         attached = self.attachments
@@ -192,18 +197,22 @@ class UserMessage(MessageView):
         # Only a message with attachments pays for their module (and PIL, later).
         from ba_tui.tui.widgets.attachments import AttachmentChips, Picture
 
-        self._shown_attachments = True
-        views: list[Widget] = [AttachmentChips(attached, self.sent_to)]
-        views += [Picture(part) for part in attached if is_image(part.mime)]
+        views: list[Widget] = []
+        if not self._shown_chips:
+            self._shown_chips = True
+            views.append(AttachmentChips(attached, self.sent_to))
+        if self.pictures and self.message is not None and not self._shown_pictures:
+            self._shown_pictures = True
+            views += [Picture(part) for part in attached if is_image(part.mime)]
         return views
 
     def update_message(self, message: Message, variant: tuple[int, int] | None) -> None:
         """Stored now: its attachments show if they did not already."""
         super().update_message(message, variant)
-        if self.is_mounted and not self._shown_attachments:
-            views = self._attachment_views()
-            if views:
-                self.mount_all(views, after=self.query_one(".message-label"))
+        if self.is_mounted and (views := self._attachment_views()):
+            # After the chips if they are there, else after the label.
+            shown = self.query(".attachment-chips")
+            self.mount_all(views, after=shown.last() if shown else self.query_one(".message-label"))
 
 
 class AssistantMessage(MessageView):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,10 @@ if TYPE_CHECKING:
     from ba_tui.tui.pictures import Drawing
 
 CHIP_STYLE = "$text-accent on $boost"
+# One picture decodes at a time: decoding holds the GIL in stretches, and twenty of them
+# at once (a thread of screenshots) would starve the UI thread; one after another they
+# appear in turn while the conversation stays responsive.
+_DECODING = threading.Semaphore(1)
 
 
 def sent_as(part: Attachment, sent_to: tuple[str, str] | None) -> str | None:
@@ -104,6 +109,11 @@ class Picture(Vertical):
     @work(thread=True, exit_on_error=False, group="picture")
     def _load(self, kind: str, width: int) -> None:
         """Read, decode and scale the image off the UI thread, then show it."""
+        with _DECODING:
+            if self.is_attached:
+                self._load_now(kind, width)
+
+    def _load_now(self, kind: str, width: int) -> None:
         from ba_tui.tui import pictures
 
         try:

@@ -291,7 +291,8 @@ async def test_compare_marks_the_column_whose_model_cannot_see_the_image_and_ask
         shown = screen_text(app)
         assert "2 ⊘ deepseek · deepseek-chat" in shown
         assert unable.refused == "deepseek-chat cannot see images, so form.png cannot be sent to it"
-        assert "not asked: deepseek-chat cannot see images, so form.png cannot" in shown
+        assert "✗ deepseek-chat cannot see images, so form.png cannot be sent to it" in shown
+        assert "⊘ not asked · deepseek · deepseek-chat" in shown
         assert able.keepable and "A user story is a short" in able.reply.text
         assert "📎 form.png · PNG image" in shown  # the prompt's chip
         # Only the model that can see was asked, with the image; it is stored once.
@@ -319,3 +320,28 @@ async def test_compare_says_which_column_gets_a_pdf_as_text(make_app, store, ser
         )
         [sent] = [r for r in server.requests if r.json.get("model") == "deepseek-chat"]
         assert PDF_PAGES[0] in json.dumps(sent.json)
+
+
+async def test_a_prompt_shown_before_it_is_stored_gets_its_chips_and_picture_once_it_is(
+    make_app, store, attached
+):
+    """How the chat screen shows a prompt it sends: first as typed, then the stored
+    message (update_message), whose attachments show then."""
+    from ba_tui.tui.widgets.conversation_view import ConversationView
+
+    thread = await stored_thread(store, attached)
+    stored_user = store.messages(thread.id)[0]
+    app = make_app()
+    async with app.run_test(size=(120, 50)) as pilot:
+        conversation = app.main.query_one(ConversationView)
+        view = UserMessage(None, text="What do these say?")
+        await conversation.add(view)
+        assert not view.query(AttachmentChips) and not view.query(Picture)
+        view.update_message(stored_user, None)
+        await wait_for(pilot, lambda: view.query(Picture) and view.query_one(Picture).image)
+        [chips] = view.query(AttachmentChips)
+        assert [part.name for part in chips.parts] == ["form.png", "requirements.pdf"]
+        # Stored again (a variant chosen): nothing is shown twice.
+        view.update_message(stored_user, (0, 2))
+        await pilot.pause()
+        assert len(view.query(AttachmentChips)) == 1 and len(view.query(Picture)) == 1

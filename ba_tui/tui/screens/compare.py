@@ -100,7 +100,7 @@ class CompareColumn(Vertical):
         self.refused = reason
         title = self.query_one(".compare-title", Static)
         title.update(self._title(title.content_size.width or None))
-        await self.reply.finish(None, f"not asked: {reason}")
+        await self.reply.finish(None, reason, "not_asked")
 
     def on_resize(self) -> None:
         title = self.query_one(".compare-title", Static)

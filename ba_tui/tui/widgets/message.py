@@ -39,6 +39,7 @@ MARKS = {
     "interrupted": "⚠ interrupted",
     "error": "✗ error",
     "streaming": "… streaming",
+    "not_asked": "⊘ not asked",  # compare: the model cannot take the prompt's attachments
 }
 
 

@@ -345,3 +345,42 @@ async def test_a_prompt_shown_before_it_is_stored_gets_its_chips_and_picture_onc
         view.update_message(stored_user, (0, 2))
         await pilot.pause()
         assert len(view.query(AttachmentChips)) == 1 and len(view.query(Picture)) == 1
+
+
+_OPEN_PLAIN_THREAD = """
+import asyncio, json, sys
+from ba_tui.config import load_config
+from ba_tui.store import Store
+from ba_tui.tui.app import ChatApp
+from tests.tui.conftest import clock, seed
+
+async def main():
+    store = Store.open()
+    seed(store)
+    app = ChatApp(store=store, config=load_config(), clock=clock, warm_up=False,
+                  first_run_check=False)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await app.main.open_thread("t1")
+        await pilot.pause()
+    print(json.dumps(sorted(sys.modules)))
+
+asyncio.run(main())
+"""
+
+
+def test_a_thread_without_images_imports_neither_textual_image_nor_pil(tui_env):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _OPEN_PLAIN_THREAD],
+        env=tui_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
+    assert not loaded & {"textual_image", "PIL"}
+    assert "ba_tui.tui.widgets.attachments" not in json.loads(done.stdout.splitlines()[-1])

@@ -384,3 +384,22 @@ def test_a_thread_without_images_imports_neither_textual_image_nor_pil(tui_env):
     loaded = {name.split(".")[0] for name in json.loads(done.stdout.splitlines()[-1])}
     assert not loaded & {"textual_image", "PIL"}
     assert "ba_tui.tui.widgets.attachments" not in json.loads(done.stdout.splitlines()[-1])
+
+
+async def test_a_picture_fits_a_narrow_conversation(make_app, store, tmp_path):
+    """A wide screenshot in an 80-column terminal (the thread list folded away): the
+    picture is as wide as the message, its shape kept."""
+    from PIL import Image
+
+    Image.new("RGB", (1600, 400), "green").save(tmp_path / "wide.png")
+    thread = await stored_thread(store, [load(str(tmp_path / "wide.png"))])
+    app = make_app()
+    async with app.run_test(size=(50, 30)) as pilot:
+        await app.main.open_thread(thread.id)
+        [picture] = app.main.query(Picture)
+        await wait_for(pilot, lambda: picture.image is not None)
+        await pilot.pause()
+        image = picture.image
+        assert image.size.width == picture.size.width < 60
+        # 1600x400 px is 160x20 cells of 10x20 px: a quarter as many rows as columns.
+        assert image.size.height == round(image.size.width * 20 / 160)

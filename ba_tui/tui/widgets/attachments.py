@@ -15,7 +15,7 @@ import threading
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import events, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.content import Content
@@ -92,6 +92,7 @@ class Picture(Vertical):
         super().__init__(classes="attachment-picture")
         self.part = part
         self.image: Widget | None = None  # the textual-image widget, once drawn
+        self._started = False
 
     def compose(self) -> ComposeResult:
         yield Static(
@@ -99,12 +100,16 @@ class Picture(Vertical):
             classes="picture-note",
         )
 
-    def on_mount(self) -> None:
+    def on_resize(self, event: events.Resize) -> None:
+        """Laid out (or laid out again): the first time, the picture is made to fit the
+        width the message has."""
         from ba_tui.tui.pictures import MAX_COLUMNS, renderer
 
+        if self._started or not event.size.width:
+            return
+        self._started = True
         kind = renderer(os.environ, headless=self.app.is_headless)
-        width = min(MAX_COLUMNS, max(self.size.width or MAX_COLUMNS, 8))
-        self._load(kind, width)
+        self._load(kind, min(MAX_COLUMNS, event.size.width))
 
     @work(thread=True, exit_on_error=False, group="picture")
     def _load(self, kind: str, width: int) -> None:

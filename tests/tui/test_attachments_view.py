@@ -403,3 +403,34 @@ async def test_a_picture_fits_a_narrow_conversation(make_app, store, tmp_path):
         assert image.size.width == picture.size.width < 60
         # 1600x400 px is 160x20 cells of 10x20 px: a quarter as many rows as columns.
         assert image.size.height == round(image.size.width * 20 / 160)
+
+
+async def test_an_image_that_cannot_be_drawn_is_a_line_on_its_message(make_app, store):
+    """A blob that is not the image its part says (an import from elsewhere), and one
+    missing from the store: a line each, the rest of the thread as usual."""
+    from ba_tui.messages import Attachment, Blob, Text
+
+    broken = b"not a png at all"
+    sha = hashlib.sha256(broken).hexdigest()
+    store.import_blobs([(sha, "image/png", Blob(broken))])
+    parts = (
+        Attachment("broken.png", "image/png", len(broken), sha),
+        Attachment("gone.png", "image/png", 10, "0" * 64),
+        Text("Look"),
+    )
+    at = "2026-11-22T11:00:00.000Z"
+    store.import_rows(
+        [{"id": "t9", "title": "Look", "provider": "anthropic", "model": "claude-sonnet-5-5",
+          "system": None, "persona": None, "created_at": at, "updated_at": at}],
+        [{"id": "u9", "thread_id": "t9", "parent_id": None, "role": "user", "parts": parts,
+          "status": "complete", "created_at": at}],
+    )  # fmt: skip
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await app.main.open_thread("t9")
+        await wait_for(pilot, lambda: "cannot be drawn" in screen_text(app))
+        await wait_for(pilot, lambda: "gone.png is missing" in screen_text(app))
+        shown = screen_text(app)
+        assert "broken.png cannot be drawn (UnidentifiedImageError)" in shown
+        assert "gone.png is missing from ba-chat's store" in shown
+        assert "Look" in shown

@@ -34,6 +34,15 @@ def data_dir() -> Path:
     return user_data_path(APP_NAME)
 
 
+def cache_dir() -> Path:
+    """Files ba-chat can make again: an attachment written out for a viewer to open."""
+    if (home := _home()) is not None:
+        return home / "cache"
+    from platformdirs import user_cache_path
+
+    return user_cache_path(APP_NAME)
+
+
 def config_path() -> Path:
     return config_dir() / "config.toml"
 

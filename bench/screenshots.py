@@ -1,6 +1,7 @@
 """Draw screenshots/*.svg with the real TUI, talking to the local fake provider server.
 
     python bench/screenshots.py            # writes screenshots/*.svg
+    python bench/screenshots.py attachments  # only attachments.svg, compare-attachments.svg
 
 Every reply on the pictures was streamed by the app from tests/servers over HTTP, through
 the same turn runner `ba-chat ask` uses; nothing is painted by hand.
@@ -194,5 +195,72 @@ async def shoot() -> None:
         print(svg.relative_to(ROOT))
 
 
+def form_picture(path: Path) -> Path:
+    """A screenshot of a sign-up form (drawn here: a title bar, three fields, a button)."""
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 400), (236, 239, 244))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 640, 56), fill=(46, 52, 64))
+    for row in range(3):
+        top = 90 + row * 80
+        draw.rectangle((60, top, 580, top + 44), fill="white", outline=(129, 161, 193), width=3)
+    draw.rectangle((420, 330, 580, 376), fill=(94, 129, 172))
+    image.save(path)
+    return path
+
+
+async def shoot_attachments() -> None:
+    """A thread made as `ba-chat ask -a form.png -a requirements.pdf` makes it, opened in
+    the TUI with the prompt selected; then the same files compared across a model that
+    sees and reads PDFs and one that does neither."""
+    from ba_tui.attachments import load
+    from ba_tui.config import load_config
+    from ba_tui.session import ChatSession, NewThread
+    from ba_tui.store import Store
+    from ba_tui.tui.app import ChatApp
+    from ba_tui.tui.screens.compare import CompareScreen
+    from tests import attachfiles
+
+    server, home = setup()
+    files = home / "files"
+    files.mkdir()
+    png = form_picture(files / "signup-form.png")
+    pdf = attachfiles.pdf(
+        files / "requirements.pdf",
+        ["The sign-up form asks for a name, an email and a password", "Passwords: 12+ chars"],
+    )
+    attached = [load(str(png)), load(str(pdf))]
+    with Store.open() as store:
+        session = ChatSession(load_config(), store, new=NewThread(origin="ask"))
+        target = session.target("anthropic", "claude-sonnet-5-5")
+        await session.send("Does this form meet the requirements?", target, attached=attached)
+    OUT.mkdir(exist_ok=True)
+    app = ChatApp(warm_up=False, first_run_check=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await asyncio.sleep(1.0)  # the picture decodes off the UI thread
+        await pilot.press("ctrl+up", "up")
+        await asyncio.sleep(0.3)
+        app.save_screenshot(filename="attachments.svg", path=str(OUT))
+        screen = CompareScreen(
+            [("anthropic", "claude-sonnet-5-5"), ("deepseek", "deepseek-chat")],
+            "Does this form meet the requirements?",
+            session=app.main.session(),
+            parent_id=None,
+            store=app.store,
+            attached=attached,
+        )
+        await app.push_screen(screen)
+        deadline = time.monotonic() + 30
+        while screen.state != "done" and time.monotonic() < deadline:
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        app.save_screenshot(filename="compare-attachments.svg", path=str(OUT))
+    server.stop()  # type: ignore[attr-defined]
+    app.store.close()
+    for name in ("attachments.svg", "compare-attachments.svg"):
+        print((OUT / name).relative_to(ROOT))
+
+
 if __name__ == "__main__":
-    asyncio.run(shoot())
+    asyncio.run(shoot_attachments() if sys.argv[1:] == ["attachments"] else shoot())

@@ -5,6 +5,7 @@
     python bench/tui_bench.py stream      # tokens/s absorbed; per-token cost early vs late
     python bench/tui_bench.py paste       # a 1 MB paste into the prompt box
     python bench/tui_bench.py quit        # Ctrl+Q -> screen restored -> process gone
+    python bench/tui_bench.py images      # open a thread with 20 attached images
 
 First frame: the real TUI is started in a pseudo-terminal, both through the `ba-chat`
 entry point and by calling `ba_tui.tui.app.run()` directly, and the clock stops when the
@@ -538,8 +539,142 @@ def bench_quit(runs: int = 5) -> None:
             )
 
 
+# --- a thread with images ---------------------------------------------------------------------
+
+
+def image_thread(store, thread_id: str, count: int, images: bool) -> None:
+    """`count` exchanges; with `images` each prompt carries its own 1600x1000 PNG (a
+    gradient, so it does not compress to nothing: ~1 MB each, as screenshots are)."""
+    import hashlib
+    import io
+
+    from PIL import Image
+
+    from ba_tui.messages import Attachment, Blob, Text
+
+    at = "2026-11-22T11:00:00.000Z"
+    messages, blobs = [], []
+    for n in range(count):
+        parts: list = [Text(f"Prompt {n}: what does this screen show?")]
+        if images:
+            image = Image.linear_gradient("L").resize((1600, 1000)).convert("RGB")
+            image.putpixel((n, n), (n, 0, 0))  # a blob of its own per message
+            noise = Image.effect_noise((1600, 1000), 40).convert("RGB")
+            image = Image.blend(image, noise, 0.3)
+            out = io.BytesIO()
+            image.save(out, "PNG")
+            data = out.getvalue()
+            sha = hashlib.sha256(data).hexdigest()
+            blobs.append((sha, "image/png", Blob(data)))
+            parts.insert(0, Attachment(f"screen-{n}.png", "image/png", len(data), sha))
+        user, reply = f"{thread_id}-u{n}", f"{thread_id}-a{n}"
+        parent = f"{thread_id}-a{n - 1}" if n else None
+        messages.append(
+            {
+                "id": user,
+                "thread_id": thread_id,
+                "parent_id": parent,
+                "role": "user",
+                "parts": tuple(parts),
+                "status": "complete",
+                "created_at": at,
+            }
+        )
+        messages.append(
+            {
+                "id": reply,
+                "thread_id": thread_id,
+                "parent_id": user,
+                "role": "assistant",
+                "parts": (Text(f"It shows form number {n}, with three fields."),),
+                "status": "complete",
+                "provider": "anthropic",
+                "model": "claude-sonnet-5-5",
+                "created_at": at,
+            }
+        )
+    store.import_blobs(blobs)
+    thread = {
+        "id": thread_id,
+        "title": thread_id,
+        "provider": "anthropic",
+        "model": "claude-sonnet-5-5",
+        "system": None,
+        "persona": None,
+        "created_at": at,
+        "updated_at": at,
+    }
+    store.import_rows([thread], messages)
+
+
+async def open_times(count: int = 20, runs: int = 5) -> dict[str, list[float]]:
+    """ms for `open_thread` to return (the thread laid out), with and without images, and
+    until every picture is drawn; the longest event-loop stall meanwhile (5 ms beat)."""
+    from ba_tui.tui.widgets.attachments import Picture
+
+    app = await _app()
+    image_thread(app.store, "with-images", count, True)
+    image_thread(app.store, "text-only", count, False)
+    times: dict[str, list[float]] = {
+        "text": [],
+        "text_stall": [],
+        "images": [],
+        "drawn": [],
+        "stall": [],
+    }
+    async with app.run_test(size=(120, 40)) as pilot:
+        for run in range(runs + 1):  # the first run imports textual-image: measured apart
+            beat = StallWatch()
+            beat.start()
+            start = time.perf_counter()
+            await app.main.open_thread("text-only")
+            text = time.perf_counter() - start
+            await pilot.pause()
+            text_stall = beat.stop() * 1000
+            beat = StallWatch()
+            beat.start()
+            start = time.perf_counter()
+            await app.main.open_thread("with-images")
+            opened = time.perf_counter() - start
+            pictures = list(app.main.query(Picture))
+            while not all(p.image is not None for p in pictures):
+                await asyncio.sleep(0.005)
+            drawn = time.perf_counter() - start
+            await pilot.pause()
+            stall = beat.stop() * 1000
+            key = "first" if run == 0 else None
+            if key:
+                times["first"] = [opened * 1000, drawn * 1000, stall]
+                continue
+            times["text"].append(text * 1000)
+            times["text_stall"].append(text_stall)
+            times["images"].append(opened * 1000)
+            times["drawn"].append(drawn * 1000)
+            times["stall"].append(stall)
+    return times
+
+
+def bench_images(count: int = 20) -> None:
+    times = asyncio.run(open_times(count))
+    med = {key: statistics.median(values) for key, values in times.items() if key != "first"}
+    first = times["first"]
+    print(f"Open a thread of {count} prompts, each with a 1600x1000 PNG (headless, 120x40)")
+    print(
+        f"  laid out: {med['images']:.0f} ms (the same thread without images {med['text']:.0f} ms)"
+    )
+    print(
+        f"  every picture drawn: {med['drawn']:.0f} ms;"
+        f" longest event-loop stall {med['stall']:.0f} ms (without images"
+        f" {med['text_stall']:.0f} ms: laying the thread out)"
+    )
+    print(
+        f"  first time (textual-image imported): laid out {first[0]:.0f} ms, drawn "
+        f"{first[1]:.0f} ms, stall {first[2]:.0f} ms"
+    )
+
+
 if __name__ == "__main__":
-    which = sys.argv[1:] or ["startup", "stream", "paste", "quit"]
+    which = sys.argv[1:] or ["startup", "stream", "paste", "quit", "images"]
     if "startup" in which:
         bench_startup()
     if "stream" in which:
@@ -548,3 +683,5 @@ if __name__ == "__main__":
         bench_paste()
     if "quit" in which:
         bench_quit()
+    if "images" in which:
+        bench_images()

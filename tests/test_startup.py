@@ -12,7 +12,7 @@ import pytest
 # pydantic is not listed: typer imports it for any subcommand, and every SDK needs it anyway.
 HEAVY = ("anthropic", "openai", "google", "textual", "sqlite_utils", "keyring", "tomlkit")
 # The attachment libraries: imported when a file of their type is attached, never before.
-DOCUMENTS = ("pypdf", "docx", "openpyxl", "PIL", "lxml", "httpx2")
+DOCUMENTS = ("pypdf", "docx", "openpyxl", "PIL", "lxml", "httpx2", "textual_image")
 
 # Runs `ba-chat ARGS` as the console script does (ba_tui.entry.main), then prints, after
 # a blank line, the modules that were imported.

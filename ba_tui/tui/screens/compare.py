@@ -7,11 +7,16 @@ not kept stay in the thread as variants of the prompt.
 
 The screen is given what it compares in (the chat screen's session and the message the
 prompt follows) and hands the thread and the answer to go on with back by `dismiss`.
+
+Attachments go to each model as it can take them: a column whose model cannot (an image
+to a model that cannot see) is marked with the reason and left out, and the others are
+still asked; a column whose model reads a document as text says so under its title.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,6 +39,7 @@ if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.worker import Worker
 
+    from ba_tui.attachments import Prepared
     from ba_tui.conversation import Turn
     from ba_tui.events import Event
     from ba_tui.providers import Target
@@ -61,9 +67,13 @@ class CompareColumn(Vertical):
         self.model = model
         self.reply = AssistantMessage(None, streaming=True, label=f"{provider} · {model}")
         self.turn: Turn | None = None
+        self.refused: str | None = None  # why its model cannot take the attachments
 
     def compose(self) -> ComposeResult:
         yield Static(self._title(None), classes="compare-title")
+        note = Static(classes="compare-note")
+        note.display = False
+        yield note
         with VerticalScroll(classes="compare-body", can_focus=False):
             # Shown once the prompt is sent: until then it would say "streaming".
             self.reply.display = False
@@ -72,11 +82,25 @@ class CompareColumn(Vertical):
     def _title(self, width: int | None) -> Content:
         """`N provider · model` in `width` cells; narrower, the model alone, its middle cut
         (four columns on 80 cells leave about 16 each)."""
-        number = f"{self.index + 1} "
+        number = f"{self.index + 1} " + ("⊘ " if self.refused else "")
         label = inert(f"{self.provider} · {self.model}")
         if width is not None and len(number) + len(label) > width:
             label = cut_middle(inert(self.model), max(width - len(number), 1))
         return Content.assemble((number, "bold"), label)
+
+    def note(self, lines: Sequence[str]) -> None:
+        """Lines under the title: how this model gets the attachments."""
+        note = self.query_one(".compare-note", Static)
+        note.update(Content("\n".join(inert(line) for line in lines)))
+        note.display = bool(lines)
+
+    async def refuse(self, reason: str) -> None:
+        """Its model cannot take the attachments: the title is marked, the reason is
+        the column's body, and the model is not asked."""
+        self.refused = reason
+        title = self.query_one(".compare-title", Static)
+        title.update(self._title(title.content_size.width or None))
+        await self.reply.finish(None, reason, "not_asked")
 
     def on_resize(self) -> None:
         title = self.query_one(".compare-title", Static)
@@ -127,8 +151,10 @@ class CompareScreen(Screen[Continue | None]):
         session: ChatSession,
         parent_id: str | None,
         store: Store,
+        attached: Sequence[Prepared] = (),
     ) -> None:
         super().__init__()
+        self.attached = tuple(attached)
         self.session = session
         self.parent_id = parent_id
         self.store = store
@@ -179,7 +205,10 @@ class CompareScreen(Screen[Continue | None]):
     async def _send(self, prompt: str) -> None:
         self.prompt = prompt
         self.state = "running"
-        await self.query_one("#compare-prompt").mount(UserMessage(None, text=prompt))
+        user = UserMessage(
+            None, text=prompt, attached=[item.part for item in self.attached], pictures=False
+        )
+        await self.query_one("#compare-prompt").mount(user)
         for column in self.columns:
             column.reply.display = True
         self._status("streaming… Esc cancels all")
@@ -220,13 +249,16 @@ class CompareScreen(Screen[Continue | None]):
             except BaChatError as exc:
                 await column.reply.finish(None, exc.line("tui"))
                 continue
+            if self.attached and not await self._fits(column, target):
+                continue
             targets.append(target)
             columns.append(column)
         if not targets:
             return
 
         def forward(index: int, event: Event) -> None:
-            columns[index].reply.feed(event)
+            if index >= 0:  # -1: notes about the thread's history, said per column above
+                columns[index].reply.feed(event)
 
         filled: list[Turn] = []
         try:
@@ -236,12 +268,26 @@ class CompareScreen(Screen[Continue | None]):
                 parent_id=self.parent_id,
                 on_event=forward,
                 turns=filled,
+                attached=self.attached,
             )
         finally:
             self.thread_id = session.thread.id if session.thread else None
             turns.update(
                 (column.index, turn) for column, turn in zip(columns, filled, strict=False)
             )
+
+    async def _fits(self, column: CompareColumn, target: Target) -> bool:
+        """Whether the column's model can take the attachments (a PDF it does not read
+        goes as text, said under its title); if not, the column says why."""
+        from ba_tui.attachments.fit import Refused
+
+        try:
+            notes = self.session.check_attachments([target], self.attached)
+        except Refused as refused:
+            await column.refuse(refused.message)
+            return False
+        column.note(notes)
+        return True
 
     async def _ended(self, turns: dict[int, Turn], error: str | None, status: str) -> None:
         """Close every column still streaming: with its stored reply when there is one."""
@@ -270,6 +316,8 @@ class CompareScreen(Screen[Continue | None]):
                 f"Keep one answer to go on with its model: 1–{count} (or ←→, Enter) · "
                 "Esc: back, all kept as variants"
             )
+        elif self.thread_id is None and any(column.refused for column in self.columns):
+            self._status("No model here can take the attachments: see each column. Esc goes back.")
         elif self.thread_id is None:
             self._status("No model could be asked: see each column. Esc goes back.")
         else:

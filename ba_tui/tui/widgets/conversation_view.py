@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -20,6 +21,7 @@ from textual.widgets import Button, Static
 from ba_tui.tui.widgets.message import AssistantMessage, MessageView, UserMessage
 
 if TYPE_CHECKING:
+    from ba_tui.messages import Attachment
     from ba_tui.store import Message
     from ba_tui.tui.branches import Branches
 
@@ -39,6 +41,8 @@ class MessageCursor(Widget, can_focus=True):
         Binding("t", "act('reasoning')", "Reasoning"),
         Binding("v", "act('csv')", "Copy CSV"),
         Binding("e", "act('edit')", "Edit & resend"),
+        Binding("o", "act('open')", "Open file"),
+        Binding("s", "act('save')", "Save file"),
         Binding("r", "act('regenerate')", "Regenerate"),
         Binding("left,[", "act('previous')", "‹ Variant", key_display="←"),
         Binding("right,]", "act('next')", "Variant ›", key_display="→"),
@@ -93,8 +97,10 @@ class ConversationView(Vertical):
         super().__init__(id=id)
         self.selected: MessageView | None = None
         self._hidden: list[MessageView] = []
-        # The code block C copied last, so pressing it again copies the next one.
+        # The code block C copied last, so pressing it again copies the next one; the
+        # same for the attachment o opened.
         self._copied_code: tuple[MessageView, int] | None = None
+        self._opened: tuple[MessageView, int] | None = None
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="messages", can_focus=False):
@@ -117,7 +123,12 @@ class ConversationView(Vertical):
         """Replace what is shown with `path` (root to leaf)."""
         self.selected = None
         views = [
-            self.view_for(message, branches, last=i == len(path) - 1)
+            self.view_for(
+                message,
+                branches,
+                last=i == len(path) - 1,
+                reply=path[i + 1] if i + 1 < len(path) else None,
+            )
             for i, message in enumerate(path)
         ]
         self._hidden = views[:-SHOWN] if len(views) > SHOWN else []
@@ -131,10 +142,25 @@ class ConversationView(Vertical):
                 await scroller.mount_all(shown)
         scroller.anchor()
 
-    def view_for(self, message: Message, branches: Branches, *, last: bool = False) -> MessageView:
+    def view_for(
+        self,
+        message: Message,
+        branches: Branches,
+        *,
+        last: bool = False,
+        reply: Message | None = None,
+    ) -> MessageView:
+        """The widget for `message`; `reply` is the message shown after it (a prompt's
+        chips say how its attachments reached the model that answered)."""
         variant = branches.variant(message)
         if message.role == "user":
-            return UserMessage(message, variant=variant)
+            answered = reply is not None and reply.role == "assistant"
+            sent_to = (
+                (reply.provider, reply.model)
+                if answered and reply is not None and reply.provider and reply.model
+                else None
+            )
+            return UserMessage(message, variant=variant, sent_to=sent_to)
         return AssistantMessage(message, variant=variant, can_regenerate=last)
 
     async def add(self, *views: MessageView) -> None:
@@ -197,6 +223,8 @@ class ConversationView(Vertical):
             return isinstance(view, AssistantMessage) and view.has_reasoning
         if action == "csv":
             return isinstance(view, AssistantMessage) and view.data is not None
+        if action in ("open", "save"):
+            return isinstance(view, UserMessage) and bool(view.attachments)
         return True
 
     def act(self, action: str) -> None:
@@ -208,6 +236,10 @@ class ConversationView(Vertical):
             view.toggle_reasoning()
         elif action == "code" and isinstance(view, AssistantMessage):
             self.copy_code(view)
+        elif action == "open" and isinstance(view, UserMessage):
+            self.open_attachment(view)
+        elif action == "save" and isinstance(view, UserMessage):
+            self.save_attachment(view)
         elif action == "csv" and isinstance(view, AssistantMessage):
             from ba_tui.tabular import rows, to_csv
 
@@ -233,6 +265,62 @@ class ConversationView(Vertical):
         more = " · C again for the next" if len(blocks) > 1 else ""
         # The language is the model's text: shown as written, never as markup.
         self.notify(f"Copied {what} ({about}){more}", timeout=3, markup=False)
+
+    def _next_attachment(self, view: UserMessage) -> tuple[Attachment, str]:
+        """The attachment `o` opens now: the first, then the next on each press (with a
+        note saying which of how many)."""
+        attached = view.attachments
+        last = self._opened
+        index = (last[1] + 1) % len(attached) if last and last[0] is view else 0
+        self._opened = (view, index)
+        more = (
+            f" ({index + 1} of {len(attached)}; o again for the next)" if len(attached) > 1 else ""
+        )
+        return attached[index], more
+
+    def open_attachment(self, view: UserMessage) -> None:
+        """Open one attachment of `view` with the system's viewer."""
+        part, more = self._next_attachment(view)
+        self._open(part, more)
+
+    @work(thread=True, exit_on_error=False, group="open-attachment")
+    def _open(self, part: Attachment, more: str) -> None:
+        from ba_tui.tui import attached_files
+
+        store = getattr(self.app, "store", None)
+        line, opened = attached_files.open_stored(store, part)
+        self.app.call_from_thread(
+            self.notify,
+            line + more if opened else line,
+            timeout=5 if opened else 10,
+            markup=False,
+            severity="information" if opened else "warning",
+        )
+
+    def save_attachment(self, view: UserMessage) -> None:
+        """Ask where to save an attachment of `view` (the one `o` opened last, else the
+        first), then write it there."""
+        from ba_tui.tui.screens.save_attachment import SaveAttachment
+
+        attached = view.attachments
+        last = self._opened
+        part = attached[last[1]] if last and last[0] is view else attached[0]
+
+        def chosen(path: str | None) -> None:
+            if path:
+                self._save(part, path)
+
+        self.app.push_screen(SaveAttachment(part), chosen)
+
+    @work(thread=True, exit_on_error=False, group="save-attachment")
+    def _save(self, part: Attachment, path: str) -> None:
+        from ba_tui.tui import attached_files
+
+        store = getattr(self.app, "store", None)
+        line, ok = attached_files.save_stored(store, part, path)
+        self.app.call_from_thread(
+            self.notify, line, timeout=5, markup=False, severity="information" if ok else "error"
+        )
 
     def on_message_view_clicked(self, event: MessageView.Clicked) -> None:
         self.select(event.view)

@@ -8,6 +8,7 @@ tokens arrive, the screen is updated at a steady pace, never once per token.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -17,6 +18,7 @@ from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
 from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
+from ba_tui.messages import Attachment, attachments_of
 from ba_tui.pricing import format_cost
 from ba_tui.schemas import stored_data
 from ba_tui.tui.text import InertStream, head, inert, is_big, seconds, size_label, tokens
@@ -37,6 +39,7 @@ MARKS = {
     "interrupted": "⚠ interrupted",
     "error": "✗ error",
     "streaming": "… streaming",
+    "not_asked": "⊘ not asked",  # compare: the model cannot take the prompt's attachments
 }
 
 
@@ -137,10 +140,35 @@ class MessageView(Vertical):
 
 
 class UserMessage(MessageView):
-    """What the user sent."""
+    """What the user sent: its text, and its attachments as chips (images as pictures
+    too). `attached` are the attachments of a prompt not stored yet; `sent_to` is the
+    (provider, model) of the reply shown below it, which says how a document reached
+    the model."""
+
+    def __init__(
+        self,
+        message: Message | None,
+        *,
+        variant: tuple[int, int] | None = None,
+        text: str = "",
+        attached: Sequence[Attachment] = (),
+        sent_to: tuple[str, str] | None = None,
+        pictures: bool = True,
+    ) -> None:
+        super().__init__(message, variant=variant, text=text)
+        self._attached = tuple(attached)
+        self.sent_to = sent_to
+        self.pictures = pictures  # False: chips only (compare's few lines for the prompt)
+        self._shown_chips = False
+        self._shown_pictures = False
+
+    @property
+    def attachments(self) -> tuple[Attachment, ...]:
+        return attachments_of(self.message.parts) if self.message else self._attached
 
     def compose(self) -> ComposeResult:
         yield Static(self._label(), classes="message-label")
+        yield from self._attachment_views()
         text = self.text
         if is_big(text):
             # Shown whole, a 1 MB prompt would take Textual seconds to wrap and draw.
@@ -158,6 +186,34 @@ class UserMessage(MessageView):
     def refresh_label(self) -> None:
         if self.is_mounted:
             self.query_one(".message-label", Static).update(self._label())
+
+    def _attachment_views(self) -> list[Widget]:
+        """The chips, and a picture per image once the message is stored (a picture reads
+        its bytes from the store); only what is not shown yet."""
+        from ba_tui.attachments.kinds import is_image
+
+        attached = self.attachments
+        if not attached:
+            return []
+        # Only a message with attachments pays for their module (and PIL, later).
+        from ba_tui.tui.widgets.attachments import AttachmentChips, Picture
+
+        views: list[Widget] = []
+        if not self._shown_chips:
+            self._shown_chips = True
+            views.append(AttachmentChips(attached, self.sent_to))
+        if self.pictures and self.message is not None and not self._shown_pictures:
+            self._shown_pictures = True
+            views += [Picture(part) for part in attached if is_image(part.mime)]
+        return views
+
+    def update_message(self, message: Message, variant: tuple[int, int] | None) -> None:
+        """Stored now: its attachments show if they did not already."""
+        super().update_message(message, variant)
+        if self.is_mounted and (views := self._attachment_views()):
+            # After the chips if they are there, else after the label.
+            shown = self.query(".attachment-chips")
+            self.mount_all(views, after=shown.last() if shown else self.query_one(".message-label"))
 
 
 class AssistantMessage(MessageView):

@@ -29,7 +29,18 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ba_tui.errors import BaChatError
-from ba_tui.events import FallingBack, Notice, ReasoningDelta, Retrying, Saved, TextDelta
+from ba_tui.events import (
+    FallingBack,
+    Notice,
+    ReasoningDelta,
+    Retrying,
+    Saved,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallRan,
+    ToolCallStarted,
+)
 from ba_tui.tui.branches import Branches
 from ba_tui.tui.commands import KeyedCommands, PaletteEntry
 from ba_tui.tui.found import Found
@@ -50,10 +61,13 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from ba_tui.events import Event
+    from ba_tui.messages import ToolCall
     from ba_tui.session import ChatSession
     from ba_tui.store import Message, Store, Thread
+    from ba_tui.tools import Decision, Tool
     from ba_tui.tui.context import AppContext
     from ba_tui.tui.screens.compare import Continue
+    from ba_tui.tui.widgets.approval_card import Asking
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,8 @@ class Reply:
     reasoning: list[str] = field(default_factory=list)
     notice: str = ""  # "rate limited by gemini, retrying in 2 s (1/2)" until text arrives
     on_notice: Callable[[str], None] | None = None
+    tools: list[Event] = field(default_factory=list)  # its tool calls' events, in order
+    asking: Asking | None = None  # a call waiting for the user's approval
 
     def sink(self, event: Event) -> None:
         if isinstance(event, TextDelta):
@@ -94,6 +110,8 @@ class Reply:
         elif isinstance(event, Saved):
             self.thread_id, self.user_id = event.thread_id, event.user_id
             self.reply_id = event.reply_id
+        elif isinstance(event, ToolCallStarted | ToolCallDelta | ToolCallDone | ToolCallRan):
+            self.tools.append(event)  # replayed if the thread is shown again meanwhile
         self.widget.feed(event)
 
     def _notice(self, text: str) -> None:
@@ -328,7 +346,9 @@ class MainScreen(Screen[None]):
         status.title = self.thread.title if self.thread else "new thread"
         if self.reply is not None:
             here = self.reply.thread_id in (None, self.thread.id if self.thread else None)
-            if self.notice:
+            if self.reply.asking is not None:
+                status.state = "a tool call waits for your approval"
+            elif self.notice:
                 status.state = f"{self.notice} · Esc cancels" if here else self.notice
             else:
                 status.state = "streaming… Esc cancels" if here else "streaming in another thread…"
@@ -413,6 +433,10 @@ class MainScreen(Screen[None]):
                     widget.feed(ReasoningDelta(text))
                 for text in reply.text:
                     widget.feed(TextDelta(text))
+                for event in reply.tools:
+                    widget.feed(event)
+                if reply.asking is not None:
+                    await widget.ask(reply.asking)
                 return
 
     def _welcome_text(self) -> Content:
@@ -616,6 +640,9 @@ class MainScreen(Screen[None]):
         error: str | None = None
         try:
             session = self.session()
+            if problem := self.context.tools_problem:  # said once, then the chat goes on
+                self.context.tools_problem = None
+                self.notify(problem, severity="warning", markup=False)
             target = await ready_target(session, provider, model)
             fallbacks, _ = await asyncio.to_thread(session.fallbacks)
             # A thread with a schema asks for data, shown as a table once it fits.
@@ -717,6 +744,37 @@ class MainScreen(Screen[None]):
             await session.retitle()
         except Exception:
             return  # a title is never worth interrupting the conversation
+
+    async def approve(self, call: ToolCall, tool: Tool) -> Decision:
+        """Ask the user about a tool call with a card under the streaming reply (focus on
+        it), and wait for the answer; the card goes and the focus returns to the prompt.
+        A cancel (Esc) while it waits cancels the reply: the loop answers the call."""
+        from ba_tui.tools import Decision
+        from ba_tui.tui.widgets.approval_card import Asking
+
+        reply = self.reply
+        if reply is None:  # a comparison's turn: it has no reply here to ask under
+            return Decision(False, reason="the user could not be asked (a comparison)")
+        asking = reply.asking = Asking(call, tool)
+        self._show_status()
+        try:
+            if reply.widget.is_mounted:
+                await reply.widget.ask(asking)
+            return await asking.decision
+        finally:
+            reply.asking = None
+            self._show_status()
+            await self._close_card(reply)
+
+    async def _close_card(self, reply: Reply) -> None:
+        card = reply.widget.approval_card
+        if card is None:
+            return
+        focused = self.focused
+        had_focus = focused is None or focused is card or card in focused.ancestors
+        await card.remove()
+        if had_focus and self.app.screen is self:
+            self.query_one(PromptBox).focus()
 
     def cancel_reply(self) -> bool:
         if self.reply is not None and self.reply.worker is not None:

@@ -37,6 +37,7 @@ class MessageCursor(Widget, can_focus=True):
         # Shift+C: the same letter, for the part of the reply people copy most often.
         Binding("C", "act('code')", "Copy code", key_display="C"),
         Binding("t", "act('reasoning')", "Reasoning"),
+        Binding("o", "act('tools')", "Tool calls"),
         Binding("v", "act('csv')", "Copy CSV"),
         Binding("e", "act('edit')", "Edit & resend"),
         Binding("r", "act('regenerate')", "Regenerate"),
@@ -195,6 +196,8 @@ class ConversationView(Vertical):
             return isinstance(view, AssistantMessage) and bool(view.code_blocks)
         if action == "reasoning":
             return isinstance(view, AssistantMessage) and view.has_reasoning
+        if action == "tools":
+            return isinstance(view, AssistantMessage) and bool(view.tool_rows)
         if action == "csv":
             return isinstance(view, AssistantMessage) and view.data is not None
         return True
@@ -206,6 +209,8 @@ class ConversationView(Vertical):
         # Folding and copying a code block change nothing outside the conversation.
         if action == "reasoning" and isinstance(view, AssistantMessage):
             view.toggle_reasoning()
+        elif action == "tools" and isinstance(view, AssistantMessage):
+            view.toggle_calls()
         elif action == "code" and isinstance(view, AssistantMessage):
             self.copy_code(view)
         elif action == "csv" and isinstance(view, AssistantMessage):

@@ -276,6 +276,9 @@ async def test_an_mcp_servers_tool_runs_once_started_and_quitting_stops_the_serv
         await pilot.press("y")
         await reply_done(pilot)
         assert "▸ calc.add(a=2, b=3) → 1 line" in screen_text(app)
+        # A comparison would offer only the read-only one (each model would run a call).
+        assert app.main.session().tools.tools.keys() >= {"calc.add", "calc.fail"}
+        assert list(app.main.session(read_only_tools=True).tools.tools) == ["calc.add"]
     # The app quit: the server's process ended with it.
     deadline = time.monotonic() + 10
     while any(_running(pid) for pid in started):

@@ -213,6 +213,7 @@ class MainScreen(Screen[None]):
         self.choices: dict[str | None, str] = {}
         self._data_version = 0
         self.found = Found()  # a search hit's words, marked until the next action
+        self._approvals = asyncio.Lock()
 
     @property
     def store(self) -> Store:
@@ -668,14 +669,18 @@ class MainScreen(Screen[None]):
             error = redact(f"internal error: {type(exc).__name__}: {exc}")
         await self._end_reply(reply, error)
 
-    def session(self) -> ChatSession:
+    def session(self, *, read_only_tools: bool = False) -> ChatSession:
         """The open conversation as a session: where its next turn goes (a draft thread
-        is stored when its first prompt is sent)."""
+        is stored when its first prompt is sent). A comparison's offers only read-only
+        tools (each of its models would run a call: side effects must not run N times)."""
         from ba_tui.session import NewThread
 
         draft = self.draft
         return self.context.session(
-            self.thread, NewThread(draft.system, draft.persona, origin="tui"), self._thread_stored
+            self.thread,
+            NewThread(draft.system, draft.persona, origin="tui"),
+            self._thread_stored,
+            read_only_tools=read_only_tools,
         )
 
     def _thread_stored(self, thread: Thread) -> None:
@@ -752,19 +757,27 @@ class MainScreen(Screen[None]):
         from ba_tui.tools import Decision
         from ba_tui.tui.widgets.approval_card import Asking
 
-        reply = self.reply
-        if reply is None:  # a comparison's turn: it has no reply here to ask under
-            return Decision(False, reason="the user could not be asked (a comparison)")
-        asking = reply.asking = Asking(call, tool)
-        self._show_status()
-        try:
-            if reply.widget.is_mounted:
-                await reply.widget.ask(asking)
-            return await asking.decision
-        finally:
-            reply.asking = None
+        async with self._approvals:  # one card at a time, if calls run side by side
+            tools = self.context.tools
+            if tools is not None and tool.name in tools.allowed:  # allowed meanwhile
+                return Decision(True, "session")
+            reply = self.reply
+            if reply is None:  # a comparison's turn: it has no reply here to ask under
+                return Decision(
+                    False,
+                    reason="the user could not be asked (a comparison runs tools only with"
+                    ' approve = "read-only" or "all" in config.toml)',
+                )
+            asking = reply.asking = Asking(call, tool)
             self._show_status()
-            await self._close_card(reply)
+            try:
+                if reply.widget.is_mounted:
+                    await reply.widget.ask(asking)
+                return await asking.decision
+            finally:
+                reply.asking = None
+                self._show_status()
+                await self._close_card(reply)
 
     async def _close_card(self, reply: Reply) -> None:
         card = reply.widget.approval_card
@@ -895,7 +908,7 @@ class MainScreen(Screen[None]):
         screen = CompareScreen(
             targets,
             prompt,
-            session=self.session(),
+            session=self.session(read_only_tools=True),
             parent_id=self.leaf_id if self.thread else None,
             store=self.store,
         )

@@ -67,6 +67,7 @@ async def test_approve_once_runs_the_tool_and_its_row_shows_the_result(tools_app
         shown = screen_text(app)
         assert "Run read_file?" in shown and "builtin · read-only" in shown
         assert '"path": "notes.txt"' in shown and "y once" in shown
+        assert '▸ read_file(path="notes.txt") waiting for approval' in shown
         await pilot.press("y")
         await reply_done(pilot)
         assert not app.main.query(ApprovalCard)

@@ -780,6 +780,8 @@ class MainScreen(Screen[None]):
                 await self._close_card(reply)
 
     async def _close_card(self, reply: Reply) -> None:
+        for row in reply.widget.tool_rows:
+            row.wait(False)
         card = reply.widget.approval_card
         if card is None:
             return

@@ -389,6 +389,8 @@ class AssistantMessage(MessageView):
             if self._tool_events:  # the call's own row first, then the card under it
                 events, self._tool_events = self._tool_events, []
                 await self._show_calls(events)
+        for row in self.tool_rows:
+            row.wait(row.call_id == asking.call.id)
         card = ApprovalCard(asking)
         await self.calls.mount(card)
         return card

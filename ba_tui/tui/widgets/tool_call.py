@@ -88,6 +88,7 @@ class ToolCallRow(Vertical):
         self.streamed = ""  # the argument text as it arrives, before the call is whole
         self.stored = stored  # from a stored reply: folded, and nothing more will come
         self.collapsed = stored or result is not None
+        self.waiting = False  # its approval card is showing
 
     def compose(self) -> ComposeResult:
         yield Static(self._line(), classes="tool-call-line")
@@ -113,8 +114,13 @@ class ToolCallRow(Vertical):
         self.collapsed = True
         self._redraw()
 
+    def wait(self, on: bool) -> None:
+        """The call waits for the user's answer (its card shows under the rows)."""
+        self.waiting = on
+        self._redraw()
+
     def ran(self, call: ToolCall, result: ToolResult) -> None:
-        self.call, self.result = call, result
+        self.call, self.result, self.waiting = call, result, False
         self.collapsed = True
         self._redraw()
 
@@ -144,8 +150,10 @@ class ToolCallRow(Vertical):
             after = f" → {outcome(self.result)}"
         elif self.call is None:
             after = " …"
-        else:  # waiting for approval or running; a stored call without result: neither
-            after = " no result" if self.stored else " running…"
+        elif self.stored:  # (a stored call has a result; an old row may not)
+            after = " no result"
+        else:
+            after = " waiting for approval" if self.waiting else " running…"
         # The outcome always shows: the arguments give way to it on a narrow line.
         room = (self.size.width or LINE_ARGUMENTS * 2) - len(self.tool_name) - len(after) - 4
         room = max(min(room, LINE_ARGUMENTS), MIN_ARGUMENTS)

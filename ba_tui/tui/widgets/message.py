@@ -341,8 +341,8 @@ class AssistantMessage(MessageView):
         self.query_one(".message-footer", Static).update(self._footer())
 
     async def _show_calls(self, events: list[ToolEvent]) -> None:
-        """Each call a row: opened as it starts, its arguments as they arrive, folded
-        once it ran."""
+        """Each call a row: open as it starts, its arguments growing as they arrive,
+        folded to its line once whole (the card shows it then), its result once it ran."""
         rows = {row.call_id: row for row in self.calls.query_children(ToolCallRow)}
         for event in events:
             if isinstance(event, ToolCallDelta):
@@ -354,7 +354,7 @@ class AssistantMessage(MessageView):
             if row is None:  # (a dialect may send a whole call without a start)
                 name = event.name if isinstance(event, ToolCallStarted) else event.call.name
                 rows[call_id] = row = ToolCallRow(call_id, name)
-                await self.calls.mount(row, before=self._card())
+                await self.calls.mount(row, before=self.approval_card)
             if isinstance(event, ToolCallDone):
                 row.complete(event.call)
             elif isinstance(event, ToolCallRan):
@@ -374,9 +374,6 @@ class AssistantMessage(MessageView):
 
     @property
     def approval_card(self) -> ApprovalCard | None:
-        return self._card()
-
-    def _card(self) -> ApprovalCard | None:
         from ba_tui.tui.widgets.approval_card import ApprovalCard
 
         return next(iter(self.calls.query_children(ApprovalCard)), None)

@@ -286,3 +286,23 @@ async def test_an_mcp_servers_tool_runs_once_started_and_quitting_stops_the_serv
         assert time.monotonic() < deadline, "the MCP server outlived the app"
         time.sleep(0.05)
     assert sent_results(server.requests[1])[0]["content"] == "5"
+
+
+async def test_an_unknown_tool_in_config_is_one_notice_and_the_chat_goes_on(
+    make_app, home, server, store
+):
+    (home / "config.toml").write_text('[tools]\nenabled = ["rm_rf"]\n')
+    server.queue(text_stream("anthropic", "Hello."), text_stream("anthropic", "Again."))
+    app = make_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await send(pilot, "hi")
+        await reply_done(pilot)
+        await send(pilot, "hi again")
+        await reply_done(pilot)
+        assert "Again." in screen_text(app)
+        said = [n.message for n in app._notifications if "Tools are off" in n.message]
+    assert said == [  # once, not on every turn
+        "Tools are off: no built-in tool named 'rm_rf'; use one of: current_time, read_file,"
+        " list_folder, fetch_url (see ba-chat tools)"
+    ]
+    assert "tools" not in server.requests[0].json

@@ -1,7 +1,8 @@
 """Draw screenshots/*.svg with the real TUI, talking to the local fake provider server.
 
-    python bench/screenshots.py            # writes screenshots/*.svg
+    python bench/screenshots.py            # writes every screenshots/*.svg
     python bench/screenshots.py attachments  # only attachments.svg, compare-attachments.svg
+    python bench/screenshots.py tools      # only the tool pictures (tool-card, tool-calls)
 
 Every reply on the pictures was streamed by the app from tests/servers over HTTP, through
 the same turn runner `ba-chat ask` uses; nothing is painted by hand.
@@ -262,5 +263,52 @@ async def shoot_attachments() -> None:
         print((OUT / name).relative_to(ROOT))
 
 
+async def shoot_tools() -> None:
+    """The approval card at 80×24 under a reply that calls read_file, then the answer
+    with its call folded to one row."""
+    from tests.servers import text_stream, tool_stream
+
+    server, home = setup()
+    work = home / "work"
+    work.mkdir()
+    (work / "notes.txt").write_text("Buy milk\nCall the plumber about the leak\nRenew passport\n")
+    os.chdir(work)
+    (home / "config.toml").write_text('auto_title = "off"\n[tools]\nenabled = ["read_file"]\n')
+    from ba_tui.tui.app import ChatApp
+
+    OUT.mkdir(exist_ok=True)
+    app = ChatApp(warm_up=True, first_run_check=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.main.set_model("anthropic", "claude-sonnet-5-5")
+        call = ("toolu_1", "read_file", {"path": "notes.txt"})
+        server.queue(
+            tool_stream("anthropic", [call]),
+            text_stream(
+                "anthropic",
+                "Three things on your list:\n\n1. Buy milk\n2. Call the plumber about the "
+                "leak\n3. Renew your passport",
+                chunk_size=6,
+            ),
+        )
+        await send(pilot, "What is on my to-do list in notes.txt?")
+        deadline = time.monotonic() + 20
+        while not app.main.query(".approval-card") and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)
+        app.save_screenshot(filename="tool-card.svg", path=str(OUT))
+        await pilot.press("y")
+        await wait_reply(app)
+        app.save_screenshot(filename="tool-calls.svg", path=str(OUT))
+    server.stop()  # type: ignore[attr-defined]
+    app.store.close()
+    for name in ("tool-card.svg", "tool-calls.svg"):
+        print((OUT / name).relative_to(ROOT))
+
+
 if __name__ == "__main__":
-    asyncio.run(shoot_attachments() if sys.argv[1:] == ["attachments"] else shoot())
+    ONLY = {"attachments": shoot_attachments, "tools": shoot_tools}
+    if sys.argv[1:] and sys.argv[1] in ONLY:
+        asyncio.run(ONLY[sys.argv[1]]())
+    else:  # every picture README shows
+        for shoot_some in (shoot, shoot_attachments, shoot_tools):
+            asyncio.run(shoot_some())

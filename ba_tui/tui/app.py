@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from textual.screen import Screen
 
     from ba_tui.config import Config
+    from ba_tui.messages import ToolCall
     from ba_tui.store import Store
+    from ba_tui.tools import Decision, Tool
 
 
 # Workers whose cancel path saves a streaming reply: a single reply, a comparison.
@@ -95,6 +97,7 @@ class ChatApp(App[int]):
 
             store = Store.open()
         self.context = AppContext(store, config, clock, self.warm_up)
+        self.context.approve = self._approve
         self._warm = warm_up
         self._first_run_check = first_run_check
         self._warmed: set[str] = set()
@@ -153,7 +156,12 @@ class ChatApp(App[int]):
         from ba_tui.session import close_connections
 
         signals.remove(asyncio.get_running_loop(), self._signals)
-        await close_connections()
+        await asyncio.gather(close_connections(), self.context.close_tools())
+
+    async def _approve(self, call: ToolCall, tool: Tool) -> Decision:
+        """A tool call the approval policy does not allow by itself: the chat screen
+        asks with its card."""
+        return await self.main.approve(call, tool)
 
     def _stop_signal(self, signum: int) -> None:
         """SIGTERM or SIGHUP: quit as Ctrl+Q does (Textual restores the terminal), once

@@ -3,12 +3,16 @@
 Screens get the store, the config (reloaded in place when Settings saves it), the clock,
 the session factory and the provider defaults from here, so a screen can be built and
 tested without reaching into `self.app`.
+
+The tools are the app's too: one toolbox for the whole run, shared by every session the
+screens make (a chat screen makes one per turn), so "allow for this session" means until
+the app quits, and each MCP server is started once and closed when the app quits.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -19,6 +23,11 @@ if TYPE_CHECKING:
     from ba_tui.providers import ProviderSpec
     from ba_tui.session import ChatSession, NewThread
     from ba_tui.store import Store, Thread
+    from ba_tui.tools import Approver, Toolbox
+
+# Seconds quitting waits for MCP servers to stop; a slower one is left to end with its
+# stdin (the process exits right after).
+CLOSE_TOOLS_SECONDS = 1.0
 
 
 def _no_warm_up(provider: str | None) -> None:
@@ -34,6 +43,12 @@ class AppContext:
     config: Config
     clock: Callable[[], datetime]
     warm_up: Callable[[str | None], None] = _no_warm_up
+    # How the user is asked about a tool call (the chat screen's approval card).
+    approve: Approver | None = None
+    tools: Toolbox | None = field(default=None, init=False)
+    # Why the tools in config.toml cannot be offered (an unknown tool), said once.
+    tools_problem: str | None = field(default=None, init=False)
+    _tools_made: bool = field(default=False, init=False)
 
     def reload_config(self) -> None:
         """Read config.toml again (Settings or the welcome screen wrote to it)."""
@@ -46,11 +61,41 @@ class AppContext:
         thread: Thread | None,
         new: NewThread,
         on_thread: Callable[[Thread], None] | None = None,
+        *,
+        read_only_tools: bool = False,
     ) -> ChatSession:
-        """A conversation's session: where its next turn goes and what it is stored as."""
+        """A conversation's session: where its next turn goes and what it is stored as,
+        offering the app's tools (only the read-only ones with `read_only_tools`)."""
         from ba_tui.session import ChatSession
 
-        return ChatSession(self.config, self.store, thread, new=new, on_thread=on_thread)
+        session = ChatSession(self.config, self.store, thread, new=new, on_thread=on_thread)
+        if not self._tools_made:
+            self._make_tools(session)
+        session.tools = self.tools
+        if read_only_tools and self.tools is not None:
+            session.tools = read_only(self.tools)
+        return session
+
+    def _make_tools(self, session: ChatSession) -> None:
+        """The app's toolbox: config's `[tools] enabled` and enabled MCP servers, asked
+        about as config's `approve` says (default "ask": the approval card)."""
+        from ba_tui.errors import BaChatError
+
+        self._tools_made = True
+        policy = str(self.config.data.get("approve") or "ask")
+        try:
+            self.tools = session.use_tools(policy=policy, approve=self.approve)
+        except BaChatError as exc:  # the chat goes on without tools, and says why
+            self.tools_problem = f"Tools are off: {exc.line('tui')}"
+
+    async def close_tools(self) -> None:
+        """End the MCP servers' connections, waiting at most CLOSE_TOOLS_SECONDS."""
+        import asyncio
+        from contextlib import suppress
+
+        if self.tools is not None:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self.tools.close(), CLOSE_TOOLS_SECONDS)
 
     def defaults(self) -> tuple[str | None, str | None]:
         """The provider and model a new thread starts with, without asking the keyring
@@ -94,6 +139,16 @@ class AppContext:
             return get_persona(str(name), self.config)
         except Exception:
             return None
+
+
+def read_only(toolbox: Toolbox) -> Toolbox:
+    """The toolbox's read-only tools, with what the user allowed for the session shared
+    (the same set). MCP servers not started yet are left out: a chat turn starts them,
+    and the app's toolbox alone owns (and closes) their connections."""
+    from dataclasses import replace
+
+    tools = {name: tool for name, tool in toolbox.tools.items() if tool.read_only}
+    return replace(toolbox, tools=tools, servers=[], connections=[])
 
 
 def _env_key(spec: Any) -> bool:

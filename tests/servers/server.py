@@ -211,12 +211,20 @@ class FakeServer:
 
     # -- serving ----------------------------------------------------------------------------
     def _receive(self, request: Recorded) -> Reply:
-        refusal = self._auth_error(request)
+        refusal = self._auth_error(request) or self._broken_history(request)
         with self._lock:
             self._requests.append(request)
             if refusal is None and self._queue:
                 return self._queue.popleft()
         return refusal or self._default(request)
+
+    def _broken_history(self, request: Recorded) -> Reply | None:
+        """A 400 for a history with a tool call left unanswered, as the APIs refuse it."""
+        from tests.servers.tool_checks import unanswered_calls
+
+        dialect = _classify(request)[0]
+        problem = unanswered_calls(request.json, dialect)
+        return _invalid(dialect, problem) if dialect and problem else None
 
     def _auth_error(self, request: Recorded) -> Reply | None:
         """The auth error this request deserves, if keys are set and its key is wrong."""

@@ -29,7 +29,18 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from ba_tui.errors import BaChatError
-from ba_tui.events import FallingBack, Notice, ReasoningDelta, Retrying, Saved, TextDelta
+from ba_tui.events import (
+    FallingBack,
+    Notice,
+    ReasoningDelta,
+    Retrying,
+    Saved,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallRan,
+    ToolCallStarted,
+)
 from ba_tui.tui.branches import Branches
 from ba_tui.tui.commands import KeyedCommands, PaletteEntry
 from ba_tui.tui.found import Found
@@ -50,10 +61,13 @@ if TYPE_CHECKING:
     from textual.worker import Worker
 
     from ba_tui.events import Event
+    from ba_tui.messages import ToolCall
     from ba_tui.session import ChatSession
     from ba_tui.store import Message, Store, Thread
+    from ba_tui.tools import Decision, Tool
     from ba_tui.tui.context import AppContext
     from ba_tui.tui.screens.compare import Continue
+    from ba_tui.tui.widgets.approval_card import Asking
 
 
 @dataclass(frozen=True)
@@ -81,6 +95,8 @@ class Reply:
     reasoning: list[str] = field(default_factory=list)
     notice: str = ""  # "rate limited by gemini, retrying in 2 s (1/2)" until text arrives
     on_notice: Callable[[str], None] | None = None
+    tools: list[Event] = field(default_factory=list)  # its tool calls' events, in order
+    asking: Asking | None = None  # a call waiting for the user's approval
 
     def sink(self, event: Event) -> None:
         if isinstance(event, TextDelta):
@@ -94,6 +110,8 @@ class Reply:
         elif isinstance(event, Saved):
             self.thread_id, self.user_id = event.thread_id, event.user_id
             self.reply_id = event.reply_id
+        elif isinstance(event, ToolCallStarted | ToolCallDelta | ToolCallDone | ToolCallRan):
+            self.tools.append(event)  # replayed if the thread is shown again meanwhile
         self.widget.feed(event)
 
     def _notice(self, text: str) -> None:
@@ -195,6 +213,7 @@ class MainScreen(Screen[None]):
         self.choices: dict[str | None, str] = {}
         self._data_version = 0
         self.found = Found()  # a search hit's words, marked until the next action
+        self._approvals = asyncio.Lock()
 
     @property
     def store(self) -> Store:
@@ -328,7 +347,9 @@ class MainScreen(Screen[None]):
         status.title = self.thread.title if self.thread else "new thread"
         if self.reply is not None:
             here = self.reply.thread_id in (None, self.thread.id if self.thread else None)
-            if self.notice:
+            if self.reply.asking is not None:
+                status.state = "a tool call waits for your approval"
+            elif self.notice:
                 status.state = f"{self.notice} · Esc cancels" if here else self.notice
             else:
                 status.state = "streaming… Esc cancels" if here else "streaming in another thread…"
@@ -413,6 +434,10 @@ class MainScreen(Screen[None]):
                     widget.feed(ReasoningDelta(text))
                 for text in reply.text:
                     widget.feed(TextDelta(text))
+                for event in reply.tools:
+                    widget.feed(event)
+                if reply.asking is not None:
+                    await widget.ask(reply.asking)
                 return
 
     def _welcome_text(self) -> Content:
@@ -616,6 +641,9 @@ class MainScreen(Screen[None]):
         error: str | None = None
         try:
             session = self.session()
+            if problem := self.context.tools_problem:  # said once, then the chat goes on
+                self.context.tools_problem = None
+                self.notify(problem, severity="warning", markup=False)
             target = await ready_target(session, provider, model)
             fallbacks, _ = await asyncio.to_thread(session.fallbacks)
             # A thread with a schema asks for data, shown as a table once it fits.
@@ -641,14 +669,18 @@ class MainScreen(Screen[None]):
             error = redact(f"internal error: {type(exc).__name__}: {exc}")
         await self._end_reply(reply, error)
 
-    def session(self) -> ChatSession:
+    def session(self, *, read_only_tools: bool = False) -> ChatSession:
         """The open conversation as a session: where its next turn goes (a draft thread
-        is stored when its first prompt is sent)."""
+        is stored when its first prompt is sent). A comparison's offers only read-only
+        tools (each of its models would run a call: side effects must not run N times)."""
         from ba_tui.session import NewThread
 
         draft = self.draft
         return self.context.session(
-            self.thread, NewThread(draft.system, draft.persona, origin="tui"), self._thread_stored
+            self.thread,
+            NewThread(draft.system, draft.persona, origin="tui"),
+            self._thread_stored,
+            read_only_tools=read_only_tools,
         )
 
     def _thread_stored(self, thread: Thread) -> None:
@@ -717,6 +749,47 @@ class MainScreen(Screen[None]):
             await session.retitle()
         except Exception:
             return  # a title is never worth interrupting the conversation
+
+    async def approve(self, call: ToolCall, tool: Tool) -> Decision:
+        """Ask the user about a tool call with a card under the streaming reply (focus on
+        it), and wait for the answer; the card goes and the focus returns to the prompt.
+        A cancel (Esc) while it waits cancels the reply: the loop answers the call."""
+        from ba_tui.tools import Decision
+        from ba_tui.tui.widgets.approval_card import Asking
+
+        async with self._approvals:  # one card at a time, if calls run side by side
+            tools = self.context.tools
+            if tools is not None and tool.name in tools.allowed:  # allowed meanwhile
+                return Decision(True, "session")
+            reply = self.reply
+            if reply is None:  # a comparison's turn: it has no reply here to ask under
+                return Decision(
+                    False,
+                    reason="the user could not be asked (a comparison runs tools only with"
+                    ' approve = "read-only" or "all" in config.toml)',
+                )
+            asking = reply.asking = Asking(call, tool)
+            self._show_status()
+            try:
+                if reply.widget.is_mounted:
+                    await reply.widget.ask(asking)
+                return await asking.decision
+            finally:
+                reply.asking = None
+                self._show_status()
+                await self._close_card(reply)
+
+    async def _close_card(self, reply: Reply) -> None:
+        for row in reply.widget.tool_rows:
+            row.wait(False)
+        card = reply.widget.approval_card
+        if card is None:
+            return
+        focused = self.focused
+        had_focus = focused is None or focused is card or card in focused.ancestors
+        await card.remove()
+        if had_focus and self.app.screen is self:
+            self.query_one(PromptBox).focus()
 
     def cancel_reply(self) -> bool:
         if self.reply is not None and self.reply.worker is not None:
@@ -837,7 +910,7 @@ class MainScreen(Screen[None]):
         screen = CompareScreen(
             targets,
             prompt,
-            session=self.session(),
+            session=self.session(read_only_tools=True),
             parent_id=self.leaf_id if self.thread else None,
             store=self.store,
         )

@@ -39,6 +39,7 @@ class MessageCursor(Widget, can_focus=True):
         # Shift+C: the same letter, for the part of the reply people copy most often.
         Binding("C", "act('code')", "Copy code", key_display="C"),
         Binding("t", "act('reasoning')", "Reasoning"),
+        Binding("o", "act('tools')", "Tool calls"),
         Binding("v", "act('csv')", "Copy CSV"),
         Binding("e", "act('edit')", "Edit & resend"),
         Binding("o", "act('open')", "Open file"),
@@ -221,6 +222,8 @@ class ConversationView(Vertical):
             return isinstance(view, AssistantMessage) and bool(view.code_blocks)
         if action == "reasoning":
             return isinstance(view, AssistantMessage) and view.has_reasoning
+        if action == "tools":
+            return isinstance(view, AssistantMessage) and bool(view.tool_rows)
         if action == "csv":
             return isinstance(view, AssistantMessage) and view.data is not None
         if action in ("open", "save"):
@@ -234,6 +237,8 @@ class ConversationView(Vertical):
         # Folding and copying a code block change nothing outside the conversation.
         if action == "reasoning" and isinstance(view, AssistantMessage):
             view.toggle_reasoning()
+        elif action == "tools" and isinstance(view, AssistantMessage):
+            view.toggle_calls()
         elif action == "code" and isinstance(view, AssistantMessage):
             self.copy_code(view)
         elif action == "open" and isinstance(view, UserMessage):

@@ -17,19 +17,33 @@ from textual.content import Content
 from textual.message import Message as TextualMessage
 from textual.widgets import Static
 
-from ba_tui.events import Event, FallingBack, ReasoningDelta, Retrying, TextDelta
-from ba_tui.messages import Attachment, attachments_of
+from ba_tui.events import (
+    Event,
+    FallingBack,
+    ReasoningDelta,
+    Retrying,
+    TextDelta,
+    ToolCallDelta,
+    ToolCallDone,
+    ToolCallRan,
+    ToolCallStarted,
+)
+from ba_tui.messages import Attachment, ToolCall, ToolResult, attachments_of
 from ba_tui.pricing import format_cost
 from ba_tui.schemas import stored_data
 from ba_tui.tui.text import InertStream, head, inert, is_big, seconds, size_label, tokens
 from ba_tui.tui.widgets.answer import Answer, CodeBlock, code_blocks
 from ba_tui.tui.widgets.reasoning import Reasoning
+from ba_tui.tui.widgets.tool_call import ToolCallRow
 
 if TYPE_CHECKING:
     from textual.timer import Timer
     from textual.widget import Widget
 
     from ba_tui.store import Message
+    from ba_tui.tui.widgets.approval_card import ApprovalCard, Asking
+
+ToolEvent = ToolCallStarted | ToolCallDelta | ToolCallDone | ToolCallRan
 
 FLUSH_SECONDS = 1 / 16
 
@@ -217,7 +231,8 @@ class UserMessage(MessageView):
 
 
 class AssistantMessage(MessageView):
-    """A reply: reasoning (folded), the answer as Markdown, an error line, a footer."""
+    """A reply: reasoning (folded), the answer as Markdown, the tool calls it made (a row
+    each, and the approval card while one waits), an error line, a footer."""
 
     def __init__(
         self,
@@ -242,6 +257,8 @@ class AssistantMessage(MessageView):
         self._timer: Timer | None = None
         self._lock = asyncio.Lock()
         self._code: tuple[str, list[CodeBlock]] | None = None
+        self._tool_events: list[ToolEvent] = []
+        self.calls = Vertical(*_stored_calls(message), classes="tool-calls")
         shown = "" if streaming or not message else self._shown(message)
         self.answer = Answer(shown)
         self.reasoning: Reasoning | None = None
@@ -275,6 +292,7 @@ class AssistantMessage(MessageView):
         if self.reasoning is not None:
             yield self.reasoning
         yield self.answer
+        yield self.calls
         notice = Static(classes="message-notice")
         notice.display = False
         yield notice
@@ -297,6 +315,8 @@ class AssistantMessage(MessageView):
                 self._reasoning.append(event.text)
         elif isinstance(event, Retrying | FallingBack):
             self._notice = event.notice
+        elif isinstance(event, ToolEvent):
+            self._tool_events.append(event)
 
     async def flush(self) -> None:
         """Move the queued text into the widgets (the timer calls this).
@@ -334,6 +354,9 @@ class AssistantMessage(MessageView):
                 if self.reasoning is not None:
                     self.reasoning.fold()
             await self.answer.append(text)
+        if self._tool_events:
+            events, self._tool_events = self._tool_events, []
+            await self._show_calls(events)
         # Text held back for a very long last block shows after a pause, or at the end.
         await self.answer.release(overdue_only=not final)
         if self.reasoning is not None:
@@ -363,6 +386,7 @@ class AssistantMessage(MessageView):
         self._set_notice("")
         if message is not None:
             self.message = message
+            await self._settle_calls(message)
             if structured(message) is not None:  # the JSON that streamed, now as a table
                 table = Answer(self._shown(message))
                 await self.mount(table, after=self.answer)
@@ -370,6 +394,69 @@ class AssistantMessage(MessageView):
                 self.answer = table
         self._show_error(error or (message.error if message else None))
         self.query_one(".message-footer", Static).update(self._footer())
+
+    async def _show_calls(self, events: list[ToolEvent]) -> None:
+        """Each call a row: open as it starts, its arguments growing as they arrive,
+        folded to its line once whole (the card shows it then), its result once it ran."""
+        rows = {row.call_id: row for row in self.calls.query_children(ToolCallRow)}
+        for event in events:
+            if isinstance(event, ToolCallDelta):
+                if (growing := rows.get(event.id)) is not None:
+                    growing.grow(event.text)
+                continue
+            call_id = event.id if isinstance(event, ToolCallStarted) else event.call.id
+            row = rows.get(call_id)
+            if row is None:  # (a dialect may send a whole call without a start)
+                name = event.name if isinstance(event, ToolCallStarted) else event.call.name
+                rows[call_id] = row = ToolCallRow(call_id, name)
+                await self.calls.mount(row, before=self.approval_card)
+            if isinstance(event, ToolCallDone):
+                row.complete(event.call)
+            elif isinstance(event, ToolCallRan):
+                row.ran(event.call, event.result)
+
+    async def _settle_calls(self, message: Message) -> None:
+        """The stored reply's calls: those a cancel answered after the stream ended (no
+        event says so) show how they ended, as a stored thread shows them."""
+        rows = {row.call_id: row for row in self.tool_rows}
+        stored = _stored_calls(message)
+        for fresh in stored:
+            row = rows.get(fresh.call_id)
+            if row is None:
+                await self.calls.mount(fresh)
+            elif row.result is None and fresh.call is not None and fresh.result is not None:
+                row.ran(fresh.call, fresh.result)
+
+    @property
+    def approval_card(self) -> ApprovalCard | None:
+        from ba_tui.tui.widgets.approval_card import ApprovalCard
+
+        return next(iter(self.calls.query_children(ApprovalCard)), None)
+
+    async def ask(self, asking: Asking) -> ApprovalCard:
+        """Show the approval card for `asking` under the calls streamed so far."""
+        from ba_tui.tui.widgets.approval_card import ApprovalCard
+
+        async with self._lock:
+            if self._tool_events:  # the call's own row first, then the card under it
+                events, self._tool_events = self._tool_events, []
+                await self._show_calls(events)
+        for row in self.tool_rows:
+            row.wait(row.call_id == asking.call.id)
+        card = ApprovalCard(asking)
+        await self.calls.mount(card)
+        return card
+
+    @property
+    def tool_rows(self) -> list[ToolCallRow]:
+        return list(self.calls.query_children(ToolCallRow))
+
+    def toggle_calls(self) -> None:
+        """Open every tool call of the reply, or fold them all if all are open."""
+        rows = self.tool_rows
+        opening = any(row.collapsed for row in rows)
+        for row in rows:
+            row.toggle(opening)
 
     @property
     def code_blocks(self) -> list[CodeBlock]:
@@ -411,6 +498,18 @@ class AssistantMessage(MessageView):
             line = footer_line(self.message)
         variant = variant_label(self.variant)
         return Content.assemble((variant, "bold"), " · ", line) if variant else line
+
+
+def _stored_calls(message: Message | None) -> list[ToolCallRow]:
+    """A stored reply's calls, a folded row each, with their results."""
+    if message is None:
+        return []
+    results = {p.call_id: p for p in message.parts if isinstance(p, ToolResult)}
+    return [
+        ToolCallRow(part.id, part.name, call=part, result=results.get(part.id), stored=True)
+        for part in message.parts
+        if isinstance(part, ToolCall)
+    ]
 
 
 def structured(message: Message) -> object | None:

@@ -132,8 +132,10 @@ async def test_session_and_always_are_not_asked_again_while_the_app_runs(
     ]
     assert len(server.requests) == 5
     first, second = store.history(store.latest_thread().id)[1::2]
-    assert [p.approval for p in first.parts if isinstance(p, ToolResult)] == [scope, "session"]
-    assert [p.approval for p in second.parts if isinstance(p, ToolResult)] == ["session"]
+    # A tool allowed always runs as that from then on (and the store remembers it).
+    assert [p.approval for p in first.parts if isinstance(p, ToolResult)] == [scope, scope]
+    assert [p.approval for p in second.parts if isinstance(p, ToolResult)] == [scope]
+    assert [t.tool for t in store.allowed_tools()] == (["read_file"] if key == "a" else [])
 
 
 async def test_edited_arguments_run_and_bad_json_stays_in_the_editor(tools_app, server, store):

@@ -202,3 +202,28 @@ def test_a_file_gemini_cannot_process_is_one_line_and_the_prompt_is_kept(
 def store_blob(home: Path, sha256: str) -> bytes:
     with Store.open(home / "ba-chat.db") as store:
         return store.blobs({sha256})[sha256].data
+
+
+async def test_a_file_still_processing_past_the_wait_is_one_line(server, monkeypatch):
+    from google import genai
+    from google.genai import types
+
+    from ba_tui.errors import ProviderError
+    from ba_tui.providers import gemini_files
+
+    monkeypatch.setattr(gemini_files, "READY_SECONDS", 1.0)  # not two minutes in a test
+    options = types.HttpOptions(base_url=server.url, api_version="v1beta")
+    client = genai.Client(api_key="k", http_options=options)
+    piece = fit.Native("stay-processing.pdf", kinds.PDF, b"%PDF-1.4\n" + b"0" * 100, "cd" * 32)
+    caps = replace(GEMINI, inline_file_bytes=10)  # a small file to the Files API
+    try:
+        with pytest.raises(ProviderError) as failed:
+            await gemini_files.references(client, [piece, "Summarise"], caps)
+    finally:
+        await client.aio.aclose()
+    assert failed.value.line() == (
+        "gemini's Files API was still processing stay-processing.pdf after 1 s; try again in "
+        "a few minutes"
+    )
+    # It asked again, after short waits, before giving up.
+    assert len([r for r in server.requests if r.method == "GET"]) >= 2

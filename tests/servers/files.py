@@ -11,7 +11,8 @@ _api_client.py `_async_upload_fd`, both read in google-genai 3.6.1):
        {"file": File} (state PROCESSING)
   GET  /v1beta/files/NAME           the File: PROCESSING on the first look, ACTIVE after
                                     (FAILED, with `error`, when its display name holds
-                                    `fail-processing`)
+                                    `fail-processing`; PROCESSING for ever with
+                                    `stay-processing`)
 
 A File is {name, displayName, mimeType, sizeBytes (a string: int64), createTime,
 updateTime, expirationTime (48 h later), sha256Hash, uri, state, source}. A generate
@@ -34,6 +35,7 @@ from tests.servers.replies import Reply, status
 
 CHUNK_GRANULARITY = 8 * 1024 * 1024
 FAIL_WORD = "fail-processing"  # in a display name: the file ends FAILED
+STUCK_WORD = "stay-processing"  # in a display name: the file is never ready
 _JSON = {"Content-Type": "application/json; charset=UTF-8"}
 
 
@@ -163,7 +165,8 @@ class FilesAPI:
                     "PERMISSION_DENIED",
                 )
             stored.looks += 1
-            if stored.looks > 1 and stored.resource["state"] == "PROCESSING":
+            stuck = STUCK_WORD in stored.resource.get("displayName", "")
+            if stored.looks > 1 and stored.resource["state"] == "PROCESSING" and not stuck:
                 failed = FAIL_WORD in stored.resource.get("displayName", "")
                 stored.resource["state"] = "FAILED" if failed else "ACTIVE"
                 if failed:

@@ -438,8 +438,9 @@ async def run_turn(
 
 def _clients_for(request: ChatRequest) -> AbstractAsyncContextManager[Any]:
     """With tools, the loop's requests share one client and its connection (building a
-    client costs tens of milliseconds of CPU, each step would pay it again)."""
-    if not request.tools:
+    client costs tens of milliseconds of CPU, each step would pay it again); with files,
+    the retries and steps share the uploads an adapter made with it (Gemini's Files API)."""
+    if not request.tools and not request.files:
         return nullcontext()
     from ba_tui.providers import clients
 

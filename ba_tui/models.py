@@ -17,6 +17,16 @@ from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
+class FileService:
+    """A provider's store for files too large to send inline (Gemini's Files API): the
+    adapter uploads them there and sends a reference instead of the bytes."""
+
+    name: str  # as the user is told: "Gemini's Files API"
+    max_bytes: int  # the largest one file it takes
+    keeps: str  # how long it keeps an upload, as the user is told: "48 hours"
+
+
+@dataclass(frozen=True)
 class Capabilities:
     """What one model can take and do, as its provider's API exposes it."""
 
@@ -34,6 +44,10 @@ class Capabilities:
     # natively: attachments are checked against them before anything is sent.
     request_bytes: int | None = None
     pdf_pages: int | None = None
+    # With a file service, files that would pass `request_bytes`, or are larger than
+    # `inline_file_bytes` on their own, are uploaded there rather than refused.
+    inline_file_bytes: int | None = None
+    file_service: FileService | None = None
 
     def names(self) -> list[str]:
         """Short words for what the model can do, for listings (`vision`, `pdf`...)."""
@@ -93,8 +107,16 @@ _GEMINI = Capabilities(
     structured_output="json_schema",
     context_window=1_048_576,
     max_output=65_536,
-    request_bytes=50 * 1024 * 1024,  # inline data; larger files need the Files API
+    # Inline data: at most 100 MB of base64 in a request, "with varying limits based on
+    # data types" (blog.google, "Increased file size limits and expanded inputs support in
+    # Gemini API", 2026-01-12; it was 20 MB before), and 50 MB for a PDF
+    # (ai.google.dev/gemini-api/docs/file-input-methods). Decimal megabytes, the smaller
+    # reading: a file at the edge goes through the Files API rather than risk a 400.
+    request_bytes=100_000_000,
+    inline_file_bytes=50_000_000,
     pdf_pages=1000,
+    # 2 GB per file, 20 GB per project, kept 48 hours (ai.google.dev/gemini-api/docs/files).
+    file_service=FileService("Gemini's Files API", 2_000_000_000, "48 hours"),
 )
 _DEEPSEEK = Capabilities(
     tools=True, structured_output="json_object", context_window=128_000, max_output=8_192

@@ -8,10 +8,14 @@ incompressible grey-scale picture (as a scan is), about `--megabytes` in all, an
 5472×3648 JPEG (20 MP, a phone photo). Then, median of `--runs`:
   load      attachments.load in-process, split into its steps (read, PDF parse and page
             count, text extraction, sha256; for the image, decode + downscale);
+  upload    the whole PDF through Gemini's Files API in-process (resumable upload in
+            8 MB chunks, then polling until ACTIVE), as the adapter does for a file over
+            the inline limit, with a new client each run (so nothing is reused);
   ask       whole `ba-chat ask --no-save -a FILE` processes against the fake server on
-            127.0.0.1, until the reply is printed: the PDF to Gemini with `#p=1-100`
-            (the whole file is over every provider's request limit: that refusal is timed
-            too), the image to OpenAI (downscaled to 1568 px first).
+            127.0.0.1, until the reply is printed: the PDF to Gemini with `#p=1-100`, and
+            whole (over the 50 MB inline limit: uploaded to the Files API, then sent), to
+            Anthropic whole (over its request limit: that refusal is timed too), the image
+            to OpenAI (downscaled to 1568 px first).
 Prints seconds. Not a pass/fail test.
 """
 
@@ -123,6 +127,37 @@ def image_steps(path: Path, runs: int) -> dict[str, float]:
     }
 
 
+def gemini_upload(path: Path, server: FakeServer, runs: int) -> dict[str, float]:
+    """The Files API part of sending `path` to Gemini, as the adapter does it."""
+    import asyncio
+
+    from google import genai
+    from google.genai import types
+
+    from ba_tui.attachments import kinds
+    from ba_tui.attachments.fit import Native
+    from ba_tui.models import provider_capabilities
+    from ba_tui.providers import gemini_files
+
+    data = path.read_bytes()
+    piece = Native(path.name, kinds.PDF, data, hashlib.sha256(data).hexdigest())
+    caps = provider_capabilities("gemini")
+
+    async def upload() -> None:
+        options = types.HttpOptions(base_url=server.url, api_version="v1beta")
+        client = genai.Client(api_key="bench", http_options=options)
+        try:
+            assert await gemini_files.references(client, [piece, "Summarise"], caps)
+        finally:
+            await client.aio.aclose()
+
+    return {
+        f"upload {len(data) / 1e6:.0f} MB until ACTIVE": median_of(
+            runs, lambda: asyncio.run(upload())
+        )
+    }
+
+
 def cli(env: dict[str, str], *args: str) -> tuple[float, str]:
     started = time.perf_counter()
     done = subprocess.run(
@@ -151,6 +186,7 @@ def main() -> None:
         )
         for title, steps in (
             ("PDF", pdf_steps(pdf, given.runs)),
+            ("PDF to Gemini's Files API", gemini_upload(pdf, server, given.runs)),
             ("image", image_steps(photo, given.runs)),
         ):
             print(f"\n{title}, in-process (median of {given.runs}):")
@@ -162,6 +198,7 @@ def main() -> None:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
         cases = [
             ("PDF #p=1-100 -> gemini", ["-p", "gemini", "-a", f"{pdf}#p=1-100"]),
+            ("whole PDF -> gemini (Files API)", ["-p", "gemini", "-a", str(pdf)]),
             ("whole PDF -> anthropic (refused)", ["-p", "anthropic", "-a", str(pdf)]),
             ("photo -> openai", ["-p", "openai", "-a", str(photo)]),
             ("no attachment -> openai", ["-p", "openai"]),

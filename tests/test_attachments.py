@@ -150,6 +150,7 @@ def test_a_pdf_goes_as_a_document_block_a_file_part_and_inline_data(server, env,
         else:
             assert gemini_data(content[0]) == pdf.read_bytes()
             assert content[0]["inlineData"]["mime_type"] == "application/pdf"
+            assert server.files.uploaded() == {}  # under the inline limit: no Files API
         assert PROMPT in json.dumps(content[1])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import signal
 import subprocess
@@ -11,6 +12,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from datetime import timedelta
 from pathlib import Path
 
 import anthropic
@@ -18,6 +20,7 @@ import httpx2
 import openai
 import pytest
 from google import genai
+from google.genai import errors as genai_errors
 from google.genai import types
 
 from ba_tui.events import StreamError, TextDelta
@@ -264,6 +267,39 @@ async def test_gemini_default_api_version_v1_is_served(server, sdk):
     text, _, _ = await gemini_stream(sdk.gemini(api_version="v1"))
     assert text == expected("gemini_stream_text.sse").text
     assert server.requests[-1].path.startswith("/v1/models/gemini-2.5-flash:")
+
+
+async def test_gemini_files_api_takes_a_resumable_upload_and_serves_it_once_active(server, sdk):
+    client = sdk.gemini()
+    data = b"%PDF-1.4\n" + bytes(range(256)) * 40_000  # 10 MB: two 8 MB chunks
+    file = await client.aio.files.upload(
+        file=io.BytesIO(data),
+        config=types.UploadFileConfig(mime_type="application/pdf", display_name="spec.pdf"),
+    )
+    assert (file.state, file.size_bytes, file.display_name) == ("PROCESSING", len(data), "spec.pdf")
+    assert server.files.uploaded() == {file.name: data}
+    commands = [r.headers.get("x-goog-upload-command") for r in server.requests]
+    assert commands == ["start", "upload", "upload, finalize"]
+    assert file.expiration_time - file.create_time == timedelta(hours=48)
+    # A file still PROCESSING is refused, as Gemini does; once ACTIVE it can be used.
+    part = types.Part.from_uri(file_uri=file.uri, mime_type="application/pdf")
+    with pytest.raises(genai_errors.ClientError) as refused:
+        await client.aio.models.generate_content(model="gemini-2.5-flash", contents=[part])
+    assert "not in an ACTIVE state" in str(refused.value.message)
+    looks = [(await client.aio.files.get(name=file.name)).state for _ in range(2)]
+    assert looks == ["PROCESSING", "ACTIVE"]
+    stream = await client.aio.models.generate_content_stream(
+        model="gemini-2.5-flash", contents=[part, "hi"]
+    )
+    assert [chunk async for chunk in stream]
+    # A display name with the magic word ends FAILED, with the API's error.
+    doomed = await client.aio.files.upload(
+        file=io.BytesIO(b"x"),
+        config={"mime_type": "application/pdf", "display_name": "fail-processing.pdf"},
+    )
+    for _ in range(2):
+        doomed = await client.aio.files.get(name=doomed.name)
+    assert doomed.state == "FAILED" and doomed.error.message == "File processing failed."
 
 
 # -- errors ---------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ A model reads images natively when its capabilities say `vision`, PDFs when they
 Markdown, text files as they are, each fenced under its name. An image cannot become
 text, so a model that cannot see refuses it, naming models that can. Limits (a request's
 size, a PDF's pages, the context window) are checked here too, before anything is sent
-or stored: a clear line instead of a provider's 400.
+or stored: a clear line instead of a provider's 400. Where the provider has a file service
+(Gemini's Files API), a file too large to go inline is uploaded there instead of refused
+(`uploads` decides which, for the check and the adapter alike), and the user is told.
 
 Adapters call `sendable` for each attachment part; the session calls `check` first.
 """
@@ -37,6 +39,7 @@ class Native:
     name: str
     mime: str
     data: bytes
+    sha256: str = ""  # the store's key for the bytes (an upload is reused by it)
 
 
 def native(part: Attachment, caps: Capabilities) -> bool:
@@ -49,7 +52,7 @@ def sendable(part: Attachment, blob: Blob | None, caps: Capabilities) -> Native 
     if blob is None:  # a store that lost the blob: say so rather than send nothing
         return f"[attachment {part.name} is missing from ba-chat's store]"
     if native(part, caps):
-        return Native(part.name, part.mime, blob.data)
+        return Native(part.name, part.mime, blob.data, part.sha256)
     if kinds.is_image(part.mime):
         return LEFT_OUT.format(name=part.name)
     return fenced(part, blob.text or "")
@@ -120,8 +123,42 @@ def check(
         for part, _ in old
         if kinds.is_image(part.mime) and not caps.vision
     ]
-    _check_size([*new, *old], model, caps, new, sources)
+    for index in sorted(_check_size([*new, *old], model, caps, new, sources)):
+        notes.append(_upload_note(new[index][0], model, caps))
     return notes
+
+
+def uploads(items: Sequence[tuple[int, bool]], caps: Capabilities) -> set[int]:
+    """Which of a request's pieces, given as (bytes, is a file), go to the provider's file
+    service rather than inline: every file larger than `inline_file_bytes`, then the
+    largest others until what stays inline (files in base64) fits `request_bytes`. None
+    without a file service: there, too large is refused."""
+    if caps.file_service is None:
+        return set()
+    files = [i for i, (size, is_file) in enumerate(items) if is_file]
+    each = caps.inline_file_bytes
+    chosen = {i for i in files if each is not None and items[i][0] > each}
+    inline = sum(_inline_bytes(*item) for i, item in enumerate(items) if i not in chosen)
+    for i in sorted(set(files) - chosen, key=lambda i: items[i][0], reverse=True):
+        if caps.request_bytes is None or inline <= caps.request_bytes:
+            break
+        chosen.add(i)
+        inline -= _inline_bytes(*items[i])
+    return chosen
+
+
+def _inline_bytes(size: int, is_file: bool) -> int:
+    """What a piece adds to a request's body: base64 for a file."""
+    return (size + 2) // 3 * 4 if is_file else size
+
+
+def _upload_note(part: Attachment, model: str, caps: Capabilities) -> str:
+    service = caps.file_service
+    assert service is not None  # only a service's uploads get a note
+    return (
+        f"{part.name} ({size_label(part.size)}) goes to {model} through {service.name} "
+        f"(too large to send inline), which keeps a copy for {service.keeps}"
+    )
 
 
 def _check_size(
@@ -130,9 +167,17 @@ def _check_size(
     caps: Capabilities,
     new: Sequence[tuple[Attachment, Blob]],
     sources: Sequence[str],
-) -> None:
-    """The request's size and the text's tokens against the model's limits."""
+) -> set[int]:
+    """The request's size and the text's tokens against the model's limits; the indices
+    of the `new` files that go through the provider's file service."""
     sizes = [_wire_bytes(part, blob, caps) for part, blob in every]
+    files = [native(part, caps) for part, _ in every]
+    uploaded = uploads(
+        [(len(blob.data) if file else size, file) for (_, blob), size, file in
+         zip(every, sizes, files, strict=True)],
+        caps,
+    )  # fmt: skip
+    sizes = [0 if i in uploaded else size for i, size in enumerate(sizes)]
     tokens = sum(len(blob.text or "") for part, blob in every if not native(part, caps))
     tokens //= CHARS_PER_TOKEN
     biggest = max(range(len(new)), key=lambda i: sizes[i], default=None)
@@ -155,6 +200,18 @@ def _check_size(
             f"{model}'s {tokens_label(caps.context_window)} context window",
             hint,
         )
+    service = caps.file_service
+    new_uploads = {i for i in uploaded if i < len(new)}
+    for i in sorted(new_uploads):
+        part, blob = new[i]
+        if service is not None and len(blob.data) > service.max_bytes:
+            pages = f"attach a range of pages, e.g. -a '{_source(new, sources, i)}#p=1-100'"
+            raise Refused(
+                f"{part.name} is {size_label(len(blob.data))}, more than the "
+                f"{size_label(service.max_bytes)} {service.name} takes",
+                pages if part.mime == kinds.PDF else "attach a smaller file",
+            )
+    return new_uploads
 
 
 def _source(new: Sequence[tuple[Attachment, Blob]], sources: Sequence[str], i: int | None) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import uuid
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -25,7 +25,7 @@ from ba_tui.events import (
     Usage,
 )
 from ba_tui.messages import ToolCall, ToolResult
-from ba_tui.providers import clients, reading, tooling
+from ba_tui.providers import clients, gemini_files, reading, tooling
 from ba_tui.providers.spec import ChatMessage, ChatRequest, Target
 
 API_VERSION = "v1beta"
@@ -70,10 +70,13 @@ def _config(target: Target, request: ChatRequest, thoughts: bool) -> types.Gener
     )
 
 
-def _part(piece: Native | str) -> types.Part:
-    """One piece of a message: text, or a file as inline data (images and PDFs)."""
+def _part(piece: Native | str, uploaded: Mapping[tuple[str, str], types.Part]) -> types.Part:
+    """One piece of a message: text, or a file (an image, a PDF) as inline data, or as a
+    reference to its upload when it is too large for that."""
     if isinstance(piece, str):
         return types.Part(text=piece)
+    if (reference := uploaded.get((piece.sha256, piece.mime))) is not None:
+        return reference
     return types.Part(inline_data=types.Blob(mime_type=piece.mime, data=piece.data))
 
 
@@ -97,17 +100,29 @@ def _tool_config(request: ChatRequest) -> dict[str, Any]:
     }
 
 
-def _contents(target: Target, request: ChatRequest) -> list[types.Content]:
+async def _contents(
+    client: genai.Client, target: Target, request: ChatRequest
+) -> list[types.Content]:
+    """The messages as Gemini's contents; files too large to go inline are uploaded to
+    the Files API first (see gemini_files)."""
     names = tooling.Names(request.tools)
+    messages = tooling.expand(request.messages)
+    found = [
+        pieces(m.parts, request.files, target.capabilities)
+        if m.attached and not tooling.has_tools(m)
+        else []
+        for m in messages
+    ]
+    every = [piece for message in found for piece in message]
+    uploaded = await gemini_files.references(client, every, target.capabilities)
     out: list[types.Content] = []
-    for m in tooling.expand(request.messages):
+    for m, message in zip(messages, found, strict=True):
         if tooling.has_tools(m):
             content = _tool_step(m, request, names)
         else:
-            found = pieces(m.parts, request.files, target.capabilities) if m.attached else ()
             content = types.Content(
                 role="model" if m.role == "assistant" else "user",
-                parts=[_part(piece) for piece in found] or [types.Part(text=m.content)],
+                parts=[_part(piece, uploaded) for piece in message] or [types.Part(text=m.content)],
             )
         if out and out[-1].role == content.role == "user":  # results, then the prompt
             joined = [*(out[-1].parts or ()), *(content.parts or ())]
@@ -249,10 +264,11 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
     async with _client(target, request) as client:
         chunks = None
         try:
+            contents = await _contents(client, target, request)
             try:
                 chunks = await client.aio.models.generate_content_stream(
                     model=request.model,
-                    contents=_contents(target, request),
+                    contents=contents,
                     config=_config(target, request, True),
                 )
             except genai_errors.ClientError as exc:
@@ -261,7 +277,7 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
                     raise
                 chunks = await client.aio.models.generate_content_stream(
                     model=request.model,
-                    contents=_contents(target, request),
+                    contents=contents,
                     config=_config(target, request, False),
                 )
             async for chunk in reader.read(chunks):
@@ -287,6 +303,8 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
                 # Gemini says STOP after function calls; the loop needs to know they came.
                 reason, raw = _finish(finish)
                 yield Finished("tool_calls" if saw_calls and reason == "stop" else reason, raw)
+        except errors.ProviderError as exc:  # ours on purpose: a file Gemini could not ready
+            yield StreamError(exc)
         except Exception as exc:
             if (error := _error(target, exc) or reader.error(exc)) is None:
                 raise

@@ -1,9 +1,9 @@
 """A fake LLM provider on 127.0.0.1 that speaks the Anthropic, OpenAI and Gemini protocols.
 
 Each request is recorded (before any reply byte is sent), then answered by the next queued
-Reply if there is one (any request, whatever its path, consumes one), else by the default
-route below. With `keys` set, a request with the wrong key gets its dialect's auth error
-first, without consuming the queue.
+Reply if there is one (any request, whatever its path, consumes one, but for the Gemini
+Files API's), else by the default route below. With `keys` set, a request with the wrong
+key gets its dialect's auth error first, without consuming the queue.
 
 Default routes (empty queue):
   POST /v1/messages                        anthropic_stream_text.sse, or _thinking with
@@ -16,6 +16,9 @@ Default routes (empty queue):
   GET  /v1/models, /models                 Anthropic list with `anthropic-version`, Gemini's
                                            with `x-goog-api-key`, else OpenAI's
   GET  /v1beta/models                      Gemini's list
+  POST /upload/v1beta/files, GET /v1beta/files/NAME   Gemini's Files API (files.py): never
+                                           from the queue; a generate request naming a file
+                                           that is not ACTIVE gets the API's 400 (nor that)
 Magic model ids: `not-found` (404), `rate-limit` (429), `overloaded` (529/503),
 `midstream-error` (an error after a few events), `dropped` (text cut after 4 events),
 `runaway` (4 MB of text whatever max_tokens says), `drip` (a token every 0.5 s, for hours).
@@ -36,9 +39,11 @@ from socketserver import TCPServer
 from types import TracebackType
 from typing import Any
 
+from tests.servers.files import FilesAPI
 from tests.servers.replies import Reply, drip, fixture, runaway, status
 
 _GEMINI_PATH = re.compile(r"^/v1(?:beta)?/models/(?P<model>[^/:]+):(?P<verb>\w+)$")
+_GEMINI_FILES = re.compile(r"^(?:/upload)?/v1beta/files(?:/|$)")
 _OPENAI_PATHS = ("/v1/chat/completions", "/chat/completions")
 _MODEL_LISTS = ("/v1/models", "/models", "/v1beta/models")
 _ERRORS = {  # magic word in the model id -> reply, by dialect
@@ -130,6 +135,7 @@ class FakeServer:
         self._lock = threading.Lock()
         self._queue: deque[Reply] = deque()
         self._requests: list[Recorded] = []
+        self.files = FilesAPI()  # Gemini's uploads; reset() keeps them, as Google would
         self._stopping = threading.Event()
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._httpd: _HTTPServer | None = None
@@ -214,6 +220,14 @@ class FakeServer:
         refusal = self._auth_error(request) or self._broken_history(request)
         with self._lock:
             self._requests.append(request)
+        if refusal is None and self.files.handles(request.method, request.path):
+            return self.files.reply(
+                request.method, request.path, request.query, request.headers, request.body,
+                self.url,
+            )  # fmt: skip
+        if refusal is None and _GEMINI_PATH.match(request.path):
+            refusal = self.files.not_active(request.json)
+        with self._lock:
             if refusal is None and self._queue:
                 return self._queue.popleft()
         return refusal or self._default(request)
@@ -282,6 +296,8 @@ def _classify(request: Recorded) -> tuple[str | None, str, str]:
     body = request.json if isinstance(request.json, dict) else {}
     model = str(body.get("model", ""))
     path, headers = request.path, request.headers
+    if _GEMINI_FILES.match(path) and "upload_id=" not in request.query:
+        return "gemini", "files", ""  # (an upload's own URL is its key: no header)
     if request.method == "GET" and path in _MODEL_LISTS:
         if "anthropic-version" in headers:
             return "anthropic", "anthropic_models_list.json", ""

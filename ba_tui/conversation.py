@@ -447,6 +447,15 @@ def _clients_for(request: ChatRequest) -> AbstractAsyncContextManager[Any]:
     return clients.kept_while()
 
 
+def _step_gap(turn: Turn) -> str:
+    """What goes before the first text of a step after tool calls: a paragraph break, or
+    "Let me look at the file." and the next step's "The notes say…" run together."""
+    before = text_of(turn._done)
+    if not before or before.endswith("\n\n"):
+        return ""
+    return "\n" if before.endswith("\n") else "\n\n"
+
+
 async def _tool_loop(
     targets: list[Target],
     request: ChatRequest,
@@ -741,6 +750,8 @@ async def _attempts(
                         # Load prices while the rest streams; never before the first token.
                         pricing.warm_up()
                     if isinstance(event, TextDelta):
+                        if event.text and not turn._text and (gap := _step_gap(turn)):
+                            event = replace(event, text=gap + event.text)
                         turn._text.append(event.text)
                     else:
                         turn._reasoning.append(event.text)

@@ -217,3 +217,26 @@ async def test_compares_tool_loops_share_kept_clients_until_the_last_one_ends():
     assert closed == [] and clients.kept_count() == 1  # the second loop still uses it
     await second.__aexit__(None, None, None)
     assert closed == [made] and clients.kept_count() == 0
+
+
+async def test_the_text_of_two_steps_reads_as_two_paragraphs(setup):
+    """ "Let me read it." then, after the call, "It says hello.": stored, streamed and
+    shown as two paragraphs, never "read it.It says"."""
+    from ba_tui.events import TextDelta
+
+    server, store = setup
+    server.queue(
+        tool_stream("openai", [("c1", "read_file", {"path": "notes.txt"})], text="Let me read it."),
+        text_stream("openai", "It says hello."),
+    )
+    session = ChatSession(load_config(), store)
+    session.use_tools(["read_file"], policy="all")
+    streamed: list[str] = []
+    turn = await session.send(
+        "notes?",
+        session.target("openai", "gpt-4o-mini"),
+        on_event=lambda e: streamed.append(e.text) if isinstance(e, TextDelta) else None,
+    )
+    assert turn.text == "Let me read it.\n\nIt says hello."
+    assert "".join(streamed) == turn.text
+    assert store.messages(session.thread.id)[-1].content == turn.text

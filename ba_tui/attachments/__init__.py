@@ -90,6 +90,32 @@ def load(source: str, mime: str | None = None, *, stdin: BinaryIO | None = None)
     return _prepare(name, data, kind, pages, source)
 
 
+def from_bytes(name: str, data: bytes, mime: str | None = None) -> Prepared:
+    """Bytes that are no file (an image pasted from the clipboard) as an attachment
+    named `name`, made ready as a file's would be."""
+    if not data:
+        raise AttachmentError(f"{name} is empty", "there is nothing to attach")
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_big(name, len(data))
+    return _prepare(name, data, _kind(data, name, mime, None), None, name)
+
+
+def pdf_pages(path: str) -> int | None:
+    """How many pages the PDF at `path` has (None when it is not a PDF): a front end asks
+    it before `load` to offer a page range first, as loading a PDF of hundreds of pages
+    extracts the text of every one of them."""
+    file = Path(path)
+    data = _read_file(file)
+    if not data.startswith(b"%PDF-"):
+        return None
+    from ba_tui.attachments import documents
+
+    try:
+        return documents.pdf_pages(documents.pdf_reader(data, file.name))
+    except Unreadable as exc:
+        raise AttachmentError(exc.message, exc.hint) from None
+
+
 def _read_stdin(stdin: BinaryIO | None) -> bytes:
     stream = stdin or getattr(sys.stdin, "buffer", None)
     if stream is None or sys.stdin is None or sys.stdin.isatty():

@@ -105,9 +105,13 @@ def pdf_pages(path: str) -> int | None:
     it before `load` to offer a page range first, as loading a PDF of hundreds of pages
     extracts the text of every one of them."""
     file = Path(path)
+    try:
+        with file.open("rb") as handle:
+            if handle.read(5) != b"%PDF-":
+                return None
+    except OSError:
+        return None  # not a file it can read: `load` says what is wrong with it
     data = _read_file(file)
-    if not data.startswith(b"%PDF-"):
-        return None
     from ba_tui.attachments import documents
 
     try:
@@ -176,6 +180,7 @@ def _kind(data: bytes, name: str, given: str | None, hint: str | None) -> str:
             f"{name} is {named}, which no model ba-chat talks to can read",
             "attach images, PDFs, Word or Excel files, CSV or text "
             "(or say what it is with --attach-type)",
+            tui_hint="attach images, PDFs, Word or Excel files, CSV or text",
         )
     return detected
 

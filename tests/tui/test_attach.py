@@ -419,3 +419,27 @@ async def test_attach_is_in_the_palette_with_its_key(make_app, server, work):
         await pilot.press("ctrl+u", *"paste image")
         await pilot.pause(0.3)
         assert "Paste image from clipboard  Ctrl+V" in screen_text(app)
+
+
+async def test_the_chips_take_keys_and_a_file_that_cannot_be_attached_is_one_line(
+    make_app, server, work
+):
+    (work / "tool").write_bytes(b"\x00\x01\x02 binary")  # no extension: its bytes say
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await pilot.click("#prompt")
+        app.post_message(Paste(str(work / "tool")))
+        await wait_for(pilot, lambda: said(app) and not bar(app).items)
+        assert said(app) == [
+            "tool is binary data, which no model ba-chat talks to can read; "
+            "attach images, PDFs, Word or Excel files, CSV or text"
+        ]
+        for name in ("form.png", "notes.txt", "docs/requirements.pdf"):
+            app.post_message(Paste(str(work / name)))
+        await ready(pilot, 3)
+        await pilot.press("shift+tab")  # from the prompt box to the chips
+        assert app.focused is bar(app)
+        await pilot.press("right", "delete")
+        assert [c.split(" · ")[0] for c in chips(app)] == ["form.png", "requirements.pdf"]
+        await pilot.press("escape")
+        assert app.focused is app.main.query_one("#prompt")

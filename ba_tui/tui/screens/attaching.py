@@ -18,7 +18,7 @@ import asyncio
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import work
+from textual import on, work
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widgets import OptionList
@@ -281,9 +281,10 @@ class AttachingScreen(Screen[None]):
         elif (chosen := suggestions.chosen) is not None:
             self.take_suggestion(chosen)
 
-    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
-        if isinstance(event.option_list, PathSuggestions) and event.option.id:
-            event.stop()
+    @on(OptionList.OptionSelected, "#path-suggestions")
+    def _suggestion_clicked(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if event.option.id:
             self.take_suggestion(event.option.id)
 
     def take_suggestion(self, path: str) -> None:

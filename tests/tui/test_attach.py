@@ -443,3 +443,21 @@ async def test_the_chips_take_keys_and_a_file_that_cannot_be_attached_is_one_lin
         assert [c.split(" · ")[0] for c in chips(app)] == ["form.png", "requirements.pdf"]
         await pilot.press("escape")
         assert app.focused is app.main.query_one("#prompt")
+
+
+async def test_a_prompt_that_could_not_be_sent_gets_its_attachments_back(
+    make_app, server, store, work, monkeypatch
+):
+    monkeypatch.delenv("OPENAI_API_KEY")
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.main.set_model("openai", "gpt-5.4-mini-2026-03-17")
+        await pilot.click("#prompt")
+        app.post_message(Paste(str(work / "notes.txt")))
+        await ready(pilot, 1)
+        await send(pilot, "Summarise")
+        await wait_for(pilot, lambda: app.main.reply is None and bar(app).items)
+        assert "no API key for openai" in screen_text(app)
+        assert app.main.query_one("#prompt").text == "Summarise"
+        assert [c.split(" · ")[0] for c in chips(app)] == ["notes.txt"]
+    assert server.requests == [] and store.list_threads() == []

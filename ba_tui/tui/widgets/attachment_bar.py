@@ -178,6 +178,8 @@ class AttachmentBar(HorizontalScroll, can_focus=True):
 
     def put_back(self, items: list[Pending]) -> None:
         """Attachments a prompt could not be sent with (refused) are pending again."""
+        if not items:
+            return
         for item in items:
             self.items.append(item)
             self.mount(Chip(item))

@@ -105,9 +105,9 @@ async def one_run(home: Path, server: FakeServer, files: dict[str, Path]) -> dic
             async def send() -> None:
                 server.queue(text_stream("gemini", "A photo of noise."))
                 main.query_one("#prompt").focus()
+                before = main.leaf_id
                 await pilot.press(*"what", "enter")
-                await until(pilot, lambda: main.reply is not None)
-                await until(pilot, lambda: main.reply is None)
+                await until(pilot, lambda: main.reply is None and main.leaf_id != before)
 
             results["send photo"] = await measure(pilot, ticks, send)
             results["PDF 200 pages"] = await measure(pilot, ticks, lambda: attach(files["pdf200"]))

@@ -236,16 +236,25 @@ class AttachingScreen(Screen[None]):
         self._suggest_for(event.query)
 
     def _suggest_for(self, query: str) -> None:
+        if self._hidden_query != query:
+            self._find_suggestions(query, self._index[:])
+
+    @work(thread=True, group="path-suggestions", exclusive=True, exit_on_error=False)
+    def _find_suggestions(self, query: str, files: list[str]) -> None:
+        """The files for `query`, matched in a thread (a home folder lists 200,000 of
+        them: typing must not wait for that), then shown if it is still what is typed."""
         from ba_tui.tui.files import is_typed_path, matches, typed_path
 
-        if self._hidden_query == query:
-            return
         found = (
             typed_path(query, SUGGESTIONS)
             if is_typed_path(query)
-            else matches(query, self._index, SUGGESTIONS)
+            else matches(query, files, SUGGESTIONS)
         )
-        self._suggest(found)
+        self.app.call_from_thread(self._found_suggestions, query, found)
+
+    def _found_suggestions(self, query: str, found: list[str]) -> None:
+        if self.query_one(PromptBox).path_word() == query and self._hidden_query != query:
+            self._suggest(found)
 
     def _suggest(self, paths: list[str]) -> None:
         suggestions = self.query_one(PathSuggestions)

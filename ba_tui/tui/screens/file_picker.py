@@ -81,7 +81,7 @@ class FilePicker(ModalScreen[str | None]):
         self._refilter()
 
     def _count(self) -> None:
-        where = cut_middle(inert(str(self.root)), 40)
+        where = cut_middle(inert(_shown(self.root)), 40)
         count = f"{len(self.files):,} file{'s' * (len(self.files) != 1)} under {where}"
         self.query_one("#picker-count", Static).update(
             Content(count + (" · still looking…" if self.walking else ""))
@@ -148,3 +148,9 @@ class FilePicker(ModalScreen[str | None]):
             self.notify(f"No file at {inert(path)}: choose one from the list", severity="warning")
             return
         self.dismiss(full)
+
+
+def _shown(folder: Path) -> str:
+    """A folder as people write it: `~/work/project` for one in their home."""
+    home = Path.home()
+    return f"~/{folder.relative_to(home)}" if folder.is_relative_to(home) else str(folder)

@@ -190,6 +190,8 @@ async def shoot() -> None:
         await pilot.press("a")
         await asyncio.sleep(0.8)
         app.save_screenshot(filename="usage.svg", path=str(OUT))
+
+        await shoot_attach_prompt(app, pilot)
     server.stop()  # type: ignore[attr-defined]
     app.store.close()
     for svg in sorted(OUT.glob("*.svg")):
@@ -303,6 +305,37 @@ async def shoot_tools() -> None:
     app.store.close()
     for name in ("tool-card.svg", "tool-calls.svg"):
         print((OUT / name).relative_to(ROOT))
+
+
+async def shoot_attach_prompt(app, pilot) -> None:
+    """The file picker narrowed to a PDF, then a screenshot and a requirements PDF as chips
+    over the prompt box, their size and tokens in the status line."""
+    import shutil
+
+    from tests import attachfiles
+
+    folder = Path(tempfile.gettempdir()) / "checkout-project"  # a fixed name on the picture
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "docs").mkdir(parents=True)
+    (folder / "notes").mkdir()
+    pages = [f"REQ-{n}: the checkout keeps the cart for 30 days" for n in range(1, 13)]
+    attachfiles.pdf(folder / "docs" / "requirements.pdf", pages)
+    attachfiles.pdf(folder / "docs" / "release-plan.pdf", ["Q3 release plan"])
+    attachfiles.png(folder / "checkout-form.png", 1280, 800, "lightgray")
+    for name in ("meeting-2026-11-20.md", "stakeholders.md", "open-questions.md"):
+        (folder / "notes" / name).write_text(f"# {name}\n")
+    await app.main.new_thread("anthropic", "claude-sonnet-5-5")
+    app.main.root = folder
+    await pilot.press("ctrl+l")
+    await asyncio.sleep(0.5)
+    await pilot.press(*"req")
+    await asyncio.sleep(0.5)
+    app.save_screenshot(filename="attach-picker.svg", path=str(OUT))
+    await pilot.press("enter")
+    app.main.attach([str(folder / "checkout-form.png")])
+    await pilot.press(*"Which requirements does this form break?")
+    await asyncio.sleep(1.5)
+    app.save_screenshot(filename="attach.svg", path=str(OUT))
 
 
 if __name__ == "__main__":

@@ -90,6 +90,36 @@ def load(source: str, mime: str | None = None, *, stdin: BinaryIO | None = None)
     return _prepare(name, data, kind, pages, source)
 
 
+def from_bytes(name: str, data: bytes, mime: str | None = None) -> Prepared:
+    """Bytes that are no file (an image pasted from the clipboard) as an attachment
+    named `name`, made ready as a file's would be."""
+    if not data:
+        raise AttachmentError(f"{name} is empty", "there is nothing to attach")
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_big(name, len(data))
+    return _prepare(name, data, _kind(data, name, mime, None), None, name)
+
+
+def pdf_pages(path: str) -> int | None:
+    """How many pages the PDF at `path` has (None when it is not a PDF): a front end asks
+    it before `load` to offer a page range first, as loading a PDF of hundreds of pages
+    extracts the text of every one of them."""
+    file = Path(path)
+    try:
+        with file.open("rb") as handle:
+            if handle.read(5) != b"%PDF-":
+                return None
+    except OSError:
+        return None  # not a file it can read: `load` says what is wrong with it
+    data = _read_file(file)
+    from ba_tui.attachments import documents
+
+    try:
+        return documents.pdf_pages(documents.pdf_reader(data, file.name))
+    except Unreadable as exc:
+        raise AttachmentError(exc.message, exc.hint) from None
+
+
 def _read_stdin(stdin: BinaryIO | None) -> bytes:
     stream = stdin or getattr(sys.stdin, "buffer", None)
     if stream is None or sys.stdin is None or sys.stdin.isatty():
@@ -150,6 +180,7 @@ def _kind(data: bytes, name: str, given: str | None, hint: str | None) -> str:
             f"{name} is {named}, which no model ba-chat talks to can read",
             "attach images, PDFs, Word or Excel files, CSV or text "
             "(or say what it is with --attach-type)",
+            tui_hint="attach images, PDFs, Word or Excel files, CSV or text",
         )
     return detected
 

@@ -18,11 +18,18 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ba_tui.attachments import kinds
+from ba_tui.attachments.images import MAX_EDGE
 from ba_tui.errors import UsageError
 from ba_tui.messages import Attachment, Blob, Part, Text, size_label
 from ba_tui.models import CATALOG, Capabilities, capabilities, tokens_label
 
 CHARS_PER_TOKEN = 4  # how text is estimated in tokens before sending (English prose)
+# Files a model reads natively, estimated as providers document them: Anthropic counts an
+# image as width×height/750 tokens (OpenAI's 512 px tiles and Gemini's 258-token tiles come
+# to about the same for the ≤1568 px images ba-chat sends), and a PDF page as its text
+# plus the page as a picture (about 1,600 tokens for a letter page at that scale).
+IMAGE_PIXELS_PER_TOKEN = 750
+PDF_PAGE_TOKENS = 1_600
 # What a model is told in place of an image it cannot see (only ever in a thread's
 # history: a new image to such a model is refused).
 LEFT_OUT = "[image {name} left out: this model cannot see images]"
@@ -69,15 +76,37 @@ def fenced(part: Attachment, text: str) -> str:
     return f"{part.name}{pages}:\n{fence}\n{text.rstrip()}\n{fence}"
 
 
-def able(flag: str) -> str:
-    """Models that can do `flag` (`vision`, `pdf`), one per provider, as `-p P -m M`."""
+def able(flag: str, *, tui: bool = False) -> str:
+    """Models that can do `flag` (`vision`, `pdf`), one per provider, as `-p P -m M`
+    (or as the TUI's model picker shows them, `P · M`)."""
     found = []
     for provider, entries in CATALOG.items():
         for entry in entries:
             if getattr(capabilities(provider, entry.id), flag):
-                found.append(f"-p {provider} -m {entry.aliases[0] if entry.aliases else entry.id}")
+                model = entry.aliases[0] if entry.aliases else entry.id
+                found.append(f"{provider} · {model}" if tui else f"-p {provider} -m {model}")
                 break
     return ", ".join(found)
+
+
+def estimated_tokens(
+    part: Attachment, blob: Blob, caps: Capabilities, pixels: tuple[int, int] | None = None
+) -> int:
+    """About how many input tokens the attachment costs this model, before sending (the
+    provider counts for real). Text (a document the model reads as text) is counted as
+    `check` counts it against the context window, CHARS_PER_TOKEN characters a token. A
+    file read natively follows the providers' published rules of thumb: an image about
+    one token per IMAGE_PIXELS_PER_TOKEN pixels (`pixels` is its width and height; unknown,
+    the largest ba-chat sends), a PDF its text plus PDF_PAGE_TOKENS for each page's
+    picture."""
+    if not native(part, caps):
+        if kinds.is_image(part.mime):  # left out in history; a new one is refused
+            return len(LEFT_OUT.format(name=part.name)) // CHARS_PER_TOKEN
+        return len(blob.text or "") // CHARS_PER_TOKEN
+    if kinds.is_image(part.mime):
+        width, height = pixels or (MAX_EDGE, MAX_EDGE)
+        return max(1, width * height // IMAGE_PIXELS_PER_TOKEN)
+    return len(blob.text or "") // CHARS_PER_TOKEN + (part.pages or 1) * PDF_PAGE_TOKENS
 
 
 def _why_text(part: Attachment, model: str) -> str | None:
@@ -108,12 +137,15 @@ def check(
             raise Refused(
                 f"{model} cannot see images, so {part.name} cannot be sent to it",
                 f"use a model that can: {able('vision')}",
+                tui_hint=f"choose one that can with Ctrl+O: {able('vision', tui=True)}",
             )
         if native(part, caps) and caps.pdf_pages and (part.pages or 0) > caps.pdf_pages:
             raise Refused(
                 f"{part.name} has {part.pages} pages; {model} reads at most "
                 f"{caps.pdf_pages} pages of a PDF",
                 f"attach a range of pages, e.g. -a '{source.split('#')[0]}#p=1-{caps.pdf_pages}'",
+                tui_hint=f"remove it and attach it again to choose at most {caps.pdf_pages} "
+                "pages, or choose another model with Ctrl+O",
             )
         if not native(part, caps) and (why := _why_text(part, model)) is not None:
             notes.append(why)
@@ -188,17 +220,24 @@ def _check_size(
         if pdf
         else "attach fewer or smaller files"
     )
+    tui_hint = (
+        "remove it and attach it again to choose fewer pages"
+        if pdf
+        else "remove an attachment (click it) or attach smaller files"
+    )
     if caps.request_bytes and sum(sizes) > caps.request_bytes:
         raise Refused(
             f"{name} makes the request {size_label(sum(sizes))}, more than the "
             f"{size_label(caps.request_bytes)} {model} takes",
             hint,
+            tui_hint=tui_hint,
         )
     if caps.context_window and tokens > caps.context_window:
         raise Refused(
             f"{name} as text is about {tokens_label(tokens)} tokens, more than "
             f"{model}'s {tokens_label(caps.context_window)} context window",
             hint,
+            tui_hint=tui_hint,
         )
     service = caps.file_service
     new_uploads = {i for i in uploaded if i < len(new)}

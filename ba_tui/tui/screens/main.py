@@ -25,7 +25,6 @@ from textual.containers import Horizontal, Vertical
 from textual.content import Content
 from textual.css.query import NoMatches
 from textual.reactive import reactive
-from textual.screen import Screen
 from textual.widgets import Static
 
 from ba_tui.errors import BaChatError
@@ -45,10 +44,13 @@ from ba_tui.tui.branches import Branches
 from ba_tui.tui.commands import KeyedCommands, PaletteEntry
 from ba_tui.tui.found import Found
 from ba_tui.tui.ready import ready_target
+from ba_tui.tui.screens.attaching import AttachingScreen
 from ba_tui.tui.text import inert, one_line
+from ba_tui.tui.widgets.attachment_bar import AttachmentBar, Pending
 from ba_tui.tui.widgets.conversation_view import ConversationView
 from ba_tui.tui.widgets.footer import ChatFooter
 from ba_tui.tui.widgets.message import AssistantMessage, MessageView, UserMessage
+from ba_tui.tui.widgets.path_suggestions import PathSuggestions
 from ba_tui.tui.widgets.prompt_box import PromptBox
 from ba_tui.tui.widgets.status_line import StatusLine
 from ba_tui.tui.widgets.thread_list import ThreadFilter, ThreadList
@@ -94,6 +96,7 @@ class Reply:
     text: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
     notice: str = ""  # "rate limited by gemini, retrying in 2 s (1/2)" until text arrives
+    attached: list[Pending] = field(default_factory=list)  # sent with the prompt
     on_notice: Callable[[str], None] | None = None
     tools: list[Event] = field(default_factory=list)  # its tool calls' events, in order
     asking: Asking | None = None  # a call waiting for the user's approval
@@ -120,8 +123,9 @@ class Reply:
             self.on_notice(text)
 
 
-class MainScreen(Screen[None]):
-    """Threads on the left, the current thread's conversation on the right."""
+class MainScreen(AttachingScreen):
+    """Threads on the left, the current thread's conversation on the right (and the
+    attachments of the next prompt: see AttachingScreen)."""
 
     BINDINGS: ClassVar[list[Binding | tuple[str, str] | tuple[str, str, str]]] = [
         # The app's Quit and Settings are listed here too, so the footer keeps its order
@@ -137,6 +141,8 @@ class MainScreen(Screen[None]):
         Binding("ctrl+r", "rename_thread", "Rename", show=False),
         # Ctrl+G: Ctrl+E is the prompt box's end of line.
         Binding("ctrl+g", "thread_settings", "Thread settings", show=False),
+        # Ctrl+A is the prompt box's start of line; L for "load a file".
+        Binding("ctrl+l", "attach", "Attach"),
         # One of these two at a time (check_action): the footer names what Esc does now.
         Binding("escape", "cancel_reply", "Cancel reply"),
         Binding("escape", "stop_editing", "Stop editing"),
@@ -157,6 +163,16 @@ class MainScreen(Screen[None]):
             "compare",
         ),
         PaletteEntry("Search messages", "Full-text search over every thread", "search"),
+        PaletteEntry(
+            "Attach a file",
+            "Choose a file to send with the next prompt (or type @path, or paste its path)",
+            "attach",
+        ),
+        PaletteEntry(
+            "Paste image from clipboard",
+            "Attach the image on the clipboard (a screenshot) to the next prompt",
+            "paste_image(True)",
+        ),
         PaletteEntry("Rename thread", "Give the current thread a new title", "rename_thread"),
         PaletteEntry(
             "Thread settings",
@@ -235,6 +251,8 @@ class MainScreen(Screen[None]):
                 yield StatusLine(id="status")
                 yield ConversationView(id="conversation")
                 yield Static(EDIT_BANNER, id="edit-banner")
+                yield AttachmentBar(id="attachments")
+                yield PathSuggestions(id="path-suggestions")
                 yield PromptBox(id="prompt")
         yield ChatFooter()
 
@@ -357,6 +375,7 @@ class MainScreen(Screen[None]):
             status.state = ""
         status.spend = self._spend()
         status.context, status.context_full = self._context_gauge()
+        status.attached, status.attached_warning = self.attachment_status()
 
     def _context_gauge(self) -> tuple[str, bool]:
         """How much of the model's context window the conversation used at its last reply
@@ -560,16 +579,24 @@ class MainScreen(Screen[None]):
         if self.provider is None:
             self.notify("Choose a provider first (Ctrl+O), or add a key in Settings (Ctrl+S).")
             return
+        if waiting := self.attachments.waiting:
+            self.notify(
+                f"{waiting[0].name} is not ready yet: press Enter again once its chip shows "
+                "its size",
+                timeout=4,
+            )
+            return
         text = event.text
         event.prompt_box.clear()
+        attached = self.attachments.take()
         if self.editing is not None:
-            await self._resend(self.editing, text)
+            await self._resend(self.editing, text, attached)
         else:
-            await self._send(text)
+            await self._send(text, attached)
 
-    async def _send(self, text: str) -> None:
+    async def _send(self, text: str, attached: list[Pending] | None = None) -> None:
         user = UserMessage(None, text=text)
-        await self._start(user, prompt=text, parent_id=self.leaf_id)
+        await self._start(user, prompt=text, parent_id=self.leaf_id, attached=attached)
 
     async def regenerate(self, view: AssistantMessage | None = None) -> None:
         """A new reply to the last prompt, kept beside the old one."""
@@ -602,25 +629,33 @@ class MainScreen(Screen[None]):
             self.editing = None
             self.query_one(PromptBox).clear()
 
-    async def _resend(self, view: UserMessage, text: str) -> None:
+    async def _resend(
+        self, view: UserMessage, text: str, attached: list[Pending] | None = None
+    ) -> None:
         self.editing = None
         original = view.message
         if original is None or not view.is_mounted:
-            await self._send(text)
+            await self._send(text, attached)
             return
         conversation = self.query_one(ConversationView)
         views = conversation.views
         stale = views[views.index(view) :]
         await conversation.scroller.remove_children(stale)
         user = UserMessage(None, text=text)
-        await self._start(user, prompt=text, parent_id=original.parent_id)
+        await self._start(user, prompt=text, parent_id=original.parent_id, attached=attached)
 
     async def _start(
-        self, user: UserMessage | None, *, prompt: str | None, parent_id: str | None
+        self,
+        user: UserMessage | None,
+        *,
+        prompt: str | None,
+        parent_id: str | None,
+        attached: list[Pending] | None = None,
     ) -> None:
         provider, model = self.provider, self.model
         widget = AssistantMessage(None, streaming=True, label=f"{provider} · {model}")
         reply = Reply(self.thread.id if self.thread else None, widget, user_view=user)
+        reply.attached = attached or []
         reply.on_notice = self._reply_notice
         self.notice = ""
         self.reply = reply
@@ -638,6 +673,8 @@ class MainScreen(Screen[None]):
         model: str | None,
     ) -> None:
         """Run one turn; whatever happens, the reply widget ends with what is known."""
+        from ba_tui.attachments.fit import Refused
+
         error: str | None = None
         try:
             session = self.session()
@@ -656,11 +693,17 @@ class MainScreen(Screen[None]):
                 fallbacks=fallbacks,
                 on_event=reply.sink,
                 options=options,
+                attached=[item.prepared for item in reply.attached if item.prepared],
             )
             error = turn.error.line("tui") if turn.error else None
         except asyncio.CancelledError:
             await self._end_reply(reply, None, "cancelled")
             raise
+        except Refused as exc:
+            if reply.attached:  # nothing was sent or stored: the prompt is not lost
+                await self._refused(reply, exc.line("tui"))
+                return
+            error = exc.line("tui")
         except BaChatError as exc:
             error = exc.line("tui")
         except Exception as exc:  # a bug must not take the app down mid-conversation
@@ -668,6 +711,21 @@ class MainScreen(Screen[None]):
 
             error = redact(f"internal error: {type(exc).__name__}: {exc}")
         await self._end_reply(reply, error)
+
+    async def _refused(self, reply: Reply, line: str) -> None:
+        """The model cannot take the attachments (`attachments.fit.Refused`, before
+        anything is stored): the prompt and its chips are pending again, as they were, and
+        the refusal is one line."""
+        self.notice = ""
+        self.reply = None
+        await self._show_thread(self.thread, self.leaf_id)  # without the prompt and reply
+        box = self.query_one(PromptBox)
+        if not box.text and reply.user_view is not None:
+            box.load_text(reply.user_view.text)
+            box.move_cursor(box.document.end)
+        self._said.add(line)  # checking them again as they come back would say it twice
+        self.attachments.put_back(reply.attached)
+        self.notify(line, severity="error", timeout=8)
 
     def session(self, *, read_only_tools: bool = False) -> ChatSession:
         """The open conversation as a session: where its next turn goes (a draft thread
@@ -726,6 +784,7 @@ class MainScreen(Screen[None]):
                 box = self.query_one(PromptBox)
                 if not box.text:
                     box.text = reply.user_view.text
+                self.attachments.put_back(reply.attached)
         try:
             thread = store.get_thread(reply.thread_id) if reply.thread_id else None
         except BaChatError:

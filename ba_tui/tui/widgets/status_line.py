@@ -1,5 +1,6 @@
 """The line above the conversation: the current thread's provider and exact model id,
-its persona, its title, and what is happening (streaming, retrying)."""
+what is happening (streaming, retrying), the attachments waiting for the next prompt, its
+persona and its title."""
 
 from __future__ import annotations
 
@@ -22,12 +23,19 @@ class StatusLine(Widget):
     # How full the model's context window is after the last reply: `ctx 12k/200k`.
     context: reactive[str] = reactive("")
     context_full: reactive[bool] = reactive(False)  # 80% or more: shown as a warning
+    # The next prompt's attachments: `2 files · 1.3 MB · ~2.1k tokens`; a warning when the
+    # model cannot take one.
+    attached: reactive[str] = reactive("")
+    attached_warning: reactive[bool] = reactive(False)
 
     def render(self) -> Content:
         model = f"{inert(self.provider)} · {inert(self.model)}" if self.provider else "no provider"
         parts: list[str | tuple[str, str]] = [(model, "bold $text-accent")]
         if self.state:
             parts += ["  ", (inert(self.state), "$text-warning")]
+        if self.attached:
+            style = "$text-error" if self.attached_warning else "$text-secondary"
+            parts += ["  ", (inert(self.attached), style)]
         if self.persona:
             parts += ["  ", (f"persona {inert(self.persona)}", "$text-secondary")]
         if self.title:

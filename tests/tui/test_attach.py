@@ -461,3 +461,36 @@ async def test_a_prompt_that_could_not_be_sent_gets_its_attachments_back(
         assert app.main.query_one("#prompt").text == "Summarise"
         assert [c.split(" · ")[0] for c in chips(app)] == ["notes.txt"]
     assert server.requests == [] and store.list_threads() == []
+
+
+async def test_ctrl_t_compares_the_prompt_with_its_attachments(make_app, server, store, work):
+    """The chips go with a comparison as with a prompt: the model that sees gets the image,
+    the one that cannot is marked and not asked; a comparison closed before anything was
+    sent gives them back."""
+    from ba_tui.tui.screens.compare_setup import LAST_CHOICE
+
+    store.set_kv(LAST_CHOICE, "anthropic:claude-sonnet-5-5\ndeepseek:deepseek-chat")
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        app.main.attach([str(work / "form.png")])
+        await ready(pilot, 1)
+        await pilot.press("ctrl+t")
+        await wait_for(pilot, lambda: getattr(app.screen, "available", None))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "CompareScreen")
+        await pilot.press("escape")  # nothing typed, nothing sent: the chip comes back
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        await wait_for(pilot, lambda: len(bar(app).ready) == 1)
+        await pilot.click("#prompt")
+        await pilot.press(*"What does this form ask for?", "ctrl+t")
+        await wait_for(pilot, lambda: getattr(app.screen, "available", None))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "state", None) == "done", timeout=20)
+        assert "⊘ not asked · deepseek · deepseek-chat" in screen_text(app)
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: type(app.screen).__name__ == "MainScreen")
+        assert chips(app) == []  # sent with the comparison
+    [request] = [r for r in server.requests if "What does this form" in str(r.json)]
+    assert request.json["model"] == "claude-sonnet-5-5"
+    assert request.json["messages"][-1]["content"][0]["type"] == "image"
+    assert [p.type for p in stored_user(store).parts] == ["attachment", "text"]

@@ -224,6 +224,7 @@ class MainScreen(AttachingScreen):
 
     def __init__(self, context: AppContext) -> None:
         super().__init__()
+        self._compared_attachments: list[Pending] = []  # sent with a comparison
         self.context = context
         self.branches = Branches([])
         self.choices: dict[str | None, str] = {}
@@ -962,23 +963,32 @@ class MainScreen(AttachingScreen):
 
         if not targets:
             return
+        if waiting := self.attachments.waiting:
+            self.notify(f"{waiting[0].name} is not ready yet: compare once its chip shows its size")
+            return
         self.store.set_kv(LAST_CHOICE, "\n".join(f"{p}:{m}" for p, m in targets))
         box = self.query_one(PromptBox)
         prompt = box.prompt if box.text.strip() else None
         box.clear()
+        # The pending attachments go with the compared prompt (each column's model is
+        # checked on its own); they come back if the comparison ends with nothing sent.
+        self._compared_attachments = self.attachments.take()
         screen = CompareScreen(
             targets,
             prompt,
             session=self.session(read_only_tools=True),
             parent_id=self.leaf_id if self.thread else None,
             store=self.store,
+            attached=[item.prepared for item in self._compared_attachments if item.prepared],
         )
         self.app.push_screen(screen, self._compared)
 
     def _compared(self, result: Continue | None) -> None:
         """A comparison closed: show its thread through the answer it went on with (the
         chat screen is on screen again, so its replies lay out against what is visible)."""
+        taken, self._compared_attachments = self._compared_attachments, []
         if result is None:
+            self.attachments.put_back(taken)
             return
         self.call_later(self.continue_from, result.thread_id, result.message_id)
         self.notify(result.notice)

@@ -25,6 +25,7 @@ import json
 import locale
 import os
 import selectors
+import shutil
 import signal
 import socket
 import struct
@@ -86,6 +87,7 @@ class _Client:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
 
     def fits(self, env: dict[str, str]) -> bool:
         return self.ok and self.process.poll() is None and _import_time_env(env) == self.env

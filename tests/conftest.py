@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests import forkserver
 from tests.servers import FakeServer
 
 FIXTURES = Path(__file__).parent / "servers" / "fixtures"
@@ -84,9 +85,14 @@ def run_cli(
     timeout: float = 60,
     cwd: Path | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """Run the real `ba-chat` entry point as a user would, in a subprocess."""
+    """Run the real `ba-chat` entry point as a user would, in a subprocess (forked from a
+    warm interpreter that has imported the provider SDKs: see tests/forkserver.py)."""
+    argv = [sys.executable, "-m", "ba_tui", *args]
+    forked = forkserver.run(argv, env, input or "", timeout, cwd)
+    if forked is not None:
+        return forked
     return subprocess.run(
-        [sys.executable, "-m", "ba_tui", *args],
+        argv,
         env=env,
         cwd=cwd,
         input=input if input is not None else "",

@@ -190,6 +190,8 @@ async def shoot() -> None:
         await pilot.press("a")
         await asyncio.sleep(0.8)
         app.save_screenshot(filename="usage.svg", path=str(OUT))
+        await pilot.press("escape")
+        await asyncio.sleep(0.3)
 
         await shoot_attach_prompt(app, pilot)
     server.stop()  # type: ignore[attr-defined]

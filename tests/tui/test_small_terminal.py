@@ -104,6 +104,7 @@ async def test_80_columns_collapse_the_thread_list_and_keep_the_footer(make_app,
         assert not sidebar.display  # the conversation gets the width
         footer = screen_text(app).splitlines()[-1]
         assert "^s Settings" in footer and "^p palette" in footer
+        assert "^l Attach" in footer  # the keys sit closer together when narrow
         prompt = app.main.query_one("#prompt")
         assert prompt.placeholder in screen_text(app)  # shown whole
         await pilot.press("ctrl+b")  # still there when asked for

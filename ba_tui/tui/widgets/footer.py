@@ -19,6 +19,10 @@ class ChatFooter(Footer):
 
     def compose(self) -> ComposeResult:
         self._narrow = self.screen.has_class("-narrow")
+        # Narrow, the keys also sit closer together: at 80 columns that is room for one
+        # more key (Ctrl+L, attach) before the palette.
+        self.set_reactive(Footer.compact, self._narrow)
+        self.set_class(self._narrow, "-compact")
         for widget in super().compose():
             # A FooterKey (not public in textual.widgets) carries its binding's action.
             if self._narrow and getattr(widget, "action", None) in LESS_NEEDED:

@@ -48,24 +48,29 @@ def _env_in_use(spec: ProviderSpec) -> str | None:
 # --- keys ---------------------------------------------------------------------------------
 
 
-def _read_key(spec: ProviderSpec) -> str:
-    """The key from a hidden prompt on a terminal, or from stdin when piped."""
-    from ba_tui.errors import UsageError
-
+def hidden_or_piped(prompt: str) -> str:
+    """A secret typed at a hidden prompt on a terminal, or read whole from stdin when
+    piped (never echoed, never an argument that `ps` and shell history would keep);
+    stripped, "" when nothing came."""
     stream = sys.stdin
     if stream is not None and not stream.closed and stream.isatty():
         import getpass
 
         try:
-            key = getpass.getpass(f"{spec.label} API key (input hidden): ")
+            return getpass.getpass(prompt).strip()
         except EOFError:
-            key = ""
-    else:
-        try:
-            key = stream.read() if stream is not None and not stream.closed else ""
-        except (OSError, ValueError):
-            key = ""
-    key = key.strip()
+            return ""
+    try:
+        return (stream.read() if stream is not None and not stream.closed else "").strip()
+    except (OSError, ValueError):
+        return ""
+
+
+def _read_key(spec: ProviderSpec) -> str:
+    """The key from a hidden prompt on a terminal, or from stdin when piped."""
+    from ba_tui.errors import UsageError
+
+    key = hidden_or_piped(f"{spec.label} API key (input hidden): ")
     if not key:
         raise UsageError(
             f"no key given for {spec.name}",

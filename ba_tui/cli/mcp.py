@@ -283,24 +283,11 @@ def store_secret_command(
 def _read_secret(name: str) -> str:
     """The value from a hidden prompt on a terminal, or from stdin when piped: one line
     (a header such as `Bearer …` may hold spaces)."""
-    import sys
 
+    from ba_tui.cli.keys import hidden_or_piped
     from ba_tui.errors import UsageError
 
-    stream = sys.stdin
-    if stream is not None and not stream.closed and stream.isatty():
-        import getpass
-
-        try:
-            value = getpass.getpass(f"value for keyring:{name} (input hidden): ")
-        except EOFError:
-            value = ""
-    else:
-        try:
-            value = stream.read() if stream is not None and not stream.closed else ""
-        except (OSError, ValueError):
-            value = ""
-    value = value.strip()
+    value = hidden_or_piped(f"value for keyring:{name} (input hidden): ")
     if not value:
         raise UsageError(
             f"no value given for keyring:{name}",

@@ -138,6 +138,27 @@ async def test_session_and_always_are_not_asked_again_while_the_app_runs(
     assert [t.tool for t in store.allowed_tools()] == (["read_file"] if key == "a" else [])
 
 
+async def test_two_calls_in_one_step_ask_one_card_and_this_session_covers_the_second(
+    tools_app, server, store
+):
+    again = ("toolu_2", "read_file", {"path": "b.txt"})
+    server.queue(tool_stream("anthropic", [READ, again]), text_stream("anthropic", "Read both."))
+    app = tools_app()
+    async with app.run_test(size=(100, 40)) as pilot:
+        await send(pilot, "read both at once")
+        await card_shown(pilot)
+        assert len(app.main.query(ApprovalCard)) == 1  # one question at a time
+        await pilot.press("s")
+        await reply_done(pilot)
+        assert not app.main.query(ApprovalCard)
+    assert [r["content"] for r in sent_results(server.requests[1])] == [
+        "hello from notes\n",
+        "bee\n",
+    ]
+    results = [p for p in last_reply(store).parts if isinstance(p, ToolResult)]
+    assert [p.approval for p in results] == ["session", "session"]
+
+
 async def test_edited_arguments_run_and_bad_json_stays_in_the_editor(tools_app, server, store):
     server.queue(tool_stream("anthropic", [READ]), text_stream("anthropic", "It says bee."))
     app = tools_app()

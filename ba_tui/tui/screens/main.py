@@ -230,7 +230,6 @@ class MainScreen(AttachingScreen):
         self.choices: dict[str | None, str] = {}
         self._data_version = 0
         self.found = Found()  # a search hit's words, marked until the next action
-        self._approvals = asyncio.Lock()
 
     @property
     def store(self) -> Store:
@@ -817,27 +816,25 @@ class MainScreen(AttachingScreen):
         from ba_tui.tools import Decision
         from ba_tui.tui.widgets.approval_card import Asking
 
-        async with self._approvals:  # one card at a time, if calls run side by side
-            tools = self.context.tools
-            if tools is not None and tool.name in tools.allowed:  # allowed meanwhile
-                return Decision(True, "session")
-            reply = self.reply
-            if reply is None:  # a comparison's turn: it has no reply here to ask under
-                return Decision(
-                    False,
-                    reason="the user could not be asked (a comparison runs tools only with"
-                    ' approve = "read-only" or "all" in config.toml)',
-                )
-            asking = reply.asking = Asking(call, tool)
+        # One card at a time, and a call allowed meanwhile is not asked: the toolbox
+        # asks its questions one by one and checks what was allowed before each.
+        reply = self.reply
+        if reply is None:  # a comparison's turn: it has no reply here to ask under
+            return Decision(
+                False,
+                reason="the user could not be asked (a comparison runs tools only with"
+                ' approve = "read-only" or "all" in config.toml)',
+            )
+        asking = reply.asking = Asking(call, tool)
+        self._show_status()
+        try:
+            if reply.widget.is_mounted:
+                await reply.widget.ask(asking)
+            return await asking.decision
+        finally:
+            reply.asking = None
             self._show_status()
-            try:
-                if reply.widget.is_mounted:
-                    await reply.widget.ask(asking)
-                return await asking.decision
-            finally:
-                reply.asking = None
-                self._show_status()
-                await self._close_card(reply)
+            await self._close_card(reply)
 
     async def _close_card(self, reply: Reply) -> None:
         for row in reply.widget.tool_rows:

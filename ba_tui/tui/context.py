@@ -61,19 +61,15 @@ class AppContext:
         thread: Thread | None,
         new: NewThread,
         on_thread: Callable[[Thread], None] | None = None,
-        *,
-        read_only_tools: bool = False,
     ) -> ChatSession:
         """A conversation's session: where its next turn goes and what it is stored as,
-        offering the app's tools (only the read-only ones with `read_only_tools`)."""
+        offering the app's tools (its `compare` offers only the read-only ones)."""
         from ba_tui.session import ChatSession
 
         session = ChatSession(self.config, self.store, thread, new=new, on_thread=on_thread)
         if not self._tools_made:
             self._make_tools(session)
         session.tools = self.tools
-        if read_only_tools and self.tools is not None:
-            session.tools = read_only(self.tools)
         return session
 
     def _make_tools(self, session: ChatSession) -> None:
@@ -139,16 +135,6 @@ class AppContext:
             return get_persona(str(name), self.config)
         except Exception:
             return None
-
-
-def read_only(toolbox: Toolbox) -> Toolbox:
-    """The toolbox's read-only tools, with what the user allowed for the session shared
-    (the same set). MCP servers not started yet are left out: a chat turn starts them,
-    and the app's toolbox alone owns (and closes) their connections."""
-    from dataclasses import replace
-
-    tools = {name: tool for name, tool in toolbox.tools.items() if tool.read_only}
-    return replace(toolbox, tools=tools, servers=[], connections=[])
 
 
 def _env_key(spec: Any) -> bool:

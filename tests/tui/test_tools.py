@@ -300,9 +300,22 @@ async def test_an_mcp_servers_tool_runs_once_started_and_quitting_stops_the_serv
         await pilot.press("y")
         await reply_done(pilot)
         assert "▸ calc.add(a=2, b=3) → 1 line" in screen_text(app)
-        # A comparison would offer only the read-only one (each model would run a call).
         assert app.main.session().tools.tools.keys() >= {"calc.add", "calc.fail"}
-        assert list(app.main.session(read_only_tools=True).tools.tools) == ["calc.add"]
+        # A comparison offers only the read-only one (each model would run a call).
+        from ba_tui.tui.screens.compare_setup import LAST_CHOICE
+
+        store.set_kv(LAST_CHOICE, "anthropic:claude-sonnet-5-5\nopenai:gpt-4o-mini")
+        await pilot.click("#prompt")
+        await pilot.press(*"compare this", "ctrl+t")
+        await wait_for(pilot, lambda: getattr(app.screen, "available", None))
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: getattr(app.screen, "state", None) == "done", timeout=20)
+        compared = [r.json for r in server.requests if "compare this" in str(r.json)]
+        assert len(compared) == 2
+        for request in compared:
+            names = [t.get("name") or t["function"]["name"] for t in request["tools"]]
+            assert names == ["calc_add"], names
+        await pilot.press("escape")
     # The app quit: the server's process ended with it.
     deadline = time.monotonic() + 10
     while any(_running(pid) for pid in started):

@@ -727,10 +727,9 @@ class MainScreen(AttachingScreen):
         self.attachments.put_back(reply.attached)
         self.notify(line, severity="error", timeout=8)
 
-    def session(self, *, read_only_tools: bool = False) -> ChatSession:
+    def session(self) -> ChatSession:
         """The open conversation as a session: where its next turn goes (a draft thread
-        is stored when its first prompt is sent). A comparison's offers only read-only
-        tools (each of its models would run a call: side effects must not run N times)."""
+        is stored when its first prompt is sent)."""
         from ba_tui.session import NewThread
 
         draft = self.draft
@@ -738,7 +737,6 @@ class MainScreen(AttachingScreen):
             self.thread,
             NewThread(draft.system, draft.persona, origin="tui"),
             self._thread_stored,
-            read_only_tools=read_only_tools,
         )
 
     def _thread_stored(self, thread: Thread) -> None:
@@ -973,7 +971,7 @@ class MainScreen(AttachingScreen):
         screen = CompareScreen(
             targets,
             prompt,
-            session=self.session(read_only_tools=True),
+            session=self.session(),
             parent_id=self.leaf_id if self.thread else None,
             store=self.store,
             attached=[item.prepared for item in self._compared_attachments if item.prepared],

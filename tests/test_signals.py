@@ -8,13 +8,23 @@ import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 
 import pytest
 
 from ba_tui.store import Store
-from tests.servers import text_stream
+from tests.servers import Reply, text_stream
 
 ANSWER = "".join(f"token{i} " for i in range(600))
+
+
+def _slow(dialect: str) -> Reply:
+    """ANSWER's first 60 chunks (past "token20 "), then silence until the test is done:
+    however slowly a loaded machine starts ba-chat or polls the store, the signal always
+    arrives mid-stream (the stall timeout, 60 s, is far off)."""
+    return replace(
+        text_stream(dialect, ANSWER, chunk_size=7, delay=0.01), stall_after=60, stall_seconds=90
+    )
 
 
 def _read_until(stream: int, output: bytearray, marker: bytes, timeout: float = 30) -> None:
@@ -49,7 +59,7 @@ def _ask_then_signal(env, signum: int, *args: str) -> tuple[int, str, str]:
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
 def test_a_signal_mid_stream_saves_the_partial_reply_as_cancelled(server, env, home, signum):
-    server.queue(text_stream("anthropic", ANSWER, chunk_size=7, delay=0.01))
+    server.queue(_slow("anthropic"))
     code, out, err = _ask_then_signal(env, signum, "-p", "anthropic")
     assert code == 128 + signum
     assert err.strip().splitlines()[-1] == (
@@ -65,8 +75,8 @@ def test_a_signal_mid_stream_saves_the_partial_reply_as_cancelled(server, env, h
 
 
 def test_a_signal_mid_comparison_saves_each_partial_as_cancelled(server, env, home):
-    server.queue(text_stream("anthropic", ANSWER, chunk_size=7, delay=0.01))
-    server.queue(text_stream("openai", ANSWER, chunk_size=7, delay=0.01))
+    server.queue(_slow("anthropic"))
+    server.queue(_slow("openai"))
     pair = ["--compare", "anthropic:claude-sonnet-5-5", "--compare", "openai:gpt-4.1"]
     proc = subprocess.Popen(
         [sys.executable, "-m", "ba_tui", "ask", *pair, "talk slowly"],
@@ -110,7 +120,7 @@ def test_closing_the_terminal_mid_ask_saves_the_reply_and_says_so(server, env, h
     SIGHUP and writes to the terminal fail from then on."""
     import pty
 
-    server.queue(text_stream("anthropic", ANSWER, chunk_size=7, delay=0.01))
+    server.queue(_slow("anthropic"))
     err_read, err_write = os.pipe()
     pid, fd = pty.fork()
     if pid == 0:  # the child: `ba-chat ask` on the terminal, its stderr to a pipe

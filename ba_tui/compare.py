@@ -7,10 +7,11 @@ can later be continued from whichever answer the user keeps.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from ba_tui.conversation import Turn, TurnOptions, run_turn
+from ba_tui.conversation import Turn, TurnOptions, run_turn, written
 from ba_tui.messages import Blob, Text
 from ba_tui.providers import ChatMessage, Target, adapter
 
@@ -53,9 +54,11 @@ async def run_compare(
     blobs = [(item.part, item.blob) for item in attached]
     user_id = None
     if store is not None and thread_id is not None:
-        user_id = store.add_message(
-            thread_id, role="user", parts=asked, parent_id=parent_id, blobs=blobs
-        ).id
+        add = functools.partial(
+            store.add_message, thread_id, role="user", parts=asked, parent_id=parent_id, blobs=blobs
+        )
+        # (A 50 MB PDF takes a third of a second to store: not on the TUI's event loop.)
+        user_id = (await written(add) if blobs else add()).id
     messages = [*history, ChatMessage("user", asked)]
     files = {**(files or {}), **{part.sha256: blob for part, blob in blobs}}
     placeholders = turns if turns is not None else []

@@ -13,7 +13,7 @@ import time
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, aclosing, nullcontext
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from ba_tui import errors, pricing
 from ba_tui.events import (
@@ -52,6 +52,7 @@ if TYPE_CHECKING:
     from ba_tui.store import Message, Store
     from ba_tui.tools import Admitted, Toolbox
 
+R = TypeVar("R")
 CHECKPOINT_SECONDS = 0.25
 MAX_RETRY_AFTER = 60.0
 # A reply is cut once its text passes this many characters per token it may have, plus
@@ -388,10 +389,18 @@ async def run_turn(
         if cacheable and (kept := _kept_answer(store, turn.request_key, options)):
             turn.provider, turn.model = kept.provider or turn.provider, kept.model or turn.model
             if thread_id is not None:
-                _open_rows(turn, store, prompt, asked, attached, parent_id, emit)
+                emit(await _open_rows(turn, store, prompt, asked, attached, parent_id))
             return _answer_from_store(kept, turn, emit, store)
     if store is not None and thread_id is not None:
-        _open_rows(turn, store, prompt, asked, attached, parent_id, emit)
+        try:
+            emit(await _open_rows(turn, store, prompt, asked, attached, parent_id))
+        except asyncio.CancelledError:
+            if turn.reply is not None:  # stopped while the rows were written: closed empty
+                turn.status = "cancelled"
+                _close(
+                    turn, store, _Checkpointer(store, turn.message_id, turn), time.perf_counter()
+                )
+            raise
     checkpoints = _Checkpointer(store, turn.message_id, turn)
     outcomes: list[tuple[str, bool]] = []
     # Import the SDK before the clock starts: timings describe the provider, not Python.
@@ -538,17 +547,45 @@ def _kept_answer(store: Store, key: str, options: TurnOptions) -> Message | None
     return store.kept_answer(key, since(options.cache_ttl))
 
 
-def _open_rows(
+async def _open_rows(
     turn: Turn,
     store: Store,
     prompt: str | None,
     asked: tuple[Part, ...],
     attached: Sequence[Prepared],
     parent_id: str | None,
-    emit: Callable[[Event], Any],
-) -> None:
+) -> Saved:
     """Save the prompt (its parts and attachments) and open the reply's row before anything
-    is sent, answered from the store or not; `Saved` says which rows they are."""
+    is sent, answered from the store or not; the `Saved` returned says which rows they are.
+
+    With attachments the rows are written from a thread: storing a 50 MB PDF takes a
+    third of a second, which on the TUI's event loop is a frozen screen. (A prompt alone
+    is written in place: the hop would cost more than the write.)"""
+    if not attached:
+        return _write_rows(turn, store, prompt, asked, attached, parent_id)
+    return await written(_write_rows, turn, store, prompt, asked, attached, parent_id)
+
+
+async def written(write: Callable[..., R], *args: Any) -> R:
+    """`write(*args)` (a store write with attachments) run in a thread, and waited for to
+    its end even when the caller is cancelled meanwhile: a thread cannot be stopped, and
+    the caller must know what it left in the store before it says what was saved."""
+    writing = asyncio.ensure_future(asyncio.to_thread(write, *args))
+    try:
+        return await asyncio.shield(writing)
+    except asyncio.CancelledError:
+        await asyncio.wait([writing])
+        raise
+
+
+def _write_rows(
+    turn: Turn,
+    store: Store,
+    prompt: str | None,
+    asked: tuple[Part, ...],
+    attached: Sequence[Prepared],
+    parent_id: str | None,
+) -> Saved:
     assert turn.thread_id is not None
     user_id = None
     if prompt is not None:
@@ -562,7 +599,7 @@ def _open_rows(
     turn.reply = store.start_reply(
         turn.thread_id, parent_id=parent_id or "", provider=turn.provider, model=turn.model
     )
-    emit(Saved(turn.thread_id, user_id, turn.reply.id))
+    return Saved(turn.thread_id, user_id, turn.reply.id)
 
 
 def _answer_from_store(

@@ -108,13 +108,19 @@ class Attachment:
     meta: Mapping[str, Any] | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Blob:
     """An attachment's content: the bytes sent, and the text a model without native
     support for its type reads instead (a document's; None for an image)."""
 
     data: bytes
     text: str | None = None
+
+    def __repr__(self) -> str:
+        # Sizes, not content: a repr of 50 MB of bytes takes half a second and whatever
+        # logs it (a worker's description, a traceback) holds the whole file.
+        text = "None" if self.text is None else f"<{len(self.text)} characters>"
+        return f"Blob(data=<{len(self.data)} bytes>, text={text})"
 
 
 Part = Text | Reasoning | ToolCall | ToolResult | Attachment

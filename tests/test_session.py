@@ -3,14 +3,17 @@ Real adapters talk to the fake server; what is asserted is what was sent and sto
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
+from ba_tui.attachments import load
 from ba_tui.config import load_config
 from ba_tui.events import Saved
 from ba_tui.session import ChatSession, NewThread, title_for
 from ba_tui.store import Store
+from tests import attachfiles
 from tests.conftest import make_env
 from tests.servers import text_stream
 from tests.wire import expected
@@ -164,3 +167,41 @@ async def test_auto_title_off_sends_nothing(setup, home):
     await session.send("first line as title", session.target("openai", "gpt-4o-mini"))
     assert await session.retitle() is None
     assert len(server.requests) == 1 and store.latest_thread().title == "first line as title"
+
+
+def _awaiting(task: asyncio.Task) -> list[str]:
+    """The coroutines `task` is suspended in, outermost first."""
+    names, coro = [], task.get_coro()
+    while coro is not None and hasattr(coro, "cr_code"):
+        names.append(coro.cr_code.co_name)
+        coro = coro.cr_await
+    return names
+
+
+async def test_a_stop_while_the_files_are_stored_keeps_the_prompt_and_closes_the_reply(
+    setup, tmp_path: Path
+):
+    """A prompt's files are stored from a thread (not to freeze the TUI); a stop meanwhile
+    waits for that write to end, then closes the reply as cancelled: nothing is left
+    `streaming`, and nothing is sent."""
+    server, store, config = setup
+    attachfiles.png(tmp_path / "form.png")
+    item = load(str(tmp_path / "form.png"))
+    session = ChatSession(config, store)
+    target = session.target("anthropic", "claude-sonnet-5-5")
+    with store._lock:  # a write under way: the thread waits for it (this thread need not)
+        task = asyncio.create_task(session.send("What is it?", target, attached=[item]))
+        for _ in range(1000):
+            await asyncio.sleep(0.01)
+            if "written" in _awaiting(task):
+                break
+        assert "written" in _awaiting(task)
+        task.cancel()
+        await asyncio.sleep(0.05)
+        assert not task.done()  # the stop waits for the write
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    user, reply = store.messages(store.list_threads()[0].id)
+    assert [p.type for p in user.parts] == ["attachment", "text"]
+    assert (reply.status, reply.parent_id, reply.content) == ("cancelled", user.id, "")
+    assert server.requests == []

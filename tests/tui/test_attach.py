@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import os
 import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,18 @@ async def ready(pilot, count: int) -> None:
 
 def said(app) -> list[str]:
     return [n.message for n in app._notifications]
+
+
+def blob_writers(store) -> list[int]:
+    """The threads that will store attachment content, as SQLite runs the statements."""
+    threads: list[int] = []
+
+    def trace(statement: str) -> None:
+        if statement.lstrip().upper().startswith("INSERT") and " blobs" in statement:
+            threads.append(threading.get_ident())
+
+    store._conn.set_trace_callback(trace)
+    return threads
 
 
 def stored_user(store):
@@ -470,6 +483,7 @@ async def test_ctrl_t_compares_the_prompt_with_its_attachments(make_app, server,
     from ba_tui.tui.screens.compare_setup import LAST_CHOICE
 
     store.set_kv(LAST_CHOICE, "anthropic:claude-sonnet-5-5\ndeepseek:deepseek-chat")
+    writers = blob_writers(store)
     app = make_app()
     async with app.run_test(size=(140, 40)) as pilot:
         app.main.attach([str(work / "form.png")])
@@ -494,3 +508,22 @@ async def test_ctrl_t_compares_the_prompt_with_its_attachments(make_app, server,
     assert request.json["model"] == "claude-sonnet-5-5"
     assert request.json["messages"][-1]["content"][0]["type"] == "image"
     assert [p.type for p in stored_user(store).parts] == ["attachment", "text"]
+    assert writers and threading.get_ident() not in writers  # stored off the event loop
+
+
+async def test_a_sent_attachment_is_stored_off_the_event_loop(make_app, server, store, work):
+    """Storing a prompt's files takes time (a third of a second for a 50 MB PDF): it runs
+    in a thread, so the screen keeps drawing and taking keys meanwhile."""
+    writers = blob_writers(store)
+    server.queue(text_stream("anthropic", "A form with two fields."))
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        app.main.attach([str(work / "form.png"), str(work / "docs" / "requirements.pdf")])
+        await ready(pilot, 2)
+        await send(pilot, "What do these ask for?")
+        await reply_done(pilot)
+        assert "A form with two fields." in screen_text(app)
+    assert writers and threading.get_ident() not in writers
+    user = stored_user(store)
+    assert [p.type for p in user.parts] == ["attachment", "attachment", "text"]
+    assert len(store.blobs(p.sha256 for p in user.parts if p.type == "attachment")) == 2

@@ -220,7 +220,7 @@ class CompareScreen(Screen[Continue | None]):
         for column in self.columns:
             column.follow()
 
-    @work(group="compare", exit_on_error=False)
+    @work(group="compare", exit_on_error=False, description="compare")
     async def _run(self, prompt: str) -> None:
         """Resolve every model, then `run_compare`; however it ends (cancelled, a locked
         database, a bug), every column ends with what is known."""

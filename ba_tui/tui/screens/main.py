@@ -663,7 +663,7 @@ class MainScreen(AttachingScreen):
         await conversation.add(*([user] if user else []), widget)
         reply.worker = self._run_reply(reply, prompt, parent_id, provider, model)
 
-    @work(group="reply", exit_on_error=False)
+    @work(group="reply", exit_on_error=False, description="reply")
     async def _run_reply(
         self,
         reply: Reply,

@@ -95,6 +95,10 @@ async def test_attach_by_picker_filtering_as_you_type_then_send(make_app, server
         await send(pilot, "What is on page 1?")
         await reply_done(pilot)
         assert chips(app) == []  # sent: gone from above the prompt
+        # On the sent message, as when the thread is opened again: how Claude got it.
+        assert f"📎 requirements.pdf · PDF · {size} · 2 pages · PDF to claude-sonnet-5-5" in (
+            screen_text(app)
+        )
 
     content = server.requests[-1].json["messages"][-1]["content"]
     pdf = (work / "docs" / "requirements.pdf").read_bytes()

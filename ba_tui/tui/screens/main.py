@@ -772,6 +772,8 @@ class MainScreen(AttachingScreen):
                 user = self.branches.by_id.get(reply.user_id)
                 if user is not None:
                     reply.user_view.update_message(user, self.branches.variant(user))
+                if message is not None:
+                    reply.user_view.answered_by(message.provider, message.model)
             if message is not None:
                 self.leaf_id = message.id
                 self.choices[message.parent_id] = message.id

@@ -76,12 +76,19 @@ class AttachmentChips(Static):
 
     def __init__(self, parts: Sequence[Attachment], sent_to: tuple[str, str] | None = None) -> None:
         self.parts = tuple(parts)
+        super().__init__(self._chips(sent_to), classes="attachment-chips")
+
+    def _chips(self, sent_to: tuple[str, str] | None) -> Content:
         spans: list[tuple[str, str] | str] = []
         for index, part in enumerate(self.parts):
             if index:
                 spans.append("\n")
             spans.append((f" {chip(part, sent_to)} ", CHIP_STYLE))
-        super().__init__(Content.assemble(*spans), classes="attachment-chips")
+        return Content.assemble(*spans)
+
+    def sent_to(self, sent_to: tuple[str, str] | None) -> None:
+        """The reply came from this model: say how it got each file."""
+        self.update(self._chips(sent_to))
 
 
 class Picture(Vertical):

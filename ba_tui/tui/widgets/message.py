@@ -221,6 +221,19 @@ class UserMessage(MessageView):
             views += [Picture(part) for part in attached if is_image(part.mime)]
         return views
 
+    def answered_by(self, provider: str | None, model: str | None) -> None:
+        """The reply below came from `model` (a fallback's, maybe): the chips say how each
+        file reached it, as they do when the thread is opened again."""
+        sent_to = (provider, model) if provider and model else None
+        if sent_to == self.sent_to:
+            return
+        self.sent_to = sent_to
+        if self.is_mounted and self._shown_chips:
+            from ba_tui.tui.widgets.attachments import AttachmentChips
+
+            for chips in self.query(AttachmentChips):
+                chips.sent_to(sent_to)
+
     def update_message(self, message: Message, variant: tuple[int, int] | None) -> None:
         """Stored now: its attachments show if they did not already."""
         super().update_message(message, variant)

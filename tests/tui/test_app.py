@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -153,6 +154,22 @@ async def test_the_picker_sends_the_next_turn_to_another_provider(make_app, serv
     [thread] = store.list_threads()
     assert (thread.provider, thread.model) == ("openai", "gpt-4.1-2025-04-14")
     assert store.messages(thread.id)[-1].provider == "openai"
+
+
+async def test_the_provider_list_keeps_its_columns_apart(make_app, server, store):
+    """Each row: the name, the label, then whether a key is there, with space between even
+    for the longest label ("Built-in offline model")."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("ctrl+o")
+        await wait_for(pilot, lambda: "key: env" in screen_text(app))
+        rows = {
+            line.split()[1]: line
+            for line in screen_text(app).splitlines()
+            if "key" in line and len(line.split()) > 2
+        }
+    assert re.search(r"local +Built-in offline model +no key needed", rows["local"])
+    assert re.search(r"anthropic +Anthropic +key: env ANTHROPIC_API_KEY", rows["anthropic"])
 
 
 async def test_the_pickers_live_list_offers_only_chat_models(make_app, server, store):

@@ -104,7 +104,12 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
         from ba_tui.providers import all_specs
 
         options = []
-        for spec in all_specs(self._config):
+        specs = all_specs(self._config)
+        # Columns as wide as their longest entry (a provider of the user's own may have a
+        # long name), so the key status never runs into the label.
+        names = max((len(spec.name) for spec in specs), default=0) + 2
+        labels = max((len(spec.label) for spec in specs), default=0) + 2
+        for spec in specs:
             if not matches(query, spec.name, spec.label):
                 continue
             status = self.key_status.get(spec.name, "checking key…")
@@ -112,8 +117,8 @@ class ModelPicker(ModalScreen[tuple[str, str] | None]):
                 "$text-success" if status.startswith(("key:", "no key needed")) else "$text-warning"
             )
             prompt = Content.assemble(
-                (f"{inert(spec.name):<12}", "bold"),
-                f"{inert(spec.label):<18}",
+                (f"{inert(spec.name):<{names}}", "bold"),
+                f"{inert(spec.label):<{labels}}",
                 (status, tone),
             )
             options.append(Option(prompt, id=spec.name))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from textual.widget import Widget
 
-from tests.tui.conftest import screen_text, wait_for
+from tests.servers import text_stream
+from tests.tui.conftest import reply_done, screen_text, send, wait_for
 
 SMALL = (80, 24)
 
@@ -221,3 +223,19 @@ async def test_at_80_columns_ctrl_b_shows_the_thread_list_ready_to_pick(make_app
         await pilot.press("ctrl+b")
         await pilot.pause()
         assert not sidebar.display and app.focused is app.main.query_one("#prompt")
+
+
+async def test_at_80_columns_a_long_title_gives_way_to_the_threads_spending(
+    make_app, server, store
+):
+    server.queue(text_stream("anthropic", "Noted."))
+    app = make_app()
+    async with app.run_test(size=SMALL) as pilot:
+        await send(pilot, "Which of the login rules are open?")
+        await reply_done(pilot)
+        status = screen_text(app).splitlines()[0].strip()
+        # The title is cut, the spending and the context window are whole.
+        assert re.fullmatch(
+            r"anthropic · claude-sonnet-5-5  Which of the [a-z ]+…  thread \S+  ctx 14/200k",
+            status,
+        ), status

@@ -30,7 +30,7 @@ class StatusLine(Widget):
 
     def render(self) -> Content:
         model = f"{inert(self.provider)} · {inert(self.model)}" if self.provider else "no provider"
-        parts: list[str | tuple[str, str]] = [(model, "bold $text-accent")]
+        parts: list[str | Content | tuple[str, str]] = [(model, "bold $text-accent")]
         if self.state:
             parts += ["  ", (inert(self.state), "$text-warning")]
         if self.attached:
@@ -38,11 +38,19 @@ class StatusLine(Widget):
             parts += ["  ", (inert(self.attached), style)]
         if self.persona:
             parts += ["  ", (f"persona {inert(self.persona)}", "$text-secondary")]
+        after: list[str | Content | tuple[str, str]] = []
+        if self.spend:
+            after += ["  ", (self.spend, "$text-muted")]
+        if self.context:
+            after += ["  ", (self.context, "$text-warning" if self.context_full else "$text-muted")]
         if self.title:
             # One row: a character the terminal measures otherwise would push the rest out.
-            parts += ["  ", (unjoined(inert(self.title)), "$text-muted")]
-        if self.spend:
-            parts += ["  ", (self.spend, "$text-muted")]
-        if self.context:
-            parts += ["  ", (self.context, "$text-warning" if self.context_full else "$text-muted")]
-        return Content.assemble(*parts)
+            title = Content.styled(unjoined(inert(self.title)), "$text-muted")
+            # The title gives way (shortened with "…") so what follows it, the spending
+            # and the context window, stays whole on a narrow terminal.
+            room = self.size.width - Content.assemble(*parts, "  ", *after).cell_length
+            if self.size.width and title.cell_length > room:
+                title = title.truncate(room, ellipsis=True) if room > 8 else Content("")
+            if title:
+                parts += ["  ", title]
+        return Content.assemble(*parts, *after)

@@ -11,6 +11,7 @@ of the rows the turn wrote.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -261,6 +262,17 @@ class ChatSession:
             history=[_cut(message) for message in history],
             options=TurnOptions(max_tokens=40, retries=0, stall_timeout=20.0),
         )
+        if turn.usage is not None:  # billed whether or not the title is taken
+            with contextlib.suppress(BaChatError):
+                store.record_side_request(
+                    "title",
+                    turn.provider,
+                    turn.model,
+                    turn.usage,
+                    thread_id=thread.id,
+                    cost=turn.cost,
+                    ttft_ms=turn.ttft_ms,
+                )
         title = clean_title(turn.text) if turn.status == "complete" else None
         if title is None or title == thread.title:
             return None

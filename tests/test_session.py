@@ -158,6 +158,30 @@ async def test_a_thread_is_retitled_from_its_first_exchange(setup):
     assert await session.retitle() is None and len(server.requests) == before
 
 
+async def test_what_a_title_costs_counts_in_usage_and_the_monthly_spend(setup):
+    """The title request is billed like any other: `ba-chat usage` and the budget see it
+    (as a request of its own, not a message), and deleting the thread takes it away too."""
+    server, store, config = setup
+    server.queue(
+        text_stream("openai", "Use a reset link that expires."),
+        text_stream("openai", "Password reset flow"),
+    )
+    session = ChatSession(config, store)
+    await session.send("hi, so, about the login page", session.target("openai", "gpt-4o"))
+    [reply] = store.usage()
+    spent = store.spend_since("")
+    assert reply["requests"] == 1 and spent > 0
+    assert (await session.retitle()).title == "Password reset flow"
+    [both] = store.usage(by="model")
+    assert both["key"] == "openai · gpt-4o" and both["requests"] == 2
+    # The fake server counts 12 prompt tokens a request, and a token an output chunk.
+    assert both["input_tokens"] == reply["input_tokens"] + 12
+    assert both["output_tokens"] > reply["output_tokens"]
+    assert store.spend_since("") > spent and both["cost"] == pytest.approx(store.spend_since(""))
+    store.delete_thread(session.thread.id)
+    assert store.usage() == [] and store.spend_since("") == 0
+
+
 async def test_auto_title_off_sends_nothing(setup, home):
     server, store, _ = setup
     (home / "config.toml").write_text('auto_title = "off"\n')

@@ -249,3 +249,28 @@ def m007_always_allowed_tools(db: Database) -> None:
             allowed_at TEXT NOT NULL
         )"""
     )
+
+
+@_migration
+def m008_side_requests(db: Database) -> None:
+    """Requests ba-chat makes on its own behalf, not replies a user asked for (a thread's
+    title from its first exchange): their tokens and cost count in `ba-chat usage` and the
+    monthly budget like a reply's. Only a new table: every existing row stays as it is."""
+    db.execute(
+        """CREATE TABLE side_requests (
+            id INTEGER PRIMARY KEY,
+            thread_id TEXT,
+            purpose TEXT NOT NULL,
+            provider TEXT NOT NULL,
+            model TEXT NOT NULL,
+            input_tokens INTEGER,
+            output_tokens INTEGER,
+            reasoning_tokens INTEGER,
+            cache_read_tokens INTEGER,
+            cache_write_tokens INTEGER,
+            cost REAL,
+            ttft_ms REAL,
+            created_at TEXT NOT NULL
+        )"""
+    )
+    db.execute("CREATE INDEX side_requests_thread ON side_requests(thread_id)")

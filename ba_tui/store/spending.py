@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ba_tui.store.database import Database, guarded
+from ba_tui.store.ids import iso, now_ms
+
+if TYPE_CHECKING:
+    from ba_tui.events import Usage
+
+# What a usage row is made of, in messages and side_requests alike.
+_COLUMNS = (
+    "provider, model, created_at, input_tokens, output_tokens, reasoning_tokens,"
+    " cache_read_tokens, cache_write_tokens, cost, ttft_ms"
+)
 
 
 class Spending(Database):
@@ -12,8 +22,9 @@ class Spending(Database):
 
     @guarded
     def usage(self, since: str | None = None, by: str = "provider") -> list[dict[str, Any]]:
-        """Replies since `since` (ISO time) grouped by provider, model or day: requests,
-        tokens, cost (None when no reply in the group had a known price) and mean ttft."""
+        """Replies since `since` (ISO time), and the requests ba-chat made for itself (a
+        title), grouped by provider, model or day: requests, tokens, cost (None when no
+        request in the group had a known price) and mean ttft."""
         group = {
             "provider": "provider",
             "model": "provider || ' · ' || model",
@@ -23,11 +34,13 @@ class Spending(Database):
             f"""SELECT {group} AS key, count(*), sum(input_tokens), sum(output_tokens),
                    sum(reasoning_tokens), sum(cache_read_tokens), sum(cache_write_tokens),
                    sum(cost), count(cost), avg(ttft_ms)
-                FROM messages
-                WHERE role = 'assistant' AND status != 'streaming' AND provider IS NOT NULL
-                  AND created_at >= ?
+                FROM (SELECT {_COLUMNS} FROM messages
+                      WHERE role = 'assistant' AND status != 'streaming'
+                        AND provider IS NOT NULL AND created_at >= ?
+                      UNION ALL
+                      SELECT {_COLUMNS} FROM side_requests WHERE created_at >= ?)
                 GROUP BY key ORDER BY key""",
-            (since or "",),
+            (since or "", since or ""),
         )
         names = (
             "key", "requests", "input_tokens", "output_tokens", "reasoning_tokens",
@@ -37,9 +50,45 @@ class Spending(Database):
 
     @guarded
     def spend_since(self, since: str) -> float:
-        """USD of every priced reply since `since` (the monthly budget)."""
+        """USD of every priced reply and side request since `since` (the monthly budget)."""
         row = self._conn.execute(
-            "SELECT sum(cost) FROM messages WHERE role = 'assistant' AND created_at >= ?",
-            (since,),
+            """SELECT (SELECT ifnull(sum(cost), 0) FROM messages
+                       WHERE role = 'assistant' AND created_at >= ?)
+                    + (SELECT ifnull(sum(cost), 0) FROM side_requests WHERE created_at >= ?)""",
+            (since, since),
         ).fetchone()
         return float(row[0] or 0.0)
+
+    @guarded
+    def record_side_request(
+        self,
+        purpose: str,
+        provider: str,
+        model: str,
+        usage: Usage,
+        *,
+        thread_id: str | None = None,
+        cost: float | None = None,
+        ttft_ms: float | None = None,
+    ) -> None:
+        """A request ba-chat made on its own behalf (`purpose`: "title"), so what it cost
+        is counted with the replies. Deleting the thread deletes it, as it does replies."""
+        with self._write() as conn:
+            conn.execute(
+                f"""INSERT INTO side_requests (thread_id, purpose, {_COLUMNS})
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                (
+                    thread_id,
+                    purpose,
+                    provider,
+                    model,
+                    iso(now_ms()),
+                    usage.input_tokens,
+                    usage.output_tokens,
+                    usage.reasoning_tokens,
+                    usage.cache_read_tokens,
+                    usage.cache_write_tokens,
+                    cost,
+                    ttft_ms,
+                ),
+            )

@@ -194,6 +194,7 @@ class Threads(Database):
         with self._write() as conn:
             unused_after_delete(conn, thread_id)
             conn.execute("DELETE FROM messages WHERE thread_id = ?", (thread_id,))
+            conn.execute("DELETE FROM side_requests WHERE thread_id = ?", (thread_id,))
             if conn.execute("DELETE FROM threads WHERE id = ?", (thread_id,)).rowcount == 0:
                 raise ThreadNotFound(thread_id)
 

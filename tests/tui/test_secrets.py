@@ -102,8 +102,9 @@ async def test_a_one_megabyte_paste_keeps_the_app_responsive(make_app, server, s
         app.post_message(Key("x", "x"))
         await wait_for(pilot, lambda: prompt.text.endswith("x"), timeout=30)
         took = time.monotonic() - started
-        # Textual took ~1.5 s to lay out the whole paste in the box; a chip takes ~10 ms.
-        assert took < 0.3, f"the next key waited {took:.2f} s"
+        # Textual took ~1.5 s to lay out the whole paste in the box (more on a loaded
+        # machine); a chip takes ~10 ms. 1 s tells them apart with room for CI's load.
+        assert took < 1.0, f"the next key waited {took:.2f} s"
         await pilot.press("backspace")
         shown = screen_text(app)
         assert "[pasted 1.1 MB, 55,000 lines #1]" in shown

@@ -37,3 +37,18 @@ def test_no_command_summary_is_cut_at_80_columns(home, group):
 def test_top_level_help_says_plain_ba_chat_opens_the_full_screen_app(home):
     text = " ".join(_help(home).split())
     assert "Run `ba-chat` with no command to open the full-screen chat app." in text
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["ask"], ["doctor"], ["usage"], ["export"], ["threads", "list"], ["search"]],
+    ids=str,
+)
+def test_every_option_that_takes_a_value_names_it(home, command):
+    """`--max-tokens TOKENS`, not the Python type (`<int range>`, `<str>`) a new release
+    of typer shows for an option without a metavar."""
+    options = [line for line in _help(home, *command).splitlines() if line.lstrip().startswith("-")]
+    assert options
+    for line in options:
+        declared = line.strip().split("  ")[0]  # the flags and the value's name
+        assert "<" not in declared, line

@@ -170,7 +170,12 @@ def ask(
         None, help="The prompt (stdin is added to it).", callback=utf8
     ),
     provider: str | None = typer.Option(
-        None, "-p", "--provider", help="Provider to ask.", autocompletion=complete.providers
+        None,
+        "-p",
+        "--provider",
+        help="Provider to ask.",
+        autocompletion=complete.providers,
+        metavar="PROVIDER",
     ),
     model: str | None = typer.Option(
         None,
@@ -179,11 +184,20 @@ def ask(
         help="Model id or alias.",
         callback=utf8,
         autocompletion=complete.models,
+        metavar="MODEL",
     ),
-    system: str | None = typer.Option(None, "-s", "--system", help="System prompt.", callback=utf8),
-    max_tokens: int | None = typer.Option(None, "--max-tokens", min=1, help="Reply length cap."),
-    temperature: float | None = typer.Option(None, "--temperature", min=0.0, max=2.0),
-    top_p: float | None = typer.Option(None, "--top-p", min=0.0, max=1.0, help="Nucleus sampling."),
+    system: str | None = typer.Option(
+        None, "-s", "--system", help="System prompt.", callback=utf8, metavar="TEXT"
+    ),
+    max_tokens: int | None = typer.Option(
+        None, "--max-tokens", min=1, help="Reply length cap.", metavar="TOKENS"
+    ),
+    temperature: float | None = typer.Option(
+        None, "--temperature", min=0.0, max=2.0, help="Sampling temperature.", metavar="T"
+    ),
+    top_p: float | None = typer.Option(
+        None, "--top-p", min=0.0, max=1.0, help="Nucleus sampling.", metavar="P"
+    ),
     stop: list[str] | None = typer.Option(
         None,
         "--stop",
@@ -192,7 +206,11 @@ def ask(
         callback=utf8,
     ),
     thinking: int | None = typer.Option(
-        None, "--thinking", min=1024, help="Extended-thinking budget in tokens (Anthropic, Gemini)."
+        None,
+        "--thinking",
+        min=1024,
+        help="Extended-thinking budget in tokens (Anthropic, Gemini).",
+        metavar="TOKENS",
     ),
     json_out: bool = typer.Option(False, "--json", help="Print one JSON object at the end."),
     no_reasoning: bool = typer.Option(False, "--no-reasoning", help="Hide reasoning on stderr."),
@@ -204,13 +222,17 @@ def ask(
         help="Continue the thread with this id.",
         callback=utf8,
         autocompletion=complete.threads,
+        metavar="ID",
     ),
-    retries: int | None = typer.Option(None, "--retries", min=0, max=10, help="Default 2."),
+    retries: int | None = typer.Option(
+        None, "--retries", min=0, max=10, help="Default 2.", metavar="N"
+    ),
     persona: str | None = typer.Option(
         None,
         "--persona",
         help="Persona for a new thread (see `ba-chat personas`).",
         autocompletion=complete.personas,
+        metavar="NAME",
     ),
     compare: list[str] | None = typer.Option(
         None,
@@ -602,7 +624,12 @@ def _thread_to_continue(store: Any, cont: bool, thread: str | None) -> Any:
 @app.command()
 def models(
     provider: str | None = typer.Option(
-        None, "-p", "--provider", help="Only this provider.", autocompletion=complete.providers
+        None,
+        "-p",
+        "--provider",
+        help="Only this provider.",
+        autocompletion=complete.providers,
+        metavar="PROVIDER",
     ),
     refresh: bool = typer.Option(False, "--refresh", help="Ask the provider for its live list."),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),

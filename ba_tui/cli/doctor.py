@@ -454,9 +454,16 @@ def _render(check: Check, width: int, *, tty: bool, ascii_only: bool) -> str:
 @app.command()
 def doctor(
     provider: str | None = typer.Option(
-        None, "-p", "--provider", help="Check only this one.", autocompletion=complete.providers
+        None,
+        "-p",
+        "--provider",
+        help="Check only this one.",
+        autocompletion=complete.providers,
+        metavar="PROVIDER",
     ),
-    timeout: float = typer.Option(10.0, "--timeout", min=0.1, help="Seconds per endpoint."),
+    timeout: float = typer.Option(
+        10.0, "--timeout", min=0.1, help="Seconds per endpoint.", metavar="SECONDS"
+    ),
 ) -> None:
     """Check keys, endpoints, config, database and file modes.
 

@@ -126,7 +126,9 @@ def threads_root(ctx: typer.Context) -> None:
 @threads_app.command("list")
 def list_threads(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON array."),
-    limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many threads, newest first."),
+    limit: int = typer.Option(
+        50, "--limit", "-n", min=1, help="How many threads, newest first.", metavar="N"
+    ),
     archived: bool = typer.Option(False, "--archived", help="Only archived threads."),
     every: bool = typer.Option(False, "--all", help="Archived threads too."),
 ) -> None:
@@ -444,7 +446,9 @@ def search(
         ..., help="Words to find (any text; FTS syntax is not parsed).", callback=utf8
     ),
     json_out: bool = typer.Option(False, "--json", help="Print a JSON array."),
-    limit: int = typer.Option(50, "--limit", "-n", min=1, help="How many matches, best first."),
+    limit: int = typer.Option(
+        50, "--limit", "-n", min=1, help="How many matches, best first.", metavar="N"
+    ),
 ) -> None:
     """Search every saved message, best matches first.
 
@@ -500,9 +504,14 @@ def export_threads(
         "-f",
         help="md, json or jsonl (default: from -o's suffix, else md).",
         autocompletion=complete.export_formats,
+        metavar="FORMAT",
     ),
     output: Path | None = typer.Option(
-        None, "--output", "-o", help="Write to this file (default: stdout)."
+        None,
+        "--output",
+        "-o",
+        help="Write to this file (default: stdout).",
+        metavar="FILE",
     ),
 ) -> None:
     """Export threads as Markdown, JSON or JSONL.

@@ -13,9 +13,15 @@ from ba_tui.cli.app import app, terminal_safe
 
 @app.command()
 def usage(
-    since: str = typer.Option("30d", "--since", help="7d, 30d, 12h or YYYY-MM-DD."),
+    since: str = typer.Option(
+        "30d", "--since", help="7d, 30d, 12h or YYYY-MM-DD.", metavar="AGE|DATE"
+    ),
     by: str = typer.Option(
-        "provider", "--by", help="provider, model or day.", autocompletion=complete.usage_groups
+        "provider",
+        "--by",
+        help="provider, model or day.",
+        autocompletion=complete.usage_groups,
+        metavar="GROUP",
     ),
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
     chart: bool = typer.Option(

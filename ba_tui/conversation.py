@@ -29,6 +29,7 @@ from ba_tui.events import (
     ToolCallDone,
     ToolCallRan,
     ToolCallStarted,
+    Uploaded,
     Usage,
 )
 from ba_tui.logs import log_event
@@ -676,8 +677,11 @@ async def _try_targets(
             attempt_request = replace(request, model=target.model)
             if not target.capabilities.tools:  # never offer tools to a model without
                 attempt_request = replace(attempt_request, tools=())
+            on_event = emit
+            if store is not None and request.files and target.capabilities.file_service:
+                attempt_request, on_event = _with_uploads(store, target, attempt_request, emit)
             await _stream_with_retries(
-                stream, target, attempt_request, options, turn, emit, checkpoints, start
+                stream, target, attempt_request, options, turn, on_event, checkpoints, start
             )
             if turn.error is None or turn.error.retryable:
                 outcomes.append((target.provider, turn.error is None))
@@ -691,6 +695,29 @@ async def _try_targets(
         following = targets[index + 1]
         emit(FallingBack(turn.error, following.provider, following.model))
         turn.error = None
+
+
+def _with_uploads(
+    store: Store, target: Target, request: ChatRequest, emit: Callable[[Event], Any]
+) -> tuple[ChatRequest, Callable[[Event], Any]]:
+    """`request` with the uploads of its files an earlier turn made to `target`'s endpoint,
+    and an `emit` that stores each new upload (a failed write is one line, not the turn's
+    end) rather than pass it on: reusing an upload is not news to the user."""
+    from ba_tui import uploads
+
+    def on_event(event: Event) -> None:
+        if isinstance(event, Uploaded):
+            what = "the record of the upload"
+            _bookkeep(emit, what, uploads.remember, store, target.base_url, event)
+        else:
+            emit(event)
+
+    try:
+        earlier = uploads.remembered(store, target.base_url, request.files.keys())
+    except errors.BaChatError as exc:  # (the file is uploaded again)
+        log_event("bookkeeping_failed", what="the records of uploads", error=exc.line())
+        earlier = ()
+    return replace(request, uploads=earlier), on_event
 
 
 async def _stream_with_retries(

@@ -158,6 +158,20 @@ class Notice:
 
 
 @dataclass(frozen=True, slots=True)
+class Uploaded:
+    """Emitted by an adapter that put a file in its provider's file service (Gemini's Files
+    API): what later requests, in this process or another, may send by reference instead
+    of uploading the file again, until `expires` (ISO 8601, UTC). The turn runner stores it
+    (never with the key) and hands it back in `ChatRequest.uploads`; the user is not told."""
+
+    sha256: str
+    mime: str
+    name: str  # the service's name for the file ("files/abc"): what a check asks about
+    uri: str  # what a request refers to
+    expires: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class Saved:
     """Emitted by the turn runner once the prompt (`user_id`, None when regenerating) and
     the reply's row (`reply_id`, `streaming`) are stored, before anything is sent."""
@@ -177,6 +191,7 @@ Event = (
     | FallingBack
     | Notice
     | Saved
+    | Uploaded
     | ToolCallStarted
     | ToolCallDelta
     | ToolCallDone

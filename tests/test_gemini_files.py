@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from ba_tui import uploads
 from ba_tui.attachments import fit, kinds, load
 from ba_tui.config import load_config
 from ba_tui.events import Notice
@@ -21,7 +22,7 @@ from ba_tui.models import FileService, provider_capabilities
 from ba_tui.session import ChatSession
 from ba_tui.store import Store
 from tests import attachfiles
-from tests.conftest import make_env, run_cli
+from tests.conftest import KEYS, make_env, run_cli
 from tests.servers import fixture, text_stream, tool_stream
 
 GEMINI = provider_capabilities("gemini")
@@ -51,6 +52,20 @@ def setup(server, home: Path, monkeypatch):
         monkeypatch.setenv(name, value)
     with Store.open(home / "ba-chat.db") as store:
         yield server, store, load_config()
+
+
+def remembered(store: Store) -> list[dict]:
+    """The uploads the store remembers for later processes."""
+    return json.loads(store.get_kv(uploads.KEY) or "[]")
+
+
+def file_looks(server) -> list[str]:
+    """The files a client asked the Files API about (`files.get`), in order."""
+    return [
+        r.path.removeprefix("/v1beta/")
+        for r in server.requests
+        if r.method == "GET" and r.path.startswith("/v1beta/files/")
+    ]
 
 
 def generate_requests(server) -> list[dict]:
@@ -145,7 +160,9 @@ async def test_a_pdf_over_the_inline_limit_is_uploaded_once_for_the_whole_tool_l
     assert [p.name for p in user.parts if isinstance(p, Attachment)] == ["scan.pdf"]
 
 
-async def test_a_retry_reuses_the_upload_and_a_later_turn_uploads_it_again(setup, big, tmp_path):
+async def test_a_retry_reuses_the_upload_and_a_later_session_uploads_again_once_it_is_gone(
+    setup, big, tmp_path
+):
     server, store, config = setup
     copy = tmp_path / "scan.pdf"
     copy.write_bytes(big.read_bytes())
@@ -157,20 +174,55 @@ async def test_a_retry_reuses_the_upload_and_a_later_turn_uploads_it_again(setup
     assert len(upload_starts(server)) == 1
     tries = generate_requests(server)
     assert len(tries) == 2 and file_parts(tries[0]) == file_parts(tries[1])
-    # Later, in a new process (a new session), with the file gone: the thread replays it
-    # from the store, through a new upload (the first may have expired).
+    ((first_name, _),) = server.files.uploaded().items()
+    assert [r["name"] for r in remembered(store)] == [first_name]
+    # Later, in a new process (a new session), with the file gone here and at Google (it
+    # expired early, or the key is another project's): the thread replays it from the
+    # store, through a new upload that replaces the record.
     copy.unlink()
     server.reset()
+    server.files.forget(first_name)
     later = ChatSession(config, store, store.latest_thread())
     turn = await later.send("And the cover page?", later.target("gemini", MODEL))
     assert turn.status == "complete", turn.error
     body = generate_requests(server)[-1]
     (sent,) = file_parts(body)
     stored = next(f for f in server.files.files.values() if f.resource["uri"] == sent["file_uri"])
+    # Asked about once (answered 403), then only the new upload, until it was ACTIVE.
+    first_look, *waits = file_looks(server)
+    assert first_look == first_name and set(waits) == {stored.resource["name"]}
     assert stored.data == big.read_bytes()
     assert len(upload_starts(server)) == 1
+    assert [(r["name"], r["uri"]) for r in remembered(store)] == [
+        (stored.resource["name"], sent["file_uri"])
+    ]
     assert [c["role"] for c in body["contents"]] == ["user", "model", "user"]
     assert body["contents"][0]["parts"][1] == {"text": "Summarise"}
+
+
+def test_ask_c_in_a_new_process_sends_the_earlier_upload_and_the_store_keeps_no_key(
+    server, env, home, big
+):
+    ask = ("ask", "--no-reasoning", "-p", "gemini", "-m", MODEL)
+    first = run_cli(*ask, "-a", str(big), "Summarise", env=env)
+    assert first.returncode == 0, first.stderr
+    ((name, _),) = server.files.uploaded().items()
+    uri = server.files.files[name].resource["uri"]
+    server.reset()
+    later = run_cli(*ask, "-c", "next", env=env)
+    assert later.returncode == 0, later.stderr
+    assert later.stderr == ""  # reusing the copy Google keeps is not news
+    assert upload_starts(server) == []
+    assert file_looks(server) == [name]  # one check that this key can still use it
+    (body,) = generate_requests(server)
+    assert file_parts(body) == [{"file_uri": uri, "mime_type": "application/pdf"}]
+    with Store.open(home / "ba-chat.db") as store:
+        assert [(r["base_url"], r["name"], r["uri"]) for r in remembered(store)] == [
+            (server.url, name, uri)
+        ]
+    key = KEYS["GEMINI_API_KEY"].encode()
+    for path in home.glob("ba-chat.db*"):
+        assert key not in path.read_bytes(), path
 
 
 def test_a_file_gemini_cannot_process_is_one_line_and_the_prompt_is_kept(
@@ -227,3 +279,48 @@ async def test_a_file_still_processing_past_the_wait_is_one_line(server, monkeyp
     )
     # It asked again, after short waits, before giving up.
     assert len([r for r in server.requests if r.method == "GET"]) >= 2
+
+
+async def test_an_earlier_upload_near_its_expiry_is_not_used_and_an_outage_is_no_reupload(server):
+    from datetime import UTC, datetime, timedelta
+
+    from google import genai
+    from google.genai import errors as genai_errors
+    from google.genai import types
+
+    from ba_tui.events import Uploaded
+    from ba_tui.providers import gemini_files
+
+    options = types.HttpOptions(base_url=server.url, api_version="v1beta")
+    piece = fit.Native("small.pdf", kinds.PDF, b"%PDF-1.4\n" + b"0" * 100, "ef" * 32)
+    caps = replace(GEMINI, inline_file_bytes=10)  # a small file to the Files API
+
+    async def references(earlier: Uploaded) -> list[Uploaded]:
+        made: list[Uploaded] = []
+        client = genai.Client(api_key="k", http_options=options)  # a new process's
+        try:
+            await gemini_files.references(client, [piece], caps, [earlier], made)
+        finally:
+            await client.aio.aclose()
+        return made
+
+    later = (datetime.now(UTC) + timedelta(hours=40)).isoformat()
+    lost = Uploaded(piece.sha256, piece.mime, "files/lost", "https://x/files/lost", later)
+    (upload,) = await references(lost)  # 403: not this key's, or gone
+    assert file_looks(server)[0] == "files/lost" and upload.name != "files/lost"
+    assert upload.expires is not None
+    # Good for 30 minutes more: under the hour a reply with tools may take, so made again
+    # without asking about the old one.
+    soon = (datetime.now(UTC) + timedelta(minutes=30)).isoformat()
+    server.reset()
+    (again,) = await references(replace(upload, expires=soon))
+    assert again.name != upload.name and file_looks(server)[0] == again.name
+    assert len(upload_starts(server)) == 1
+    # An outage while checking is the turn's error (the runner retries it), not an upload.
+    server.reset()
+    server.files.fail_next_look(500, "An internal error has occurred.", "INTERNAL")
+    with pytest.raises(genai_errors.ServerError):
+        await references(again)
+    assert upload_starts(server) == [] and file_looks(server) == [again.name]
+    assert await references(again) == []  # and the next try uses it
+    assert len(file_looks(server)) == 2 and upload_starts(server) == []

@@ -22,6 +22,7 @@ from ba_tui.events import (
     TextDelta,
     ToolCallDone,
     ToolCallStarted,
+    Uploaded,
     Usage,
 )
 from ba_tui.messages import ToolCall, ToolResult
@@ -101,10 +102,10 @@ def _tool_config(request: ChatRequest) -> dict[str, Any]:
 
 
 async def _contents(
-    client: genai.Client, target: Target, request: ChatRequest
+    client: genai.Client, target: Target, request: ChatRequest, made: list[Uploaded]
 ) -> list[types.Content]:
     """The messages as Gemini's contents; files too large to go inline are uploaded to
-    the Files API first (see gemini_files)."""
+    the Files API first (see gemini_files), those uploads added to `made`."""
     names = tooling.Names(request.tools)
     messages = tooling.expand(request.messages)
     found = [
@@ -114,7 +115,9 @@ async def _contents(
         for m in messages
     ]
     every = [piece for message in found for piece in message]
-    uploaded = await gemini_files.references(client, every, target.capabilities)
+    uploaded = await gemini_files.references(
+        client, every, target.capabilities, request.uploads, made
+    )
     out: list[types.Content] = []
     for m, message in zip(messages, found, strict=True):
         if tooling.has_tools(m):
@@ -264,7 +267,10 @@ async def stream(target: Target, request: ChatRequest) -> AsyncGenerator[Event, 
     async with _client(target, request) as client:
         chunks = None
         try:
-            contents = await _contents(client, target, request)
+            made: list[Uploaded] = []
+            contents = await _contents(client, target, request, made)
+            for upload in made:
+                yield upload
             try:
                 chunks = await client.aio.models.generate_content_stream(
                     model=request.model,

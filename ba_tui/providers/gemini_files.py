@@ -6,10 +6,18 @@ the documented numbers), the Files API takes a file up to 2 GB and keeps it 48 h
 
 An upload is the resumable protocol google-genai speaks (`client.aio.files.upload`), then
 a wait until the file is ACTIVE (Gemini refuses a file still PROCESSING); it is sent as
-`file_data` with the file's URI. An upload belongs to the client that made it (a file
-lives in the key's project), so it is kept with that client and reused while the client
-is: the steps and retries of one turn, and a TUI session's turns, until an hour before
-the file expires. A new process (`ask -c`) uploads a replayed file again.
+`file_data` with the file's URI. An upload is kept with the client that made it, for the
+steps and retries of one turn and a TUI session's turns, until an hour before the file
+expires (`_MARGIN`).
+
+Each new upload is reported (an `Uploaded` event) and the turn runner stores it, so a
+later process (`ask -c`, the TUI opened again) gets it back in `ChatRequest.uploads`
+rather than uploading the same file again. A file lives in the project of the key that
+uploaded it, and the record holds nothing of the key: before its first use by a client,
+one `files.get` checks the file is still there and ACTIVE. Gemini answers 403 for a file
+of another key's project (or one deleted; 404 is taken the same way): the file is then
+uploaded again and the new upload replaces the record. Any other failure of the check
+is the turn's error, as a failed upload is.
 """
 
 from __future__ import annotations
@@ -22,10 +30,12 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
 from google import genai
+from google.genai import errors as genai_errors
 from google.genai import types
 
 from ba_tui import errors
 from ba_tui.attachments.fit import Native, uploads
+from ba_tui.events import Uploaded
 from ba_tui.models import Capabilities
 
 # Gemini processes a PDF or an image in seconds; a file still PROCESSING after this long
@@ -35,6 +45,7 @@ _FIRST_LOOK = 0.05  # seconds before asking again, doubled up to _LONGEST_WAIT
 _LONGEST_WAIT = 2.0
 _MARGIN = timedelta(hours=1)  # an upload this close to expiring is made again
 _DISPLAY_NAME = 512  # characters the API takes in a display name
+_GONE = (403, 404)  # what files.get answers for a file this key cannot use (any more)
 
 _kept: weakref.WeakKeyDictionary[genai.Client, dict[tuple[str, str], types.File]]
 _kept = weakref.WeakKeyDictionary()
@@ -47,28 +58,39 @@ def _sizes(pieces: Sequence[Native | str]) -> list[tuple[int, bool]]:
 
 
 async def references(
-    client: genai.Client, pieces: Sequence[Native | str], caps: Capabilities
+    client: genai.Client,
+    pieces: Sequence[Native | str],
+    caps: Capabilities,
+    earlier: Sequence[Uploaded] = (),
+    made: list[Uploaded] | None = None,
 ) -> dict[tuple[str, str], types.Part]:
     """The `file_data` part for each file of the request that goes through the Files API,
-    by (sha256, type); uploaded now unless this client has it already. Raises
-    ProviderError when Gemini cannot make one ready (FAILED, or still processing)."""
+    by (sha256, type): this client's upload, else one of `earlier` still good, else one
+    uploaded now (added to `made`). Raises ProviderError when Gemini cannot make one
+    ready (FAILED, or still processing)."""
     chosen = [pieces[i] for i in sorted(uploads(_sizes(pieces), caps))]
+    known = {(u.sha256, u.mime): u for u in earlier}
     parts: dict[tuple[str, str], types.Part] = {}
     for piece in chosen:
         if not isinstance(piece, Native):
             continue
         key = (piece.sha256, piece.mime)
         if key not in parts:
-            file = await _upload(client, piece)
+            file = await _upload(client, piece, known.get(key), made)
             parts[key] = types.Part.from_uri(file_uri=file.uri or "", mime_type=piece.mime)
     return parts
 
 
-async def _upload(client: genai.Client, piece: Native) -> types.File:
-    """The ACTIVE file for `piece`: this client's earlier upload if it is still good."""
+async def _upload(
+    client: genai.Client, piece: Native, earlier: Uploaded | None, made: list[Uploaded] | None
+) -> types.File:
+    """The ACTIVE file for `piece`: this client's earlier upload or `earlier` if still good."""
     kept = _kept.setdefault(client, {})
     key = (piece.sha256, piece.mime)
     if (file := kept.get(key)) is not None and _fresh(file):
+        return file
+    if earlier is not None and (file := await _still_there(client, earlier)) is not None:
+        kept[key] = file
         return file
     file = await client.aio.files.upload(
         file=io.BytesIO(piece.data),
@@ -79,6 +101,39 @@ async def _upload(client: genai.Client, piece: Native) -> types.File:
     file = await _ready(client, file, piece.name)
     if piece.sha256:  # (a piece without one cannot be recognised again)
         kept[key] = file
+        if made is not None and file.name and file.uri:
+            expires = file.expiration_time
+            made.append(
+                Uploaded(
+                    piece.sha256,
+                    piece.mime,
+                    file.name,
+                    file.uri,
+                    expires.astimezone(UTC).isoformat() if expires else None,
+                )
+            )
+    return file
+
+
+async def _still_there(client: genai.Client, earlier: Uploaded) -> types.File | None:
+    """The file of an earlier process's upload, if this key can still use it for a while."""
+    if earlier.expires is not None:
+        try:
+            expires = datetime.fromisoformat(earlier.expires)
+        except ValueError:
+            return None
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        if expires - datetime.now(UTC) <= _MARGIN:
+            return None
+    try:
+        file = await client.aio.files.get(name=earlier.name)
+    except genai_errors.ClientError as exc:
+        if exc.code in _GONE:
+            return None
+        raise
+    if file.state != types.FileState.ACTIVE or not _fresh(file) or file.uri != earlier.uri:
+        return None
     return file
 
 

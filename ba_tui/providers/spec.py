@@ -1,7 +1,8 @@
 """What a provider is and what a turn sends it: the types every adapter shares.
 
-Imports only errors and messages, so the adapters, keys and config can use them without
-importing the registry (providers/__init__), which reads keys and config.
+Imports only leaf modules (messages, models, schemas, events), so the adapters, keys and
+config can use them without importing the registry (providers/__init__), which reads keys
+and config.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ba_tui.events import Uploaded
 from ba_tui.messages import Attachment, Blob, Part, Text, text_of
 from ba_tui.models import Capabilities, capabilities
 from ba_tui.schemas import OutputSchema, instruction
@@ -185,6 +187,9 @@ class ChatRequest:
 
     # The content of the messages' attachments, by sha256 (see attachments.fit.pieces).
     files: Mapping[str, Blob] = field(default_factory=dict, repr=False)
+    # Files this target's endpoint holds already, uploaded by an earlier process: an
+    # adapter checks one is still there before sending it by reference (see gemini_files).
+    uploads: tuple[Uploaded, ...] = ()
 
 
 @dataclass(frozen=True)

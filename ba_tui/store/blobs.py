@@ -99,6 +99,18 @@ class Blobs(Database):
         return found
 
     @guarded
+    def stored_blobs(self, sha256s: Iterable[str]) -> set[str]:
+        """Which of these blobs are stored (without reading their content)."""
+        wanted = list(set(sha256s))
+        found: set[str] = set()
+        for start in range(0, len(wanted), 500):  # SQLite's limit on parameters
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            rows = self._conn.execute(f"SELECT sha256 FROM blobs WHERE sha256 IN ({marks})", chunk)
+            found.update(sha for (sha,) in rows)
+        return found
+
+    @guarded
     def thread_blobs(self, thread_id: str) -> list[tuple[str, str, int, bytes, str | None]]:
         """(sha256, mime, size, data, text) of every blob the thread's messages use."""
         rows = self._conn.execute(_THREAD_BLOBS, (thread_id,)).fetchall()

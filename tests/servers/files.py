@@ -12,7 +12,9 @@ _api_client.py `_async_upload_fd`, both read in google-genai 3.6.1):
   GET  /v1beta/files/NAME           the File: PROCESSING on the first look, ACTIVE after
                                     (FAILED, with `error`, when its display name holds
                                     `fail-processing`; PROCESSING for ever with
-                                    `stay-processing`)
+                                    `stay-processing`); for a file it does not hold (never
+                                    uploaded, deleted, expired, or another key's project)
+                                    403 PERMISSION_DENIED, as the API answers
 
 A File is {name, displayName, mimeType, sizeBytes (a string: int64), createTime,
 updateTime, expirationTime (48 h later), sha256Hash, uri, state, source}. A generate
@@ -64,6 +66,7 @@ class FilesAPI:
         self._ids = itertools.count(1)
         self._uploads: dict[str, _Upload] = {}
         self.files: dict[str, StoredFile] = {}  # by name, "files/..."
+        self._failing: list[Reply] = []
 
     def handles(self, method: str, path: str) -> bool:
         if method == "POST" and path == "/upload/v1beta/files":
@@ -84,6 +87,16 @@ class FilesAPI:
         """The bytes each finished upload received, by file name."""
         with self._lock:
             return {name: stored.data for name, stored in self.files.items()}
+
+    def forget(self, name: str) -> None:
+        """Lose a file, as Google does once it expires or is deleted."""
+        with self._lock:
+            del self.files[name]
+
+    def fail_next_look(self, code: int, message: str, state: str) -> None:
+        """Answer the next GET of a file with this error (an outage, not a lost file)."""
+        with self._lock:
+            self._failing.append(_error(code, message, state))
 
     def _start(self, path: str, headers: dict[str, str], body: bytes, base: str) -> Reply:
         if headers.get("x-goog-upload-protocol") != "resumable":
@@ -157,6 +170,8 @@ class FilesAPI:
 
     def _get(self, file_id: str) -> Reply:
         with self._lock:
+            if self._failing:
+                return self._failing.pop(0)
             stored = self.files.get(f"files/{file_id}")
             if stored is None:
                 return _error(

@@ -60,16 +60,16 @@ def _screen(written: str) -> str:
     return "\n".join(line.rstrip() for line in rows).strip("\n")
 
 
-def _on_terminal(env, *args):
-    """Run `ba-chat ask ARGS` with stdout on a pseudo-terminal (80x24): what it wrote
-    there, its stderr and its exit code."""
+def _on_terminal(env, *args, stderr_too: bool = False):
+    """Run `ba-chat ask ARGS` with stdout (and with `stderr_too` stderr) on a
+    pseudo-terminal (80x24): what it wrote there, its stderr and its exit code."""
     leader, follower = pty.openpty()
     proc = subprocess.Popen(
         [sys.executable, "-m", "ba_tui", "ask", "--no-save", *args],
         env={**env, "TERM": "xterm-256color", "COLUMNS": "80", "LINES": "24"},
         stdin=subprocess.DEVNULL,
         stdout=follower,
-        stderr=subprocess.PIPE,
+        stderr=follower if stderr_too else subprocess.PIPE,
     )
     os.close(follower)
     out = b""
@@ -83,7 +83,7 @@ def _on_terminal(env, *args):
         out += chunk
     _, err = proc.communicate(timeout=60)
     os.close(leader)
-    return out.decode(), err.decode(), proc.returncode
+    return out.decode(), (err or b"").decode(), proc.returncode
 
 
 def test_answer_is_rendered_as_markdown_on_a_terminal(server, env):
@@ -121,6 +121,20 @@ def test_reasoning_stays_on_stderr_while_the_answer_renders(server, env):
     assert code == 0, err
     assert err == "Let me think.\n\n"  # as before: raw on a pipe, then a blank line
     assert _screen(out) == "A short answer." and "Let me think" not in out
+
+
+def test_reasoning_on_a_terminal_is_rendered_dim_and_set_apart_by_one_blank_line(server, env):
+    """Gemini's thought summaries are Markdown with blank lines around them: on a terminal
+    they read as the answer does (no `**`), dim, one blank line before the answer."""
+    thoughts = "**Defining it**\n\nA living list of risks.\n\n\n**Answering**\n\nShort.\n\n\n"
+    server.queue(text_stream("gemini", "A **register**.", reasoning=thoughts))
+    out, _, code = _on_terminal(env, "-p", "gemini", "q", stderr_too=True)
+    assert code == 0, out
+    screen = _screen(out)
+    assert screen == (
+        "Defining it\n\nA living list of risks.\n\nAnswering\n\nShort.\n\nA register."
+    ), screen
+    assert "\x1b[1;2mDefining it" in out  # a bold heading, dim as all the thinking
 
 
 def _blocks(pieces):

@@ -73,6 +73,7 @@ class _Printer:
         self.quiet = quiet
         self.markdown = markdown and not quiet
         self.rendered: Any = None  # the MarkdownStream, from the first text on
+        self.thinking: Any = None  # the reasoning's MarkdownStream on stderr, while it lasts
         self.out_tty = sys.stdout.isatty()
         self.err_tty = sys.stderr.isatty()
         self.in_reasoning = False
@@ -135,23 +136,43 @@ class _Printer:
         if isinstance(event, ReasoningDelta) and self.show_reasoning and event.text:
             self._stop_rendering()  # reasoning after text: no redrawing over stderr
             text = self.clean_err.feed(event.text) if self.clean_err else event.text
-            sys.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.err_tty else text)
-            sys.stderr.flush()
+            if self.markdown and self.err_tty:
+                # Rendered as the answer is (Gemini's thought summaries are Markdown
+                # headings), dim, so it reads as thinking rather than as the answer.
+                if self.thinking is None:
+                    from ba_tui.cli.markdown_stream import MarkdownStream
+
+                    self.thinking = MarkdownStream(sys.stderr, style="dim")
+                self.thinking.feed(text)
+            else:
+                sys.stderr.write(f"\x1b[2m{text}\x1b[0m" if self.err_tty else text)
+                sys.stderr.flush()
             self.in_reasoning = True
         elif isinstance(event, TextDelta) and event.text:
             if self.in_reasoning:
-                sys.stderr.write("\n\n")
+                self._end_reasoning()
+                sys.stderr.write("\n")  # one blank line between the thinking and the answer
                 sys.stderr.flush()
-                self.in_reasoning = False
             self._out(event.text)
             self.wrote_text = True
             self.last = event.text
 
+    def _end_reasoning(self) -> None:
+        """The reasoning is over for now: its last line ends (a rendered one is printed
+        for good), so what comes next starts a line of its own."""
+        if self.thinking is not None:
+            if self.clean_err is not None:
+                self.thinking.feed(self.clean_err.close())
+            self.thinking.close()
+            self.thinking = None
+        elif self.in_reasoning:
+            sys.stderr.write("\n")
+        self.in_reasoning = False
+
     def _break_line(self) -> None:
         """End a line of reasoning on stderr before a note goes under it."""
         if self.in_reasoning:
-            sys.stderr.write("\n")
-            self.in_reasoning = False
+            self._end_reasoning()
 
     def end(self) -> None:
         if self.markdown:
@@ -159,7 +180,7 @@ class _Printer:
         elif self.clean_out is not None:
             self._out(self.clean_out.close())
         if self.in_reasoning:
-            sys.stderr.write("\n")
+            self._end_reasoning()
         if self.wrote_text and self.out_tty and not self.markdown and not self.last.endswith("\n"):
             self._out("\n")
 

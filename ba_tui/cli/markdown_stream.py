@@ -80,13 +80,14 @@ class MarkdownStream:
     `closed` says so, and the caller keeps saving the reply.
     """
 
-    def __init__(self, file: IO[str]) -> None:
+    def __init__(self, file: IO[str], *, style: str | None = None) -> None:
         from rich.console import Console
         from rich.live import Live
 
         self._file = _Guarded(file)
-        # Rich uses write, flush, isatty and fileno, all of which _Guarded has.
-        self.console = Console(file=cast(IO[str], self._file))
+        # Rich uses write, flush, isatty and fileno, all of which _Guarded has. `style`
+        # goes under everything written (the reasoning's "dim").
+        self.console = Console(file=cast(IO[str], self._file), style=style)
         self._blocks = Blocks()
         self._printed = 0  # finished blocks printed so far
         self._tail = _Tail()

@@ -239,3 +239,14 @@ async def test_at_80_columns_a_long_title_gives_way_to_the_threads_spending(
             r"anthropic · claude-sonnet-5-5  Which of the [a-z ]+…  thread \S+  ctx 14/200k",
             status,
         ), status
+
+
+async def test_between_100_and_120_columns_the_footer_keeps_its_keys_whole(make_app, seeded):
+    """Wide enough to keep the thread list, too narrow for every key: the keys the prompt
+    tells about give way, and the rest are whole up to the palette."""
+    app = make_app()
+    async with app.run_test(size=(110, 30)) as pilot:
+        await pilot.pause()
+        assert app.main.query_one("#sidebar").display
+        footer = screen_text(app).splitlines()[-1]
+        assert re.search(r"\^s Settings +\^↑ Messages +\^l Attach +▏\^p palette$", footer), footer

@@ -242,28 +242,42 @@ def tools_of(parts: Iterable[Part]) -> str:
     return "\n".join(lines)
 
 
-def tool_calls_shown(parts: Sequence[Part], limit: int = 500) -> list[tuple[str, str]]:
-    """Each tool call of a message as (a one-line header, its result up to `limit`
-    characters): what `threads show` and the Markdown export print."""
+def in_order(parts: Sequence[Part], limit: int = 500) -> list[tuple[str, str, str]]:
+    """The message as it happened, for `threads show` and the Markdown export: its text,
+    reasoning and tool calls in the order they came, as (kind, header, body): ("text", "",
+    text), ("reasoning", "", text), ("tool", a one-line header, the result up to `limit`
+    characters). A reply that used tools reads "Let me look at the file.", the call, then
+    what the model made of it, rather than all its text before or after its calls.
+    Attachments are left out (they go with the prompt, before its text)."""
     results = {p.call_id: p for p in parts if isinstance(p, ToolResult)}
-    shown = []
-    for call in (p for p in parts if isinstance(p, ToolCall)):
-        arguments = json.dumps(dict(call.arguments), ensure_ascii=False)
-        facts = [f"{call.name} {arguments}"]
-        result = results.get(call.id)
-        if call.source:
-            facts.append(call.source)
-        if result is not None and result.approval:
-            facts.append(result.approval)
-        if result is not None and result.duration_ms is not None:
-            facts.append(f"{result.duration_ms:.0f} ms")
-        if result is not None and result.is_error:
-            facts.append("error")
-        output = result.output if result is not None else "(no result)"
-        if len(output) > limit:
-            output = f"{output[:limit]}… ({len(output)} characters)"
-        shown.append((" · ".join(facts), output))
+    shown: list[tuple[str, str, str]] = []
+    for part in parts:
+        if isinstance(part, Text | Reasoning):
+            kind = part.type
+            if shown and shown[-1][0] == kind:  # a step's pieces, joined
+                shown[-1] = (kind, "", shown[-1][2] + part.text)
+            elif part.text:
+                shown.append((kind, "", part.text))
+        elif isinstance(part, ToolCall):
+            shown.append(("tool", *_call_shown(part, results.get(part.id), limit)))
     return shown
+
+
+def _call_shown(call: ToolCall, result: ToolResult | None, limit: int) -> tuple[str, str]:
+    arguments = json.dumps(dict(call.arguments), ensure_ascii=False)
+    facts = [f"{call.name} {arguments}"]
+    if call.source:
+        facts.append(call.source)
+    if result is not None and result.approval:
+        facts.append(result.approval)
+    if result is not None and result.duration_ms is not None:
+        facts.append(f"{result.duration_ms:.0f} ms")
+    if result is not None and result.is_error:
+        facts.append("error")
+    output = result.output if result is not None else "(no result)"
+    if len(output) > limit:
+        output = f"{output[:limit]}… ({len(output)} characters)"
+    return " · ".join(facts), output
 
 
 def searchable(parts: Sequence[Part]) -> str:

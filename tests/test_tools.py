@@ -206,17 +206,26 @@ def test_ctrl_c_mid_loop_keeps_every_call_answered_and_the_thread_continues(serv
 
 
 def test_threads_show_markdown_export_and_search_include_the_calls(server, env, work):
-    server.queue(tool_stream("openai", [READ]), text_stream("openai", "Done."))
+    """In the order they came: the text before the call, the call, the text after."""
+    server.queue(
+        tool_stream("openai", [READ], text="Let me read it."),
+        text_stream("openai", "Done: it says hello."),
+    )
     run_cli(
         "ask", "-p", "openai", "--tool", "read_file", "--approve", "all", "x", env=env, cwd=work
     )
     listed = json.loads(run_cli("threads", "list", "--json", env=env).stdout)
     shown = run_cli("threads", "show", listed[0]["id"], env=env).stdout
-    assert '[tool read_file {"path": "notes.txt"} · builtin · policy' in shown
-    assert "hello from notes" in shown
+    reply = shown[shown.index("Let me read it.") :]
+    assert reply.startswith(
+        'Let me read it.\n[tool read_file {"path": "notes.txt"} · builtin · policy'
+    )
+    assert reply.index("hello from notes") < reply.index("[/tool]\nDone: it says hello.\n")
     exported = run_cli("export", "--format", "md", listed[0]["id"], env=env)
     assert exported.returncode == 0, exported.stderr
-    assert "Tool: read_file" in exported.stdout and "hello from notes" in exported.stdout
+    reply = exported.stdout[exported.stdout.index("Let me read it.") :]
+    assert reply.startswith("Let me read it.\n\n<details><summary>Tool: read_file")
+    assert reply.index("hello from notes") < reply.index("</details>\n\nDone: it says hello.")
     hits = json.loads(run_cli("search", "hello", "--json", env=env).stdout)
     assert [hit["role"] for hit in hits] == ["assistant"]  # found by its tool result
 

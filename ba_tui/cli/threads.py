@@ -194,7 +194,7 @@ def show_thread(
 
     Every stored field is shown.
     """
-    from ba_tui.messages import attachment_label, attachments_of, message_dict, tool_calls_shown
+    from ba_tui.messages import attachment_label, attachments_of, in_order, message_dict
 
     with _open_store() as store:
         thread = store.get_thread(thread_id)
@@ -227,17 +227,18 @@ def show_thread(
             out.line(_message_header(message, branch=message.parent_id not in (previous, None)))
             if message.parent_id and message.parent_id not in ids:
                 out.line(f"(parent {message.parent_id} is not in this thread)")
-            if message.reasoning:
-                out.line("[reasoning]")
-                out.line(message.reasoning)
-                out.line("[/reasoning]")
             for part in attachments_of(message.parts):
                 out.line(f"[attached: {attachment_label(part)}]")
-            for header, output in tool_calls_shown(message.parts):
-                out.line(f"[tool {header}]")
-                out.line(output)
-                out.line("[/tool]")
-            out.line(message.content)
+            shown = in_order(message.parts)
+            for kind, header, body in shown:
+                if kind == "text":
+                    out.line(body.strip("\n"))
+                else:
+                    out.line(f"[{kind} {header}]" if header else f"[{kind}]")
+                    out.line(body)
+                    out.line(f"[/{kind}]")
+            if not any(kind == "text" for kind, _, _ in shown):
+                out.line(message.content)
             if message.error:
                 out.line(f"error: {message.error}")
             previous = message.id

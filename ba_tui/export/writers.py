@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ba_tui.export.format import FORMAT, VERSION, ExportError, Writer, encode
-from ba_tui.messages import attachment_label, attachments_of, tool_calls_shown
+from ba_tui.messages import attachment_label, attachments_of, in_order
 
 if TYPE_CHECKING:
     from ba_tui.store import Message, Store, Thread
@@ -137,14 +137,20 @@ def _markdown_thread(thread: Thread, path: Sequence[Message]) -> str:
         ]
     for message in path:
         lines += ["", f"## {_markdown_heading(message)}", ""]
-        if message.reasoning:
-            lines += ["<details><summary>Reasoning</summary>", "", message.reasoning, ""]
-            lines += ["</details>", ""]
-        for header, output in tool_calls_shown(message.parts, limit=2000):
-            lines += [f"<details><summary>Tool: {header}</summary>", "", "```", output, "```"]
-            lines += ["", "</details>", ""]
         attached = attachments_of(message.parts)
-        lines.append(message.content if message.content or attached else "*(empty)*")
+        shown = in_order(message.parts, limit=2000)
+        for kind, header, body in shown:
+            if kind == "reasoning":
+                lines += ["<details><summary>Reasoning</summary>", "", body, "", "</details>", ""]
+            elif kind == "tool":
+                lines += [f"<details><summary>Tool: {header}</summary>", "", "```", body, "```"]
+                lines += ["", "</details>", ""]
+            else:
+                lines += [body.strip("\n"), ""]
+        if lines[-1] == "" and shown:
+            lines.pop()
+        if not any(kind == "text" for kind, _, _ in shown):
+            lines.append(message.content if message.content or attached else "*(empty)*")
         if attached:
             lines += ["", *(f"- attached: {attachment_label(part)}" for part in attached)]
         if message.status != "complete":

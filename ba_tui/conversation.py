@@ -548,6 +548,18 @@ def _kept_answer(store: Store, key: str, options: TurnOptions) -> Message | None
     return store.kept_answer(key, since(options.cache_ttl))
 
 
+async def written(write: Callable[..., R], *args: Any) -> R:
+    """`write(*args)` (a store write with attachments) run in a thread, and waited for to
+    its end even when the caller is cancelled meanwhile: a thread cannot be stopped, and
+    the caller must know what it left in the store before it says what was saved."""
+    writing = asyncio.ensure_future(asyncio.to_thread(write, *args))
+    try:
+        return await asyncio.shield(writing)
+    except asyncio.CancelledError:
+        await asyncio.wait([writing])
+        raise
+
+
 async def _open_rows(
     turn: Turn,
     store: Store,
@@ -562,45 +574,25 @@ async def _open_rows(
     With attachments the rows are written from a thread: storing a 50 MB PDF takes a
     third of a second, which on the TUI's event loop is a frozen screen. (A prompt alone
     is written in place: the hop would cost more than the write.)"""
-    if not attached:
-        return _write_rows(turn, store, prompt, asked, attached, parent_id)
-    return await written(_write_rows, turn, store, prompt, asked, attached, parent_id)
+    thread_id = turn.thread_id
+    assert thread_id is not None
 
+    def write() -> Saved:
+        user_id, parent = None, parent_id
+        if prompt is not None:
+            user_id = parent = store.add_message(
+                thread_id,
+                role="user",
+                parts=asked,
+                parent_id=parent_id,
+                blobs=[(item.part, item.blob) for item in attached],
+            ).id
+        turn.reply = store.start_reply(
+            thread_id, parent_id=parent or "", provider=turn.provider, model=turn.model
+        )
+        return Saved(thread_id, user_id, turn.reply.id)
 
-async def written(write: Callable[..., R], *args: Any) -> R:
-    """`write(*args)` (a store write with attachments) run in a thread, and waited for to
-    its end even when the caller is cancelled meanwhile: a thread cannot be stopped, and
-    the caller must know what it left in the store before it says what was saved."""
-    writing = asyncio.ensure_future(asyncio.to_thread(write, *args))
-    try:
-        return await asyncio.shield(writing)
-    except asyncio.CancelledError:
-        await asyncio.wait([writing])
-        raise
-
-
-def _write_rows(
-    turn: Turn,
-    store: Store,
-    prompt: str | None,
-    asked: tuple[Part, ...],
-    attached: Sequence[Prepared],
-    parent_id: str | None,
-) -> Saved:
-    assert turn.thread_id is not None
-    user_id = None
-    if prompt is not None:
-        user_id = parent_id = store.add_message(
-            turn.thread_id,
-            role="user",
-            parts=asked,
-            parent_id=parent_id,
-            blobs=[(item.part, item.blob) for item in attached],
-        ).id
-    turn.reply = store.start_reply(
-        turn.thread_id, parent_id=parent_id or "", provider=turn.provider, model=turn.model
-    )
-    return Saved(turn.thread_id, user_id, turn.reply.id)
+    return await written(write) if attached else write()
 
 
 def _answer_from_store(

@@ -14,7 +14,7 @@ from ba_tui.events import Saved
 from ba_tui.session import ChatSession, NewThread, title_for
 from ba_tui.store import Store
 from tests import attachfiles
-from tests.conftest import make_env
+from tests.conftest import make_env, run_cli
 from tests.servers import text_stream
 from tests.wire import expected
 
@@ -178,6 +178,13 @@ async def test_what_a_title_costs_counts_in_usage_and_the_monthly_spend(setup):
     assert both["input_tokens"] == reply["input_tokens"] + 12
     assert both["output_tokens"] > reply["output_tokens"]
     assert store.spend_since("") > spent and both["cost"] == pytest.approx(store.spend_since(""))
+    assert (reply["side_requests"], both["side_requests"]) == (0, 1)
+    # `ba-chat usage` says which of its requests were ba-chat's own.
+    shown = run_cli("usage", env=make_env(server.url, store.path.parent))
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert lines[1].startswith("openai") and lines[1].split()[1] == "2"
+    assert lines[-1] == "(REQ counts 1 request ba-chat made to title threads)"
     store.delete_thread(session.thread.id)
     assert store.usage() == [] and store.spend_since("") == 0
 

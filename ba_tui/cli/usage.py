@@ -58,13 +58,16 @@ def usage(
         f"{by.upper():<40} {'REQ':>5} {'IN':>9} {'OUT':>9} {'CACHED':>9} {'COST':>12} {'TTFT':>8}"
     )
     print(header)
-    for row in [*rows, total_row(rows)]:
+    total = total_row(rows)
+    for row in [*rows, total]:
         ttft = f"{row['mean_ttft_ms']:.0f} ms" if row["mean_ttft_ms"] is not None else "—"
         print(
             f"{terminal_safe(str(row['key']))[:40]:<40} {row['requests']:>5} "
             f"{row['input_tokens'] or 0:>9,} {row['output_tokens'] or 0:>9,} "
             f"{row['cache_read_tokens'] or 0:>9,} {cost_cell(row):>12} {ttft:>8}"
         )
+    if side := total["side_requests"]:
+        print(f"(REQ counts {side} request{'s' * (side != 1)} ba-chat made to title threads)")
 
 
 def _chart(start: str) -> None:
@@ -86,7 +89,7 @@ def total_row(rows: list[dict[str, Any]]) -> dict[str, Any]:
     total: dict[str, Any] = {"key": "total", "mean_ttft_ms": None}
     for name in (
         "requests", "input_tokens", "output_tokens", "reasoning_tokens",
-        "cache_read_tokens", "cache_write_tokens", "cost", "priced",
+        "cache_read_tokens", "cache_write_tokens", "cost", "priced", "side_requests",
     ):  # fmt: skip
         total[name] = sum(row[name] or 0 for row in rows)
     return total

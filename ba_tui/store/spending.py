@@ -23,8 +23,9 @@ class Spending(Database):
     @guarded
     def usage(self, since: str | None = None, by: str = "provider") -> list[dict[str, Any]]:
         """Replies since `since` (ISO time), and the requests ba-chat made for itself (a
-        title), grouped by provider, model or day: requests, tokens, cost (None when no
-        request in the group had a known price) and mean ttft."""
+        title), grouped by provider, model or day: requests (`side_requests` of them
+        ba-chat's own), tokens, cost (None when no request in the group had a known price)
+        and mean ttft."""
         group = {
             "provider": "provider",
             "model": "provider || ' · ' || model",
@@ -33,18 +34,19 @@ class Spending(Database):
         rows = self._conn.execute(
             f"""SELECT {group} AS key, count(*), sum(input_tokens), sum(output_tokens),
                    sum(reasoning_tokens), sum(cache_read_tokens), sum(cache_write_tokens),
-                   sum(cost), count(cost), avg(ttft_ms)
-                FROM (SELECT {_COLUMNS} FROM messages
+                   sum(cost), count(cost), avg(ttft_ms), sum(side)
+                FROM (SELECT {_COLUMNS}, 0 AS side FROM messages
                       WHERE role = 'assistant' AND status != 'streaming'
                         AND provider IS NOT NULL AND created_at >= ?
                       UNION ALL
-                      SELECT {_COLUMNS} FROM side_requests WHERE created_at >= ?)
+                      SELECT {_COLUMNS}, 1 AS side FROM side_requests WHERE created_at >= ?)
                 GROUP BY key ORDER BY key""",
             (since or "", since or ""),
         )
         names = (
             "key", "requests", "input_tokens", "output_tokens", "reasoning_tokens",
             "cache_read_tokens", "cache_write_tokens", "cost", "priced", "mean_ttft_ms",
+            "side_requests",
         )  # fmt: skip
         return [dict(zip(names, row, strict=True)) for row in rows]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from textual.widget import Widget
 
 from tests.servers import text_stream
@@ -250,3 +251,23 @@ async def test_between_100_and_120_columns_the_footer_keeps_its_keys_whole(make_
         assert app.main.query_one("#sidebar").display
         footer = screen_text(app).splitlines()[-1]
         assert re.search(r"\^s Settings +\^↑ Messages +\^l Attach +▏\^p palette$", footer), footer
+
+
+@pytest.mark.parametrize("width", [80, 100, 120])
+async def test_the_footer_shows_whole_keys_or_none_in_message_select(make_app, seeded, width):
+    """Message select has more keys than fit: those past the palette's key are left out
+    whole (the palette lists them), never cut in the middle ("^t Compar")."""
+    app = make_app()
+    async with app.run_test(size=(width, 30)) as pilot:
+        await pilot.press("ctrl+up")
+        await wait_for(pilot, lambda: "Back to prompt" in screen_text(app).splitlines()[-1])
+        await pilot.pause()
+        footer = screen_text(app).splitlines()[-1]
+        keys = [k for k in app.screen.query("FooterKey") if k.display]
+        rest = footer
+        for key in keys:
+            shown = f"{key.key_display} {key.description}".strip()
+            assert shown in rest, (shown, footer)
+            rest = rest.replace(shown, "", 1)
+        assert not rest.replace("▏", "").strip(), footer  # nothing but whole keys
+        assert len(keys) < len(app.screen.query("FooterKey"))  # some were left out

@@ -39,6 +39,21 @@ class ChatFooter(Footer):
                 continue
             yield widget
 
+    async def recompose(self) -> None:
+        await super().recompose()
+        self.call_after_refresh(self._fit)
+
+    def _fit(self) -> None:
+        """Hide the keys that run past the palette's key: a key is shown whole or not at
+        all (a mode with more keys, message select's, would otherwise end in "^t Compar").
+        The palette lists every key anyway."""
+        keys = [child for child in self.children if hasattr(child, "action")]
+        palette = next((key for key in keys if key.has_class("-command-palette")), None)
+        edge = palette.region.x if palette is not None else self.region.right
+        for key in keys:
+            if key is not palette and key.region.right > edge:
+                key.display = False
+
     def on_resize(self) -> None:
-        if self._left_out is not None and self._to_leave_out() != self._left_out:
-            self.call_after_refresh(self.recompose)
+        # Again at the new width: the left-out keys may change, and the hidden ones fit.
+        self.call_after_refresh(self.recompose)

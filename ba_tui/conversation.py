@@ -557,6 +557,8 @@ async def written(write: Callable[..., R], *args: Any) -> R:
         return await asyncio.shield(writing)
     except asyncio.CancelledError:
         await asyncio.wait([writing])
+        if not writing.cancelled():
+            writing.exception()  # seen: a failed write is the caller's stop, not a log line
         raise
 
 

@@ -62,6 +62,14 @@ class Spending(Database):
         return float(row[0] or 0.0)
 
     @guarded
+    def side_cost(self, thread_id: str) -> float | None:
+        """USD of the priced requests ba-chat made for this thread (its title), or None."""
+        row = self._conn.execute(
+            "SELECT sum(cost) FROM side_requests WHERE thread_id = ?", (thread_id,)
+        ).fetchone()
+        return None if row[0] is None else float(row[0])
+
+    @guarded
     def record_side_request(
         self,
         purpose: str,

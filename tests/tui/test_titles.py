@@ -3,6 +3,7 @@ the last conversation."""
 
 from __future__ import annotations
 
+from ba_tui.pricing import format_cost
 from ba_tui.store import Store
 from tests.servers import text_stream
 from tests.tui.conftest import reply_done, screen_text, send, wait_for
@@ -24,7 +25,12 @@ async def test_the_first_answer_renames_the_thread_in_the_list_and_status_line(
         status = app.main.query_one("#status")
         await wait_for(pilot, lambda: status.title == "Password reset flow")
         await wait_for(pilot, lambda: "Password reset flow" in screen_text(app).split("│")[0])
-    [thread] = store.list_threads()
+        [thread] = store.list_threads()
+        # The thread's spend counts the title request too, as `ba-chat usage` does.
+        reply_cost = store.messages(thread.id)[-1].cost
+        title_cost = store.side_cost(thread.id)
+        assert reply_cost and title_cost
+        assert status.spend == f"thread {format_cost(reply_cost + title_cost)}"
     assert thread.title == "Password reset flow"
     assert len(store.messages(thread.id)) == 2  # the title request is not stored
     assert "title" in server.requests[-1].json["messages"][-1]["content"][0]["text"].lower()

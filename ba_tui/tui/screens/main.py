@@ -13,6 +13,7 @@ status line shows follows the reactive attributes `thread`, `draft`, `leaf_id`, 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
@@ -404,6 +405,9 @@ class MainScreen(AttachingScreen):
         parts = []
         if self.thread is not None:
             costs = [m.cost for m in self.branches.messages if m.cost is not None]
+            with contextlib.suppress(BaChatError):  # (the replies' sum is still worth showing)
+                if (titled := self.store.side_cost(self.thread.id)) is not None:
+                    costs.append(titled)  # its title too: what `ba-chat usage` counts
             if costs:
                 parts.append(f"thread {format_cost(sum(costs))}")
         if (budget := monthly_budget(self.context.config)) is not None:

@@ -68,18 +68,27 @@ class Exposed:
     folder: bool
 
 
+# Folders of the data folder ba-chat writes into: MCP servers' stderr logs, and the TUI's
+# screenshots (a picture of a conversation).
+SUBFOLDERS = ("mcp", "screenshots")
+
+
 def folders() -> list[Path]:
-    """ba-chat's data and config folders (one when BA_CHAT_HOME holds both)."""
+    """ba-chat's data and config folders (one when BA_CHAT_HOME holds both), and the
+    SUBFOLDERS of the data folder."""
     from ba_tui.paths import config_dir, data_dir
 
-    return list(dict.fromkeys([data_dir(), config_dir()]))
+    data = data_dir()
+    return list(dict.fromkeys([data, config_dir(), *(data / name for name in SUBFOLDERS)]))
 
 
 def files() -> list[Path]:
-    """Every file ba-chat keeps, whether it exists yet or not."""
-    from ba_tui.paths import LOG_BACKUPS, config_path, db_path, log_path
+    """Every file ba-chat keeps, whether it exists yet or not (and those in SUBFOLDERS
+    that do)."""
+    from ba_tui.paths import LOG_BACKUPS, config_path, data_dir, db_path, log_path
 
     db, log = db_path(), log_path()
+    kept = [data_dir() / name for name in SUBFOLDERS]
     return [
         db,
         db.with_name(f"{db.name}-wal"),
@@ -87,6 +96,7 @@ def files() -> list[Path]:
         log,
         *(log.with_name(f"{log.name}.{n}") for n in range(1, LOG_BACKUPS + 1)),
         config_path(),
+        *sorted(file for folder in kept if folder.is_dir() for file in folder.iterdir()),
     ]
 
 

@@ -8,6 +8,7 @@ import json
 import os
 import secrets
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -40,7 +41,11 @@ def test_ask_uses_an_mcp_servers_tool_and_keeps_its_stderr_in_a_log(server, env,
         tool_stream("anthropic", [("toolu_1", "calc_add", {"a": 2, "b": 3})]),
         text_stream("anthropic", "2 + 3 = 5."),
     )
-    done = run_cli("ask", "-p", "anthropic", "what is 2+3?", env=env)
+    old = os.umask(0o022)  # (the usual one: what ba-chat writes must not take its modes)
+    try:
+        done = run_cli("ask", "-p", "anthropic", "what is 2+3?", env=env)
+    finally:
+        os.umask(old)
     assert done.returncode == 0, done.stderr
     assert done.stdout == "2 + 3 = 5."
     assert 'ba-chat: tool calc.add {"a": 2, "b": 3} -> 1 chars' in done.stderr
@@ -48,6 +53,9 @@ def test_ask_uses_an_mcp_servers_tool_and_keeps_its_stderr_in_a_log(server, env,
     assert "calc" not in done.stderr.replace("calc.add", "")
     log = (home / "mcp" / "mcp-calc.log").read_text()
     assert "calc: adding 2.0 and 3.0" in log
+    # Private, as all ba-chat writes (the folder 0700, the log 0600), whatever the umask.
+    assert stat.S_IMODE((home / "mcp").stat().st_mode) == 0o700
+    assert stat.S_IMODE((home / "mcp" / "mcp-calc.log").stat().st_mode) == 0o600
     # The model saw the tool under a name it accepts, and got the result.
     first = server.requests[0].json
     assert {tool["name"] for tool in first["tools"]} == {

@@ -109,3 +109,20 @@ def test_doctor_fails_on_an_open_home_and_says_how_to_fix_it(server, home):
     assert done.returncode == 0, done.stdout
     [line] = [line for line in done.stdout.splitlines() if " files " in line]
     assert "private to you (folders 0700, files 0600)" in line
+
+
+def test_an_open_mcp_log_and_screenshot_are_made_private_too(server, home):
+    """What ba-chat writes beside its history, an MCP server's stderr log and a picture of
+    the screen, is as private, and an open one from before is made so with the rest."""
+    env = _open_home(server, home)
+    for folder, name in (("mcp", "mcp-calc.log"), ("screenshots", "ba-chat.svg")):
+        (home / folder).mkdir()
+        (home / folder / name).write_text("x")
+        os.chmod(home / folder, 0o755)
+        os.chmod(home / folder / name, 0o644)
+    first = run_cli("threads", env=env)
+    assert first.returncode == 0, first.stderr
+    assert "mcp-calc.log" in first.stderr and "ba-chat.svg" in first.stderr
+    for folder in ("mcp", "screenshots"):
+        assert mode(home / folder) == 0o700
+        assert set(modes(home / folder).values()) == {0o600}

@@ -178,9 +178,12 @@ class Connection:
             from mcp import Client
         except ImportError:
             raise ToolFailed(f"the mcp package is not installed; {INSTALL}") from None
-        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        from ba_tui.private import make_dir, opener
+
+        make_dir(self.log_path.parent)
         transport = self._transport(await _resolved(self.server))
-        with self.log_path.open("a", encoding="utf-8") as log:
+        # Private, as all ba-chat writes: a server's stderr may echo what it was sent.
+        with open(self.log_path, "a", encoding="utf-8", opener=opener) as log:
             async with (
                 Client(transport(log), message_handler=self._on_message) as client,
                 anyio.create_task_group() as tasks,

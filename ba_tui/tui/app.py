@@ -6,6 +6,7 @@ metadata); provider SDKs are imported after it, in a background thread.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -256,11 +257,13 @@ class ChatApp(App[int]):
         `screenshots`) and say where it went, or in one line why it could not be saved.
         (Textual's own saves to a Downloads folder that may not exist, and says nothing.)"""
         from ba_tui.paths import data_dir
+        from ba_tui.private import FILE_MODE, make_dir
 
         folder = Path(path).expanduser() if path else data_dir() / "screenshots"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            make_dir(folder)
             saved = self.save_screenshot(filename, str(folder))
+            os.chmod(saved, FILE_MODE)  # a picture of a conversation is as private as it
         except OSError as exc:
             reason = exc.strerror or type(exc).__name__
             self.notify(

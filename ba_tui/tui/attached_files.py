@@ -133,7 +133,10 @@ def save_stored(store: Store | None, part: Attachment, target: str) -> tuple[str
         data = _data(store, part)
         if data is None:
             return f"{part.name} is missing from ba-chat's store: it cannot be saved.", False
-        with path.open("xb") as out:
+        from ba_tui.private import opener
+
+        # 0600, as an export is: the file is part of the history.
+        with open(path, "xb", opener=opener) as out:
             out.write(data)
     except BaChatError as exc:
         return exc.line("tui"), False

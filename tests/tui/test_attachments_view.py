@@ -186,10 +186,15 @@ async def test_s_saves_the_attachment_where_the_user_says(
         await wait_for(pilot, lambda: app.screen.query("#save-path"))
         field = app.screen.query_one("#save-path")
         field.value = str(target)
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: notices)
+        umask = os.umask(0o022)  # the usual one: the saved file is still private
+        try:
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: notices)
+        finally:
+            os.umask(umask)
         assert notices == [f"Saved form.png ({size_label(attached[0].part.size)}) to {target}"]
         assert target.read_bytes() == attached[0].blob.data
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600  # as an export is
         # Never over an existing file.
         await pilot.press("s")
         await wait_for(pilot, lambda: app.screen.query("#save-path"))

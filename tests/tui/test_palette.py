@@ -3,6 +3,9 @@ entries that can run now."""
 
 from __future__ import annotations
 
+import os
+import stat
+
 from tests.servers import text_stream
 from tests.tui.conftest import reply_done, screen_text, send, wait_for
 
@@ -64,15 +67,20 @@ async def test_escape_while_editing_says_and_does_stop_editing(make_app, seeded)
 
 async def test_a_screenshot_is_saved_in_the_data_folder_and_says_where(make_app, home):
     app = make_app()
-    async with app.run_test(size=(120, 36), notifications=True) as pilot:
-        await palette(pilot, "screenshot", "Screenshot")
-        await pilot.press("enter")
-        folder = home / "screenshots"
-        await wait_for(pilot, lambda: folder.is_dir() and list(folder.glob("*.svg")))
-        [saved] = folder.glob("*.svg")
-        assert "<svg" in saved.read_text()
-        await wait_for(pilot, lambda: "Screenshot saved to" in screen_text(app))
-        assert f"Screenshot saved to{saved}" in toast_text(app)
+    umask = os.umask(0o022)  # the usual one: a picture of a conversation stays private
+    try:
+        async with app.run_test(size=(120, 36), notifications=True) as pilot:
+            await palette(pilot, "screenshot", "Screenshot")
+            await pilot.press("enter")
+            folder = home / "screenshots"
+            await wait_for(pilot, lambda: "Screenshot saved to" in screen_text(app))
+            [saved] = folder.glob("*.svg")
+            assert "<svg" in saved.read_text()
+            assert f"Screenshot saved to{saved}" in toast_text(app)
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE(saved.stat().st_mode) == 0o600
 
 
 async def test_a_screenshot_that_cannot_be_saved_says_why(make_app, home):

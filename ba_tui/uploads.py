@@ -56,6 +56,16 @@ def remember(store: _Store, base_url: str, upload: Uploaded) -> None:
     store.set_kv(KEY, json.dumps(kept) if kept else None)
 
 
+def forget_deleted(store: _Store) -> None:
+    """Drop the records of files no longer stored (after a thread is deleted), and of
+    expired uploads: nothing of a deleted file stays behind, not even its name at Google."""
+    found = _records(store)
+    stored = store.stored_blobs({r["sha256"] for r in found}) if found else set()
+    kept = [r for r in found if r["sha256"] in stored]
+    if kept != found or (not kept and store.get_kv(KEY) is not None):
+        store.set_kv(KEY, json.dumps(kept) if kept else None)
+
+
 def _records(store: _Store) -> list[dict[str, Any]]:
     """The unexpired records; a damaged entry counts as none (the files are uploaded again)."""
     try:

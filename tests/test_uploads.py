@@ -42,3 +42,24 @@ def test_a_new_upload_replaces_the_old_and_expired_or_deleted_files_are_dropped(
         ]
         (new,) = uploads.remembered(store, URL, {KEPT})
         assert (new.name, new.uri) == ("files/new", f"{URL}/v1beta/files/new")
+
+
+def test_deleting_a_thread_forgets_the_uploads_of_its_files(server, env, home, tmp_path):
+    """Nothing of a deleted file stays: not the record of its upload to Gemini either."""
+    from tests import attachfiles
+    from tests.conftest import run_cli
+    from tests.servers import text_stream
+
+    attachfiles.pdf(tmp_path / "spec.pdf", ["The login page"])
+    server.queue(text_stream("anthropic", "Read."))
+    done = run_cli("ask", "-p", "anthropic", "-a", str(tmp_path / "spec.pdf"), "x", env=env)
+    assert done.returncode == 0, done.stderr
+    with Store.open(home / "ba-chat.db") as store:
+        [thread] = store.list_threads()
+        [sha256] = [p.sha256 for p in store.messages(thread.id)[0].parts if p.type == "attachment"]
+        uploads.remember(store, URL, upload(sha256, "files/spec", 40))
+        assert uploads.remembered(store, URL, {sha256})
+    deleted = run_cli("threads", "delete", thread.id, "--yes", env=env)
+    assert deleted.returncode == 0, deleted.stderr
+    with Store.open(home / "ba-chat.db") as store:
+        assert store.get_kv(uploads.KEY) is None

@@ -331,6 +331,9 @@ def delete_thread(
                 print("kept it", file=sys.stderr)
                 raise typer.Exit(1)
         store.delete_thread(thread.id)
+        from ba_tui import uploads
+
+        uploads.forget_deleted(store)  # its files' records of uploads to Gemini
     with _stdout():
         _Out().line(f"deleted thread {thread.id} ({thread.message_count} messages)")
 

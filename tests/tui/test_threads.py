@@ -4,6 +4,8 @@ processes write, titles whatever their characters."""
 from __future__ import annotations
 
 import asyncio
+import json
+from dataclasses import asdict
 
 import pytest
 from rich.cells import cell_len
@@ -51,6 +53,12 @@ async def test_delete_in_the_list_asks_about_and_deletes_the_highlighted_thread(
 
 
 async def test_delete_with_the_key_deletes_the_highlighted_thread_too(make_app, seeded):
+    from ba_tui import uploads
+    from ba_tui.events import Uploaded
+
+    # The record of an upload of a file no thread keeps (as t2's would be once deleted).
+    gone = Uploaded("c" * 64, "application/pdf", "files/x", "https://g/files/x", None)
+    seeded.set_kv(uploads.KEY, json.dumps([{"base_url": "https://g", **asdict(gone)}]))
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await _highlight_second_thread(pilot)
@@ -60,6 +68,7 @@ async def test_delete_with_the_key_deletes_the_highlighted_thread_too(make_app, 
         await pilot.press("tab", "enter")  # Tab back to the red button, then press it
         await wait_for(pilot, lambda: "t2" not in app.main.query_one("#threads").threads)
     assert [t.id for t in seeded.list_threads()] == ["t1"]
+    assert seeded.get_kv(uploads.KEY) is None  # nothing of a deleted file stays behind
 
 
 @pytest.mark.parametrize("key", ["f2", "R"])

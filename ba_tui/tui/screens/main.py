@@ -567,6 +567,10 @@ class MainScreen(AttachingScreen):
         # Another process may have deleted it first; the list forgets it all the same.
         with suppress(ThreadNotFound):
             self.store.delete_thread(thread_id)
+        with suppress(BaChatError):  # (bookkeeping: the thread is gone either way)
+            from ba_tui import uploads
+
+            uploads.forget_deleted(self.store)
         threads = self.query_one(ThreadList)
         threads.forget(thread_id)
         if self.thread is not None and self.thread.id == thread_id:

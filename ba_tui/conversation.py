@@ -39,6 +39,7 @@ from ba_tui.messages import (
     Text,
     ToolCall,
     ToolResult,
+    attachments_of,
     reasoning_of,
     reply_parts,
     text_of,
@@ -699,10 +700,25 @@ def _with_uploads(
     end) rather than pass it on: reusing an upload is not news to the user."""
     from ba_tui import uploads
 
+    # A file of an earlier message uploaded again (its copy expired, or the key changed)
+    # is news: the pre-flight lines spoke only of the prompt's own files.
+    names = {p.sha256: p.name for m in request.messages for p in attachments_of(m.parts)}
+    last = request.messages[-1] if request.messages else None
+    new = {p.sha256 for p in attachments_of(last.parts)} if last and last.role == "user" else set()
+    service = target.capabilities.file_service
+
     def on_event(event: Event) -> None:
         if isinstance(event, Uploaded):
             what = "the record of the upload"
             _bookkeep(emit, what, uploads.remember, store, target.base_url, event)
+            if event.sha256 not in new and service is not None:
+                emit(
+                    Notice(
+                        f"ba-chat: {names.get(event.sha256, 'a file')}, from earlier in this "
+                        f"thread, went to {service.name} again (its earlier copy was gone or "
+                        f"expired), which keeps it for {service.keeps}"
+                    )
+                )
         else:
             emit(event)
 

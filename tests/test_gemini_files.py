@@ -183,8 +183,16 @@ async def test_a_retry_reuses_the_upload_and_a_later_session_uploads_again_once_
     server.reset()
     server.files.forget(first_name)
     later = ChatSession(config, store, store.latest_thread())
-    turn = await later.send("And the cover page?", later.target("gemini", MODEL))
+    events: list = []
+    turn = await later.send(
+        "And the cover page?", later.target("gemini", MODEL), on_event=events.append
+    )
     assert turn.status == "complete", turn.error
+    # Said, as the first upload was: the file goes to Google again.
+    assert [e.notice for e in events if isinstance(e, Notice)] == [
+        "ba-chat: scan.pdf, from earlier in this thread, went to Gemini's Files API again "
+        "(its earlier copy was gone or expired), which keeps it for 48 hours"
+    ]
     body = generate_requests(server)[-1]
     (sent,) = file_parts(body)
     stored = next(f for f in server.files.files.values() if f.resource["uri"] == sent["file_uri"])

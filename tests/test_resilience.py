@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
@@ -133,7 +134,9 @@ def test_sigkill_mid_stream_keeps_checkpointed_text_as_interrupted(server, env, 
     from tests.servers import text_stream
 
     answer = "".join(f"token{i} " for i in range(300))
-    server.queue(text_stream("openai", answer, chunk_size=7, delay=0.02))
+    # 100 chunks, then silence until the test is done: the kill always lands mid-stream.
+    reply = text_stream("openai", answer, chunk_size=7, delay=0.02)
+    server.queue(replace(reply, stall_after=100, stall_seconds=60))
     proc = subprocess.Popen(
         [sys.executable, "-m", "ba_tui", "ask", "-p", "openai", "go"],
         env=env,
@@ -142,7 +145,10 @@ def test_sigkill_mid_stream_keeps_checkpointed_text_as_interrupted(server, env, 
         stderr=subprocess.PIPE,
     )
     proc.stdout.read(200)  # well into the answer
-    time.sleep(0.6)  # more than two checkpoint intervals
+    deadline = time.monotonic() + 30
+    while len(_last_reply(home).content) < 200:  # a checkpoint has it (every 250 ms)
+        assert time.monotonic() < deadline and proc.poll() is None
+        time.sleep(0.05)
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=10)
     reply = _last_reply(home)  # opening the store recovers the orphaned row

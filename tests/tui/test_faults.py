@@ -7,6 +7,7 @@ import os
 import socket
 import sqlite3
 import time
+from dataclasses import replace
 
 import pytest
 
@@ -157,7 +158,9 @@ def test_sigkill_of_the_tui_mid_stream_keeps_the_text_as_interrupted(server, hom
     from ba_tui.store import Store
 
     answer = "".join(f"token{i} " for i in range(400))
-    server.queue(text_stream("anthropic", answer, chunk_size=7, delay=0.02))
+    # 100 chunks, then silence until the test is done: the kill always lands mid-stream.
+    reply = text_stream("anthropic", answer, chunk_size=7, delay=0.02)
+    server.queue(replace(reply, stall_after=100, stall_seconds=60))
     pid, fd = pty.fork()
     if pid == 0:  # the child: the TUI, as `ba-chat` would start it on a terminal
         os.execve(sys.executable, [sys.executable, "-m", "ba_tui"], dict(os.environ, TERM="xterm"))
@@ -177,7 +180,13 @@ def test_sigkill_of_the_tui_mid_stream_keeps_the_text_as_interrupted(server, hom
         read_until(b"Ask anything")  # the first frame is up
         os.write(fd, b"go\r")
         read_until(b"token20 ")  # well into the answer
-        time.sleep(0.6)  # more than two checkpoint intervals
+        deadline = time.monotonic() + 30
+        while True:  # until a checkpoint (every 250 ms) has it
+            with Store.open(home / "ba-chat.db") as store:
+                if "token20 " in store.messages(store.latest_thread().id)[-1].content:
+                    break
+            assert time.monotonic() < deadline, "no checkpoint with the text on screen"
+            time.sleep(0.05)
         os.kill(pid, signal.SIGKILL)
     finally:
         os.waitpid(pid, 0)

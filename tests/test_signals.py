@@ -18,16 +18,22 @@ from tests.servers import Reply, text_stream
 ANSWER = "".join(f"token{i} " for i in range(600))
 
 
+@pytest.fixture(autouse=True)
+def _patient(home):
+    """ba-chat waits for a silent stream far longer than these tests take, however slow."""
+    (home / "config.toml").write_text("stall_timeout = 600\n")
+
+
 def _slow(dialect: str) -> Reply:
     """ANSWER's first 60 chunks (past "token20 "), then silence until the test is done:
     however slowly a loaded machine starts ba-chat or polls the store, the signal always
-    arrives mid-stream (the stall timeout, 60 s, is far off)."""
+    arrives mid-stream (`_patient` puts ba-chat's stall timeout far off)."""
     return replace(
-        text_stream(dialect, ANSWER, chunk_size=7, delay=0.01), stall_after=60, stall_seconds=90
+        text_stream(dialect, ANSWER, chunk_size=7, delay=0.01), stall_after=60, stall_seconds=120
     )
 
 
-def _read_until(stream: int, output: bytearray, marker: bytes, timeout: float = 30) -> None:
+def _read_until(stream: int, output: bytearray, marker: bytes, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while marker not in output:
         assert time.monotonic() < deadline, f"no {marker!r} in {bytes(output[-300:])!r}"
@@ -86,7 +92,7 @@ def test_a_signal_mid_comparison_saves_each_partial_as_cancelled(server, env, ho
         stderr=subprocess.PIPE,
     )
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60  # (a loaded machine starts three SDKs slowly)
         while True:  # piped, a comparison prints at the end: wait for text to be saved
             assert time.monotonic() < deadline and proc.poll() is None
             time.sleep(0.1)

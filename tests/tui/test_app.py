@@ -95,7 +95,9 @@ async def test_page_keys_scroll_the_conversation_and_paging_up_stops_following(
     from ba_tui.tui.widgets.prompt_box import PromptBox
 
     answer = "".join(f"Line {i} of a long answer.\n\n" for i in range(400))
-    server.queue(text_stream("anthropic", answer, chunk_size=40, delay=0.01))
+    # ~5 s of stream, most of it after the view fills: still streaming when the test
+    # pages up, even on a loaded machine.
+    server.queue(text_stream("anthropic", answer, chunk_size=40, delay=0.02))
     app = make_app()
     async with app.run_test() as pilot:
         await send(pilot, "go")

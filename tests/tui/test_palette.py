@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import stat
+from dataclasses import replace
 
 from tests.servers import text_stream
 from tests.tui.conftest import reply_done, screen_text, send, wait_for
@@ -37,7 +38,10 @@ async def test_the_palette_shows_each_commands_key(make_app, seeded):
 
 
 async def test_cancel_reply_is_offered_only_while_a_reply_streams(make_app, server, store):
-    server.queue(text_stream("anthropic", "word " * 400, chunk_size=5, delay=0.02))
+    # 40 chunks, then silence until the test is done: however slowly a loaded machine
+    # types into the palette, the reply is still streaming when it is cancelled.
+    reply = text_stream("anthropic", "word " * 400, chunk_size=5, delay=0.02)
+    server.queue(replace(reply, stall_after=40, stall_seconds=120))
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         text = await palette(pilot, "reply", "Copy last reply")

@@ -51,19 +51,23 @@ def remember(store: _Store, base_url: str, upload: Uploaded) -> None:
             "expires": upload.expires,
         }
     )
-    stored = store.stored_blobs({r["sha256"] for r in kept})
-    kept = [r for r in kept if r["sha256"] in stored]
-    store.set_kv(KEY, json.dumps(kept) if kept else None)
+    _save(store, kept)
 
 
 def forget_deleted(store: _Store) -> None:
     """Drop the records of files no longer stored (after a thread is deleted), and of
     expired uploads: nothing of a deleted file stays behind, not even its name at Google."""
-    found = _records(store)
-    stored = store.stored_blobs({r["sha256"] for r in found}) if found else set()
-    kept = [r for r in found if r["sha256"] in stored]
-    if kept != found or (not kept and store.get_kv(KEY) is not None):
-        store.set_kv(KEY, json.dumps(kept) if kept else None)
+    _save(store, _records(store))
+
+
+def _save(store: _Store, records: list[dict[str, Any]]) -> None:
+    """Keep `records`, less those whose file is no longer stored; nothing is written when
+    that changes nothing."""
+    stored = store.stored_blobs({r["sha256"] for r in records}) if records else set()
+    kept = [r for r in records if r["sha256"] in stored]
+    value = json.dumps(kept) if kept else None
+    if value != store.get_kv(KEY):
+        store.set_kv(KEY, value)
 
 
 def _records(store: _Store) -> list[dict[str, Any]]:

@@ -78,6 +78,19 @@ def env(server: FakeServer, home: Path) -> dict[str, str]:
     return make_env(server.url, home)
 
 
+@pytest.fixture
+def setup(server: FakeServer, home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple]:
+    """The process environment a front end runs in (the fake server's URLs and keys), its
+    store and config: for tests that drive the session in this process."""
+    from ba_tui.config import load_config
+    from ba_tui.store import Store
+
+    for name, value in make_env(server.url, home).items():
+        monkeypatch.setenv(name, value)
+    with Store.open(home / "ba-chat.db") as store:
+        yield server, store, load_config()
+
+
 def run_cli(
     *args: str,
     env: dict[str, str],

@@ -15,14 +15,13 @@ import pytest
 
 from ba_tui import uploads
 from ba_tui.attachments import fit, kinds, load
-from ba_tui.config import load_config
 from ba_tui.events import Notice
 from ba_tui.messages import Attachment, Blob
 from ba_tui.models import FileService, provider_capabilities
 from ba_tui.session import ChatSession
 from ba_tui.store import Store
 from tests import attachfiles
-from tests.conftest import KEYS, make_env, run_cli
+from tests.conftest import KEYS, run_cli
 from tests.servers import fixture, text_stream, tool_stream
 
 GEMINI = provider_capabilities("gemini")
@@ -44,14 +43,6 @@ def big(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("big") / "scan.pdf"
     path.write_bytes(pdf_of(INLINE_PDF + 1))
     return path
-
-
-@pytest.fixture
-def setup(server, home: Path, monkeypatch):
-    for name, value in make_env(server.url, home).items():
-        monkeypatch.setenv(name, value)
-    with Store.open(home / "ba-chat.db") as store:
-        yield server, store, load_config()
 
 
 def remembered(store: Store) -> list[dict]:

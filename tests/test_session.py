@@ -12,20 +12,10 @@ from ba_tui.attachments import load
 from ba_tui.config import load_config
 from ba_tui.events import Saved
 from ba_tui.session import ChatSession, NewThread, title_for
-from ba_tui.store import Store
 from tests import attachfiles
 from tests.conftest import make_env, run_cli
 from tests.servers import text_stream
 from tests.wire import expected
-
-
-@pytest.fixture
-def setup(server, home: Path, monkeypatch):
-    """The process environment a front end runs in: the fake server's URLs and keys."""
-    for name, value in make_env(server.url, home).items():
-        monkeypatch.setenv(name, value)
-    with Store.open(home / "ba-chat.db") as store:
-        yield server, store, load_config()
 
 
 def sent_messages(server) -> list[tuple[str, str]]:

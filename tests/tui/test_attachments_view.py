@@ -53,6 +53,13 @@ def user_view(app) -> UserMessage:
     return view
 
 
+async def select_the_prompt(app, thread) -> None:
+    """Open `thread` and select its prompt in message-select mode, ready for `o` or `s`."""
+    await app.main.open_thread(thread.id)
+    app.main.query_one("#conversation").select(user_view(app))
+    app.main.query_one("#cursor").focus()
+
+
 async def test_a_thread_from_ask_shows_its_attachments_as_chips_and_the_image_as_a_picture(
     make_app, store, attached
 ):
@@ -127,9 +134,7 @@ async def test_o_opens_the_attachment_with_the_viewer_from_a_private_copy(
     thread = await stored_thread(store, attached)
     app = make_app()
     async with app.run_test(size=(120, 50)) as pilot:
-        await app.main.open_thread(thread.id)
-        app.main.query_one("#conversation").select(user_view(app))
-        app.main.query_one("#cursor").focus()
+        await select_the_prompt(app, thread)
         await pilot.press("o")
         await wait_for(pilot, lambda: Path(f"{viewer}.bytes").exists() and viewer.exists())
         opened = Path(viewer.read_text())
@@ -160,9 +165,7 @@ async def test_without_a_viewer_o_says_so_in_one_line(
     notices: list[str] = []
     async with app.run_test(size=(120, 50)) as pilot:
         monkeypatch.setattr(app, "notify", lambda message, **kw: notices.append(str(message)))
-        await app.main.open_thread(thread.id)
-        app.main.query_one("#conversation").select(user_view(app))
-        app.main.query_one("#cursor").focus()
+        await select_the_prompt(app, thread)
         await pilot.press("o")
         await wait_for(pilot, lambda: notices)
     [line] = notices
@@ -179,9 +182,7 @@ async def test_s_saves_the_attachment_where_the_user_says(
     notices: list[str] = []
     async with app.run_test(size=(120, 50)) as pilot:
         monkeypatch.setattr(app, "notify", lambda message, **kw: notices.append(str(message)))
-        await app.main.open_thread(thread.id)
-        app.main.query_one("#conversation").select(user_view(app))
-        app.main.query_one("#cursor").focus()
+        await select_the_prompt(app, thread)
         await pilot.press("s")
         await wait_for(pilot, lambda: app.screen.query("#save-path"))
         field = app.screen.query_one("#save-path")
